@@ -1,0 +1,1 @@
+"""Sans-I/O protocol engines and their reply catalogues."""
