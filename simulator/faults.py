@@ -404,7 +404,7 @@ def _parse_rule(raw: Any, path: str) -> Rule:
             raise FaultPlanError(f"{path}.match", "must not be empty; leave it out to match every argument")
         if len(match) > MAX_MATCH:
             raise FaultPlanError(f"{path}.match", f"at most {MAX_MATCH} characters, got {len(match)}")
-        if any(ord(c) < 0x20 or ord(c) == 0x7F for c in match):
+        if any(ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F for c in match):
             raise FaultPlanError(f"{path}.match", "must not contain control characters (CR, LF, TAB...)")
 
     reply = raw.get("reply")
