@@ -1,0 +1,70 @@
+"""The web layer: Flask app factory, pages and REST (routes.py), Socket.IO (events.py)."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Optional
+
+from flask import Flask, request
+from flask_socketio import SocketIO
+
+from .. import i18n
+
+socketio = SocketIO()
+
+# Largest Socket.IO/Engine.IO packet accepted; a bigger frame closes that one
+# connection (python-engineio enforces it), never the server.
+MAX_PACKET = 64 * 1024
+
+
+def site_dir() -> Path:
+    """Where templates/ and static/ are: beside the package in a checkout or an
+    editable install, inside it (``simulator/_site``) in a built wheel."""
+    pkg = Path(__file__).resolve().parent.parent
+    packed = pkg / "_site"
+    if (packed / "templates").is_dir():
+        return packed
+    return pkg.parent
+
+
+def create_app(config: Optional[dict] = None, simulator=None) -> Flask:
+    """Build the Flask app around one :class:`simulator.server.Simulator`."""
+    from ..server import Simulator
+
+    site = site_dir()
+    app = Flask(__name__, template_folder=str(site / "templates"),
+                static_folder=str(site / "static"), static_url_path="/static")
+    app.config.update(SECRET_KEY="mailsim", JSON_SORT_KEYS=False,
+                      SEND_FILE_MAX_AGE_DEFAULT=0, TEMPLATES_AUTO_RELOAD=True)
+    if config:
+        app.config.update(config)
+    app.extensions["mailsim"] = simulator or Simulator()
+
+    @app.context_processor
+    def _globals():
+        lang = current_language()
+        sim = app.extensions["mailsim"]
+        return {
+            "lang": lang,
+            "t": lambda key, **params: i18n.t(lang, key, **params),
+            "i18n_strings": i18n.catalogue(lang),
+            "ports": dict(sim.ports),
+            "page": request.endpoint or "",
+        }
+
+    from . import events, routes  # noqa: F401  (registers handlers)
+
+    app.register_blueprint(routes.bp)
+    socketio.init_app(app, async_mode="threading", max_http_buffer_size=MAX_PACKET,
+                      ping_interval=20, ping_timeout=20, cors_allowed_origins=None,
+                      logger=False, engineio_logger=False)
+    events.attach(app)
+    return app
+
+
+def current_language() -> str:
+    return i18n.pick_language(request.cookies.get("lang"), request.accept_languages)
+
+
+def sim_of(app: Flask):
+    return app.extensions["mailsim"]

@@ -1,0 +1,139 @@
+"""``mailsim serve``: the web app and the real SMTP port, in one process.
+
+The HTTP side runs on gunicorn with one gthread worker (Flask-SocketIO's
+threading mode with simple-websocket: each WebSocket holds a thread, so the
+worker gets enough threads for every open connection). The real SMTP port is
+bound in gunicorn's master before the worker is forked, so a port in use is
+reported at once and ``--smtp-port 0`` is resolved before /healthz is asked;
+the worker runs its accept loop beside the Socket.IO server that mirrors it.
+See docs/architecture.md for why.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Optional
+
+
+def _port(value: str) -> Optional[int]:
+    if value.lower() in ("off", "none", "no"):
+        return None
+    try:
+        port = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number or 'off': {value!r}") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"port out of range: {port}")
+    return port
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mailsim", description="MailSim: e-mail protocols, animated.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="start the web simulator and the real SMTP port")
+    serve.add_argument("--host", default="127.0.0.1", help="address for HTTP and the mail ports (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=5000, help="HTTP port (default 5000; 0 picks a free one)")
+    serve.add_argument("--smtp-port", type=_port, default=2525,
+                       help="real SMTP port (default 2525; 0 picks a free one; 'off' disables it)")
+    serve.add_argument("--faults", type=Path, help="fault plan (JSON) for the real SMTP port")
+    serve.add_argument("--data", type=Path, help="data folder (default: the user's data directory)")
+    serve.add_argument("--threads", type=int, default=256,
+                       help="worker threads, one per open WebSocket or TCP request (default 256)")
+    serve.add_argument("--idle-timeout", type=float, default=300.0,
+                       help="seconds before an idle SMTP connection is closed (RFC 5321: 5 minutes)")
+    return parser
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "serve":
+        return serve(args)
+    return 2
+
+
+def serve(args) -> int:
+    from .faults import FaultPlan, FaultPlanError
+    from .server import Simulator, default_data_dir, load_teacher_key
+    from . import wire
+
+    plan = FaultPlan()
+    if args.faults:
+        try:
+            plan = FaultPlan.from_json(json.loads(args.faults.read_text(encoding="utf-8")))
+        except (OSError, ValueError) as exc:
+            detail = str(exc) if isinstance(exc, FaultPlanError) else f"{type(exc).__name__}: {exc}"
+            print(f"mailsim: cannot use the fault plan {args.faults}: {detail}", file=sys.stderr)
+            return 2
+
+    data_dir = args.data or default_data_dir()
+    try:
+        key, created = load_teacher_key(data_dir)
+    except OSError as exc:
+        print(f"mailsim: cannot use the data folder {data_dir}: {exc}", file=sys.stderr)
+        return 2
+
+    sim = Simulator(data_dir=data_dir, smtp_faults=plan, teacher_key=key, host=args.host)
+
+    smtp_sock = None
+    if args.smtp_port is not None:
+        try:
+            smtp_sock = wire.bind(args.host, args.smtp_port)
+        except OSError as exc:
+            print(f"mailsim: cannot listen for SMTP on {args.host}:{args.smtp_port}: {exc.strerror or exc}",
+                  file=sys.stderr)
+            return 2
+        sim.ports["smtp"] = smtp_sock.getsockname()[1]
+
+    if created:
+        print(f"Teacher key (shown once, kept in {data_dir / 'teacher.key'}): {key}", flush=True)
+
+    from gunicorn.app.base import BaseApplication
+
+    class MailSimServer(BaseApplication):
+        def load_config(self):
+            host = f"[{args.host}]" if ":" in args.host else args.host
+            self.cfg.set("bind", [f"{host}:{args.port}"])
+            self.cfg.set("workers", 1)
+            self.cfg.set("worker_class", "gthread")
+            self.cfg.set("threads", max(8, args.threads))
+            self.cfg.set("timeout", 60)
+            self.cfg.set("graceful_timeout", 3)
+            self.cfg.set("keepalive", 5)
+            self.cfg.set("loglevel", "warning")
+            self.cfg.set("accesslog", None)
+            self.cfg.set("when_ready", when_ready)
+            self.cfg.set("post_worker_init", post_worker_init)
+
+        def load(self):
+            from .web import create_app
+            return create_app(simulator=sim)
+
+    def when_ready(server):
+        sim.ports["http"] = server.LISTENERS[0].sock.getsockname()[1]
+        shown = "localhost" if args.host in ("127.0.0.1", "::1") else args.host
+        lines = [f"MailSim is running: http://{shown}:{sim.ports['http']}/"]
+        if sim.ports["smtp"] is not None:
+            lines.append(f"Real SMTP port: {args.host}:{sim.ports['smtp']} "
+                         f"(try: telnet {args.host} {sim.ports['smtp']})")
+        print("\n".join(lines), flush=True)
+
+    def post_worker_init(worker):
+        if smtp_sock is not None:
+            listener = wire.Listener(
+                smtp_sock,
+                lambda peer, conn: sim.new_port_session(peer, conn, "smtp"),
+                idle_timeout=args.idle_timeout,
+                on_busy=lambda conn: conn.write(sim.busy_reply().wire()),
+                timeout_reply=sim.timeout_reply,
+                name="smtp",
+            )
+            listener.start()
+
+    MailSimServer().run()
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

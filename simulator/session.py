@@ -1,0 +1,315 @@
+"""One connection's life: protocol engine + fault plan + transcript.
+
+Theory of operation. A transport (the browser lab or a real TCP port) owns a
+:class:`Session` and does only I/O: it hands the session the bytes a client
+sent (``feed``), and the session writes replies back through the ``write``
+callback and reports every exchange through ``listener``. For each complete
+input the session
+
+1. records what the client sent (a ``command`` or ``data`` exchange);
+2. lets the engine answer, after taking a snapshot of its state;
+3. asks the fault runtime whether a rule fires for this stage, and applies
+   it: a replaced reply (a 4yz/5yz restores the snapshot: the command is
+   refused as the engine itself would; a refused end of data delivers
+   nothing and ends the transaction), a delay, silence or a dropped
+   connection;
+4. delivers accepted messages *before* their 250 is written, since a 250
+   after DATA means the server has taken responsibility (RFC 5321 §4.1.1.4);
+5. records and writes the reply.
+
+So the engine always tells the truth about the protocol and the fault layer
+says what it changed: a fault-made exchange carries ``fault = {rule,
+natural, action}``. The session holds a lock, so transports may call it from
+any thread; delays are slept in the caller's thread (each connection has one).
+"""
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any, Callable, Optional
+
+from .protocols.base import Command, Delivery, MessageData, Outcome, Reply
+
+Listener = Callable[[str, dict], None]
+
+# A hostile client could send commands for ever; the transcript kept for
+# replay and export stops growing here (events are still emitted).
+MAX_TRANSCRIPT = 5000
+
+
+def _noop(*_args: Any) -> None:
+    return None
+
+
+def _reply_summary(reply: Optional[Reply]) -> Optional[dict]:
+    if reply is None:
+        return None
+    return {"code": reply.code, "key": reply.key, "text": reply.text}
+
+
+class Session:
+    """A simulated server conversation with one client, transport-independent."""
+
+    def __init__(
+        self,
+        sid: str,
+        engine: Any,
+        *,
+        faults: Any = None,
+        deliver: Callable[[Delivery], Any] = _noop,
+        listener: Listener = _noop,
+        write: Callable[[bytes], Any] = _noop,
+        close: Callable[[str], Any] = _noop,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Any] = time.sleep,
+        protocol: str = "smtp",
+        peer: str = "lab",
+    ) -> None:
+        self.sid = sid
+        self.engine = engine
+        self.faults = faults
+        self.protocol = protocol
+        self.peer = peer
+        self._deliver = deliver
+        self._listener = listener
+        self._write = write
+        self._close_transport = close
+        self._clock = clock
+        self._sleep = sleep
+        self._lock = threading.RLock()
+        self._start = clock()
+        self.started_wall = time.time()
+        self.transcript: list[dict] = []
+        self._seq = 0
+        self.closed = False
+        self.close_reason: Optional[str] = None
+        self._last_state: Optional[str] = None
+
+    # ----------------------------------------------------------------- info
+    @property
+    def state(self) -> str:
+        return "closed" if self.closed else self.engine.state
+
+    @property
+    def in_data(self) -> bool:
+        return bool(getattr(self.engine, "in_data", False)) and not self.closed
+
+    def info(self) -> dict:
+        return {
+            "session": self.sid,
+            "protocol": self.protocol,
+            "peer": self.peer,
+            "started": self.started_wall,
+            "state": self.state,
+            "exchanges": self._seq,
+            "closed": self.closed,
+        }
+
+    # ------------------------------------------------------------ lifecycle
+    def open(self) -> None:
+        """The client has connected: record it and send the greeting (through faults)."""
+        with self._lock:
+            decision = self._decide("connect", "")
+            fault = None
+            if decision is not None:
+                fault = {"rule": decision.index, "natural": None, "action": self._action(decision)}
+                if decision.delay_ms:
+                    self._sleep(decision.delay_ms / 1000)
+            self._record("client", "tcp", "connect", phase="establishment", fault=fault)
+            if decision is not None and decision.disconnect:
+                self._finish("fault", side="server", text="reset")
+                return
+            if decision is not None and decision.silent:
+                return
+            natural = self.engine.greeting()
+            decision = self._decide("greeting", "")
+            reply, fault, close = natural, None, False
+            if decision is not None:
+                fault = {"rule": decision.index, "natural": _reply_summary(natural),
+                         "action": self._action(decision)}
+                if decision.delay_ms:
+                    self._sleep(decision.delay_ms / 1000)
+                if decision.disconnect:
+                    self._finish("fault", side="server", text="reset", fault=fault)
+                    return
+                if decision.silent:
+                    self._record("server", "silence", "", phase="establishment", fault=fault)
+                    return
+                if decision.reply is not None:
+                    reply = self.faults.fault_reply(decision)
+                    if reply.code != 220:
+                        self.engine.refuse(reply)
+                        close = reply.code == 421
+            self._send_reply(reply, "establishment", fault)
+            if close:
+                self._finish("server", side="server")
+
+    def feed(self, data: bytes) -> None:
+        """Bytes from the client: process every complete command or message."""
+        with self._lock:
+            if self.closed:
+                return
+            self.engine.receive_data(data)
+            while not self.closed:
+                item = self.engine.next_input()
+                if item is None:
+                    break
+                self._process(item)
+
+    def client_closed(self, reason: str = "client") -> None:
+        """The client went away (EOF, browser left, or the learner closed it)."""
+        with self._lock:
+            if not self.closed:
+                self._finish(reason, side="client")
+
+    def timeout(self, reply: Optional[Reply]) -> None:
+        """The idle timeout expired: send the catalogue's 421 and close."""
+        with self._lock:
+            if self.closed:
+                return
+            if reply is not None:
+                self._send_reply(reply, "termination", None)
+            self._finish("timeout", side="server", text="timeout")
+
+    # ------------------------------------------------------------- internals
+    def _decide(self, stage: str, arg: str):
+        if self.faults is None:
+            return None
+        return self.faults.decide(stage, arg)
+
+    @staticmethod
+    def _action(decision) -> str:
+        if decision.disconnect:
+            return "disconnect"
+        if decision.silent:
+            return "silent"
+        if decision.reply is not None:
+            return "reply"
+        return "delay"
+
+    def _process(self, item: Any) -> None:
+        engine = self.engine
+        if isinstance(item, MessageData):
+            stage, arg = "DATA_END", ""
+            phase = "transfer"
+            self._record("client", "data", item.content.decode("utf-8", "replace"),
+                         phase=phase, verb="DATA_END")
+        else:
+            assert isinstance(item, Command)
+            stage, arg = item.verb, item.arg
+            phase = engine.phase_of(item)
+            self._record("client", "command", item.line, phase=phase, verb=item.verb)
+
+        snap = engine.snapshot()
+        outcome: Outcome = engine.handle(item)
+        natural = outcome.replies[-1] if outcome.replies else None
+        decision = self._decide(stage, arg)
+
+        if decision is None:
+            self._complete(outcome, phase, None, stage)
+            return
+
+        fault = {"rule": decision.index, "natural": _reply_summary(natural),
+                 "action": self._action(decision)}
+        if decision.delay_ms:
+            self._sleep(decision.delay_ms / 1000)
+        if decision.disconnect:
+            if stage != "DATA_END":
+                engine.restore(snap)
+            self._finish("fault", side="server", text="reset", fault=fault)
+            return
+        if decision.silent:
+            # Treated as never received: the client will time out.
+            if stage != "DATA_END":
+                engine.restore(snap)
+            self._record("server", "silence", "", phase=phase, fault=fault)
+            return
+        if decision.reply is None:  # delay only: the natural answer, late
+            self._complete(outcome, phase, fault, stage)
+            return
+
+        reply = self.faults.fault_reply(decision)
+        natural_ok = natural is not None and natural.code < 400
+        keep = reply.code < 400 and natural_ok
+        if stage == "DATA_END":
+            # The transaction has ended either way; a refusal delivers nothing.
+            deliveries = outcome.deliveries if keep else []
+        else:
+            if not keep:
+                engine.restore(snap)
+            deliveries = outcome.deliveries if keep else []
+        close = (outcome.close and keep) or reply.code == 421
+        self._complete(Outcome(replies=[reply], deliveries=deliveries, close=close),
+                       phase, fault, stage)
+
+    def _complete(self, outcome: Outcome, phase: str, fault: Optional[dict], stage: str) -> None:
+        for delivery in outcome.deliveries:
+            self._deliver(delivery)
+        if stage == "QUIT":
+            phase = "termination"
+        for reply in outcome.replies:
+            self._send_reply(reply, phase, fault)
+        if outcome.close and not self.closed:
+            if stage == "QUIT":
+                reason = "quit"
+            elif not outcome.replies:
+                reason = "protocol"
+            else:
+                reason = "server"
+            self._finish(reason, side="server")
+        else:
+            self._state_changed()
+
+    def _send_reply(self, reply: Reply, phase: str, fault: Optional[dict]) -> None:
+        self._record("server", "reply", reply.text, phase=phase, fault=fault,
+                     code=reply.code, key=reply.key)
+        try:
+            self._write(reply.wire())
+        except OSError:
+            self._finish("gone", side="client")
+
+    def _finish(self, reason: str, *, side: str, text: str = "close",
+                fault: Optional[dict] = None) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        self.close_reason = reason
+        self._record(side, "tcp", text, phase="termination", fault=fault)
+        self._listener("session.state", {"session": self.sid, "state": "closed",
+                                         "phase": "termination"})
+        self._listener("session.closed", {"session": self.sid, "reason": reason})
+        try:
+            self._close_transport(reason)
+        except OSError:
+            pass
+
+    def _state_changed(self) -> None:
+        state = self.state
+        if state != self._last_state:
+            self._last_state = state
+            phase = "termination" if state == "closed" else (
+                "establishment" if state in ("greeted", "refused") else "transfer")
+            self._listener("session.state", {"session": self.sid, "state": state, "phase": phase})
+
+    def _record(self, side: str, kind: str, text: str, *, phase: str,
+                fault: Optional[dict] = None, code: Optional[int] = None,
+                key: Optional[str] = None, verb: Optional[str] = None) -> dict:
+        exchange = {
+            "session": self.sid,
+            "seq": self._seq + 1,
+            "from": side,
+            "kind": kind,
+            "text": text,
+            "code": code,
+            "key": key,
+            "verb": verb,
+            "phase": phase,
+            "state": "closed" if self.closed else self.engine.state,
+            "fault": fault,
+            "t_ms": int(round((self._clock() - self._start) * 1000)),
+        }
+        self._seq += 1
+        if len(self.transcript) < MAX_TRANSCRIPT:
+            self.transcript.append(exchange)
+        self._listener("exchange", exchange)
+        return exchange

@@ -1,0 +1,316 @@
+"""Socket.IO API v1 (docs/api.md): the browser lab and the Live page.
+
+Each handler validates its payload and answers with an acknowledgement,
+``{ok: true, ...}`` or ``{ok: false, error: {code, message}}``; nothing a
+client sends can raise out of a handler. A lab session belongs to the
+Socket.IO connection that opened it and runs in its own worker thread, which
+processes lines strictly in order (handlers may run concurrently).
+"""
+from __future__ import annotations
+
+import functools
+import logging
+import queue
+import secrets
+import threading
+from typing import Any, Optional
+
+from flask import current_app, request
+from flask_socketio import join_room, leave_room
+
+from .. import i18n
+from .. import scenarios as scenario_data
+from ..faults import FaultPlan, FaultPlanError, FaultRuntime
+from ..session import Session
+from . import current_language, sim_of, socketio
+
+log = logging.getLogger(__name__)
+
+MAX_SESSIONS = 20
+COMMAND_LIMIT = 512  # RFC 5321 4.5.3.1.4, CR LF included
+TEXT_LIMIT = 1000    # RFC 5321 4.5.3.1.6, CR LF included
+LIVE_ROOM = "live"
+
+
+class ApiError(Exception):
+    def __init__(self, code: str, **params: Any):
+        super().__init__(code)
+        self.code = code
+        self.params = params
+
+
+class LabSession:
+    """A lab session: a Session fed by a worker thread from a queue of lines."""
+
+    def __init__(self, session: Session):
+        self.session = session
+        self.queue: "queue.Queue[tuple[str, Any]]" = queue.Queue()
+        self.playing = threading.Event()
+        self.thread = threading.Thread(target=self._run, name=f"lab-{session.sid}", daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def _run(self) -> None:
+        s = self.session
+        try:
+            s.open()
+            while True:
+                kind, payload = self.queue.get()
+                if kind == "stop":
+                    s.client_closed(payload)
+                    return
+                if kind == "line":
+                    self._send_typed(payload)
+                elif kind == "script":
+                    try:
+                        self._play(payload)
+                    finally:
+                        self.playing.clear()
+        except Exception:  # a bug costs this session only
+            log.exception("lab session %s failed", s.sid)
+            s.client_closed("gone")
+
+    def _send_typed(self, line: str) -> None:
+        s = self.session
+        if s.in_data and line != "." and line.startswith("."):
+            line = "." + line  # dot-stuffing, as a mail client does (RFC 5321 4.5.2)
+        s.feed(line.encode("utf-8") + b"\r\n")
+
+    def _play(self, lines: list[str]) -> None:
+        s = self.session
+        for line in lines:
+            if s.closed:
+                return
+            s.feed(line.encode("utf-8") + b"\r\n")
+            last = s.transcript[-1] if s.transcript else None
+            if last is not None and last["kind"] == "silence":
+                # A scripted client waits for a reply that never comes: it times out.
+                s.client_closed("timeout")
+                return
+
+
+# sid of the Socket.IO connection -> {lab session id -> LabSession}
+_labs: dict[str, dict[str, LabSession]] = {}
+_labs_lock = threading.Lock()
+
+
+def _payload(data: Any, **fields: type) -> dict:
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ApiError("bad_request", detail="the payload must be an object")
+    for name, kind in fields.items():
+        optional = name.endswith("_")
+        key = name.rstrip("_")
+        if key not in data or data[key] is None:
+            if optional:
+                continue
+            raise ApiError("bad_request", detail=f"'{key}' is missing")
+        value = data[key]
+        if kind is int and isinstance(value, bool) or not isinstance(value, kind):
+            raise ApiError("bad_request", detail=f"'{key}' has the wrong type")
+    return data
+
+
+def _lab(data: dict) -> LabSession:
+    sid = data.get("session")
+    if not isinstance(sid, str):
+        raise ApiError("bad_request", detail="'session' must be a string")
+    with _labs_lock:
+        lab = _labs.get(request.sid, {}).get(sid)
+    if lab is None or lab.session.closed:
+        raise ApiError("unknown_session")
+    return lab
+
+
+def _plan(obj: Any, seed: Any = None) -> Optional[FaultPlan]:
+    if obj is None:
+        plan = FaultPlan()
+    else:
+        try:
+            plan = FaultPlan.from_json(obj)
+        except FaultPlanError as exc:
+            raise ApiError("bad_faults", detail=str(exc)) from None
+    if seed is not None:
+        if isinstance(seed, bool) or not isinstance(seed, int):
+            raise ApiError("bad_request", detail="'seed' must be an integer")
+        plan = FaultPlan.from_json({**plan.to_json(), "seed": seed})
+    return plan
+
+
+def api(handler):
+    """Turn ApiError and any unexpected exception into an error acknowledgement."""
+
+    @functools.wraps(handler)
+    def wrapper(data=None, *extra):
+        lang = current_language()
+        try:
+            result = handler(data)
+        except ApiError as exc:
+            message = i18n.t(lang, f"web.error.{exc.code}", **exc.params)
+            return {"ok": False, "error": {"code": exc.code, "message": message}}
+        except Exception:
+            log.exception("handler %s failed", handler.__name__)
+            return {"ok": False, "error": {"code": "internal",
+                                           "message": i18n.t(lang, "web.error.internal")}}
+        return {"ok": True, **(result or {})}
+
+    return wrapper
+
+
+def _open(protocol: Any, plan: FaultPlan) -> LabSession:
+    if protocol != "smtp":
+        raise ApiError("unknown_protocol", name=str(protocol)[:20])
+    owner = request.sid
+    with _labs_lock:
+        mine = _labs.setdefault(owner, {})
+        for key in [k for k, lab in mine.items() if lab.session.closed]:
+            del mine[key]
+        if len(mine) >= MAX_SESSIONS:
+            raise ApiError("too_many_sessions", limit=MAX_SESSIONS)
+        sid = "lab-" + secrets.token_urlsafe(6)
+        sim = sim_of(current_app)
+
+        def emit(name: str, payload: dict, _to=owner) -> None:
+            socketio.emit(name, payload, to=_to)
+
+        session = Session(sid, sim.new_engine(protocol), faults=FaultRuntime(plan),
+                          deliver=sim.store.deliver, listener=emit, protocol=protocol,
+                          peer="lab")
+        lab = LabSession(session)
+        mine[sid] = lab
+    return lab
+
+
+@socketio.on("lab.open")
+@api
+def lab_open(data):
+    """Browser asks for a new simulated connection; the greeting follows as events."""
+    data = _payload(data, protocol=str)
+    lab = _open(data["protocol"].lower(), _plan(data.get("faults"), data.get("seed")))
+    lab.start()
+    return {"session": lab.session.sid}
+
+
+@socketio.on("lab.send")
+@api
+def lab_send(data):
+    """Browser sends one line (a command, or a message line in DATA)."""
+    data = _payload(data, session=str, line=str)
+    lab = _lab(data)
+    line = data["line"]
+    if any(ch in line for ch in "\r\n\x00"):
+        raise ApiError("bad_line")
+    limit = TEXT_LIMIT if lab.session.in_data else COMMAND_LIMIT
+    if len(line.encode("utf-8")) + 2 + (1 if line.startswith(".") else 0) > limit:
+        raise ApiError("line_too_long", limit=limit)
+    if lab.playing.is_set():
+        raise ApiError("busy")
+    lab.queue.put(("line", line))
+    return {}
+
+
+@socketio.on("lab.faults")
+@api
+def lab_faults(data):
+    """Browser replaces this session's fault plan; its counters restart."""
+    data = _payload(data, session=str)
+    if "faults" not in data:
+        raise ApiError("bad_request", detail="'faults' is missing")
+    lab = _lab(data)
+    plan = _plan(data["faults"], data.get("seed"))
+    lab.session.faults = FaultRuntime(plan)
+    return {"faults": plan.to_json()}
+
+
+@socketio.on("lab.scenario")
+@api
+def lab_scenario(data):
+    """Browser plays a scenario into a session (a new one unless given)."""
+    data = _payload(data, name=str, session_=str)
+    name = data["name"]
+    found = scenario_data.load_scenarios().get(name)
+    if found is None:
+        raise ApiError("unknown_scenario", name=name[:60])
+    lines = scenario_data.scenario_lines(found)
+    if data.get("session"):
+        lab = _lab(data)
+        if lab.playing.is_set():
+            raise ApiError("busy")
+        lab.playing.set()
+        lab.queue.put(("script", lines))
+        return {"session": lab.session.sid}
+    plan = FaultPlan()
+    preset = getattr(found, "preset", None)
+    if preset:
+        plan = scenario_data.load_presets()[preset].plan
+    lab = _open("smtp", plan)
+    lab.playing.set()
+    lab.queue.put(("script", lines))
+    lab.start()
+    return {"session": lab.session.sid, "faults": plan.to_json()}
+
+
+@socketio.on("lab.close")
+@api
+def lab_close(data):
+    """Browser closes a lab connection (the client side hangs up)."""
+    data = _payload(data, session=str)
+    lab = _lab(data)
+    lab.queue.put(("stop", "client"))
+    return {}
+
+
+@socketio.on("live.watch")
+@api
+def live_watch(data):
+    """Browser starts watching the real ports' sessions."""
+    _payload(data)
+    join_room(LIVE_ROOM)
+    return {"sessions": sim_of(current_app).live_sessions(),
+            "ports": dict(sim_of(current_app).ports)}
+
+
+@socketio.on("live.unwatch")
+@api
+def live_unwatch(data):
+    """Browser stops watching the real ports."""
+    leave_room(LIVE_ROOM)
+    return {}
+
+
+@socketio.on("live.history")
+@api
+def live_history(data):
+    """Browser asks for the transcript so far of one real-port session."""
+    data = _payload(data, session=str)
+    session = sim_of(current_app).live_session(data["session"])
+    if session is None:
+        raise ApiError("unknown_session")
+    return {"exchanges": list(session.transcript), "info": session.info()}
+
+
+@socketio.on("disconnect")
+def on_disconnect(*_args):
+    """The browser went away: hang up every lab session it had open."""
+    with _labs_lock:
+        mine = _labs.pop(request.sid, {})
+    for lab in mine.values():
+        lab.queue.put(("stop", "gone"))
+
+
+@socketio.on_error_default
+def on_error(exc):  # pragma: no cover - handlers already catch everything
+    log.exception("Socket.IO handler error: %s", exc)
+    return {"ok": False, "error": {"code": "internal", "message": "internal error"}}
+
+
+def attach(app) -> None:
+    """Mirror the real ports' sessions to the browsers watching the Live page."""
+    sim = sim_of(app)
+
+    def to_watchers(name: str, payload: dict) -> None:
+        socketio.emit(name, payload, to=LIVE_ROOM)
+
+    sim.live_listeners.append(to_watchers)

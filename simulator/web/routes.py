@@ -1,0 +1,129 @@
+"""Pages and REST endpoints (docs/api.md, "REST")."""
+from __future__ import annotations
+
+import hmac
+from urllib.parse import urlparse
+
+from flask import Blueprint, current_app, jsonify, make_response, redirect, render_template, request
+
+from .. import __version__, i18n
+from ..faults import FaultPlan, FaultPlanError
+from ..protocols import replies
+from .. import scenarios as scenario_data
+from . import current_language, sim_of
+
+bp = Blueprint("pages", __name__)
+
+
+def _error(status: int, code: str, message: str):
+    return make_response(jsonify({"error": {"code": code, "message": message}}), status)
+
+
+@bp.get("/")
+def lab():
+    """The lab: console, scenarios, faults and the animated diagram."""
+    return render_template("lab.html")
+
+
+@bp.get("/live")
+def live():
+    """Sessions on the real ports, animated as they happen."""
+    return render_template("live.html")
+
+
+@bp.get("/healthz")
+def healthz():
+    sim = sim_of(current_app)
+    return jsonify({"status": "ok", "version": __version__, "ports": dict(sim.ports)})
+
+
+@bp.get("/lang/<code>")
+def set_language(code: str):
+    """Remember the chosen language in a cookie and go back where the user was."""
+    lang = i18n.normalise(code) or i18n.DEFAULT_LANGUAGE
+    target = request.args.get("next") or "/"
+    parsed = urlparse(target)
+    if parsed.scheme or parsed.netloc or not target.startswith("/") or target.startswith("//"):
+        target = "/"  # never an open redirect
+    resp = redirect(target)
+    resp.set_cookie("lang", lang, max_age=365 * 24 * 3600, samesite="Lax")
+    return resp
+
+
+@bp.get("/api/catalogue")
+def catalogue():
+    return jsonify(replies.catalogue_for_ui())
+
+
+def _lang_arg() -> str:
+    return i18n.normalise(request.args.get("lang")) or current_language()
+
+
+@bp.get("/api/scenarios")
+def scenarios():
+    return jsonify(scenario_data.scenarios_for_ui(_lang_arg()))
+
+
+@bp.get("/api/presets")
+def presets():
+    return jsonify(scenario_data.presets_for_ui(_lang_arg()))
+
+
+def _protocol_arg() -> str:
+    return (request.args.get("protocol") or "smtp").lower()
+
+
+def _authorised() -> bool:
+    """Loopback servers trust their one machine; others need the teacher key."""
+    sim = sim_of(current_app)
+    if sim.loopback_only:
+        return True
+    header = request.headers.get("Authorization", "")
+    supplied = header[7:].strip() if header.lower().startswith("bearer ") else ""
+    return bool(sim.teacher_key) and hmac.compare_digest(supplied.encode(), sim.teacher_key.encode())
+
+
+@bp.get("/api/faults")
+def get_faults():
+    sim = sim_of(current_app)
+    protocol = _protocol_arg()
+    if protocol != "smtp":
+        return _error(404, "unknown_protocol",
+                      i18n.t(current_language(), "web.error.unknown_protocol", name=protocol))
+    return jsonify(sim.port_plan(protocol).to_json())
+
+
+@bp.put("/api/faults")
+def put_faults():
+    sim = sim_of(current_app)
+    lang = current_language()
+    if not _authorised():
+        return _error(401, "unauthorized", i18n.t(lang, "web.error.unauthorized"))
+    body = request.get_json(silent=True)
+    if body is None:
+        return _error(400, "bad_faults", i18n.t(lang, "web.error.bad_faults",
+                                                detail="the body must be a JSON object"))
+    protocol = _protocol_arg()
+    if isinstance(body, dict) and isinstance(body.get("protocol"), str) and "rules" not in body:
+        protocol = body["protocol"].lower()
+    if protocol != "smtp":
+        return _error(404, "unknown_protocol", i18n.t(lang, "web.error.unknown_protocol", name=protocol))
+    try:
+        plan = FaultPlan.from_json(body)
+    except FaultPlanError as exc:
+        return _error(400, "bad_faults", i18n.t(lang, "web.error.bad_faults", detail=str(exc)))
+    sim.set_port_plan(plan, protocol)
+    return jsonify(plan.to_json())
+
+
+@bp.delete("/api/faults")
+def delete_faults():
+    sim = sim_of(current_app)
+    if not _authorised():
+        return _error(401, "unauthorized", i18n.t(current_language(), "web.error.unauthorized"))
+    protocol = _protocol_arg()
+    if protocol != "smtp":
+        return _error(404, "unknown_protocol",
+                      i18n.t(current_language(), "web.error.unknown_protocol", name=protocol))
+    sim.set_port_plan(FaultPlan(), protocol)
+    return jsonify(FaultPlan().to_json())
