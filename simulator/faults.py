@@ -116,7 +116,7 @@ _RULE_FIELDS = (
     "stage", "match", "reply", "text", "delay_ms", "disconnect", "silent",
     "probability", "times", "after", "note", "protocol",
 )
-_PLAN_FIELDS = ("seed", "rules")
+_PLAN_FIELDS = ("seed", "rules", "protocol")
 
 
 class FaultPlanError(ValueError):
@@ -203,10 +203,15 @@ class Rule:
 
 @dataclass(frozen=True)
 class FaultPlan:
-    """A validated fault plan: a seed and an ordered tuple of rules."""
+    """A validated fault plan: a seed and an ordered tuple of rules.
+
+    ``protocol`` is the protocol the plan is written for; each rule's own
+    ``protocol`` defaults to it.
+    """
 
     seed: int = 0
     rules: tuple[Rule, ...] = field(default=())
+    protocol: str = "smtp"
 
     EMPTY = None  # set below to the plan with no rules (class attribute)
 
@@ -237,7 +242,19 @@ class FaultPlan:
 
     def to_json(self) -> dict:
         """The plan as JSON; ``FaultPlan.from_json(plan.to_json()) == plan``."""
-        return {"seed": self.seed, "rules": [r.to_json() for r in self.rules]}
+        out: dict[str, Any] = {"seed": self.seed}
+        if self.protocol != "smtp":
+            out["protocol"] = self.protocol
+        rules = []
+        for rule in self.rules:
+            data = rule.to_json()
+            if rule.protocol != self.protocol:
+                data["protocol"] = rule.protocol
+            else:
+                data.pop("protocol", None)
+            rules.append(data)
+        out["rules"] = rules
+        return out
 
 
 EMPTY_PLAN = FaultPlan()
@@ -346,6 +363,7 @@ def _parse_plan(obj: Any) -> FaultPlan:
     if not isinstance(obj, dict):
         raise FaultPlanError("plan", f'must be an object like {{"seed": 0, "rules": []}}, not {_type_name(obj)}')
     _unknown_fields(obj, _PLAN_FIELDS, "")
+    protocol = _parse_protocol(obj.get("protocol", "smtp"), "protocol")
     seed = obj.get("seed", 0)
     if not _is_int(seed) or not 0 <= seed <= MAX_SEED:
         raise FaultPlanError("seed", f"must be a whole number from 0 to {MAX_SEED}, not {seed!r}")
@@ -354,8 +372,14 @@ def _parse_plan(obj: Any) -> FaultPlan:
         raise FaultPlanError("rules", f"must be a list of rules, not {_type_name(raw_rules)}")
     if len(raw_rules) > MAX_RULES:
         raise FaultPlanError("rules", f"at most {MAX_RULES} rules, got {len(raw_rules)}")
-    rules = tuple(_parse_rule(raw, f"rules[{i}]") for i, raw in enumerate(raw_rules))
-    return FaultPlan(seed=seed, rules=rules)
+    rules = tuple(_parse_rule(raw, f"rules[{i}]", protocol) for i, raw in enumerate(raw_rules))
+    return FaultPlan(seed=seed, rules=rules, protocol=protocol)
+
+
+def _parse_protocol(value: Any, path: str) -> str:
+    if not isinstance(value, str) or value.lower() not in _PROTOCOLS:
+        raise FaultPlanError(path, f"must be one of: {', '.join(_PROTOCOLS)} (got {value!r})")
+    return value.lower()
 
 
 def _canonical_stage(raw: str, protocol: str) -> Optional[str]:
@@ -368,17 +392,12 @@ def _canonical_stage(raw: str, protocol: str) -> Optional[str]:
     return None
 
 
-def _parse_rule(raw: Any, path: str) -> Rule:
+def _parse_rule(raw: Any, path: str, plan_protocol: str = "smtp") -> Rule:
     if not isinstance(raw, dict):
         raise FaultPlanError(path, f'must be an object like {{"stage": "RCPT", "reply": 450}}, not {_type_name(raw)}')
     _unknown_fields(raw, _RULE_FIELDS, path)
 
-    protocol = raw.get("protocol", "smtp")
-    if not isinstance(protocol, str) or protocol.lower() not in _PROTOCOLS:
-        raise FaultPlanError(
-            f"{path}.protocol", f"must be one of: {', '.join(_PROTOCOLS)} (got {protocol!r})"
-        )
-    protocol = protocol.lower()
+    protocol = _parse_protocol(raw.get("protocol", plan_protocol), f"{path}.protocol")
 
     if "stage" not in raw:
         raise FaultPlanError(f"{path}.stage", "missing: say where the rule applies, e.g. \"RCPT\" or \"greeting\"")
@@ -539,15 +558,16 @@ class FaultRuntime:
         pattern = self._patterns[i]
         return pattern is None or pattern.fullmatch(arg.lower()) is not None
 
-    def decide(self, stage: str, arg: str = "", protocol: str = "smtp") -> Optional[Decision]:
+    def decide(self, stage: str, arg: str = "", protocol: Optional[str] = None) -> Optional[Decision]:
         """The first rule that fires for this input, or None (the engine answers as usual).
 
         ``stage`` is the engine's verb (``RCPT``), ``UNKNOWN``, ``connect``,
         ``greeting`` or ``DATA_END``, in any case; ``arg`` is the command's
         argument as the engine parsed it (the address for MAIL and RCPT).
-        Every call counts a match for each rule it considers, so call it
-        exactly once per input.
+        ``protocol`` defaults to the plan's. Every call counts a match for each
+        rule it considers, so call it exactly once per input.
         """
+        protocol = (protocol or self.plan.protocol).lower()
         stage = self._normal_stage(stage)
         arg = arg or ""
         with self._lock:

@@ -129,6 +129,8 @@ BAD_PLANS = [
     ({"rules": [{"stage": "RCPT", "reply": 450, "note": 3}]}, "rules[0].note", "string"),
     ({"rules": [{"stage": "RCPT", "reply": 450, "note": "n" * 501}]}, "rules[0].note", "at most 500"),
     ({"rules": [{"stage": "RCPT", "reply": 450, "protocol": "pop3"}]}, "rules[0].protocol", "smtp"),
+    ({"protocol": "imap", "rules": []}, "protocol", "smtp"),
+    ({"protocol": None}, "protocol", "smtp"),
     ({"rules": [{"stage": "RCPT", "reply": 450}, {"stage": "RCPT", "reply": 999}]}, "rules[1].reply", "3-digit"),
 ]
 
@@ -404,6 +406,13 @@ def test_one_draw_per_considered_rule_with_a_probability():
             expected.append(None)
     got = [getattr(rt.decide("RCPT", "x@y"), "reply", None) for _ in range(30)]
     assert got == expected
+
+
+def test_plan_protocol_is_the_rules_default():
+    p = FaultPlan.from_json({"protocol": "SMTP", "rules": [{"stage": "RCPT", "reply": 450}]})
+    assert p.protocol == "smtp" and p.rules[0].protocol == "smtp"
+    assert p.to_json() == {"seed": 0, "rules": [{"stage": "RCPT", "reply": 450}]}
+    assert FaultPlan.from_json({"protocol": "smtp"}) == EMPTY_PLAN
 
 
 def test_protocol_filters_rules():
