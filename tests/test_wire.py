@@ -1,0 +1,217 @@
+"""The real SMTP port: real clients (smtplib, swaks, curl), every lecture code,
+independent connections, faults across connections, idle timeout."""
+from __future__ import annotations
+
+import json
+import smtplib
+import subprocess
+import threading
+import time
+import urllib.request
+
+import pytest
+
+from smtpclient import RawSMTP
+from conftest import have, start_server
+
+LECTURE_CODES = [211, 214, 220, 221, 250, 251, 354, 421, 450, 451, 452,
+                 500, 501, 502, 503, 504, 550, 551, 552, 553, 554]
+
+
+def put_faults(server, plan: dict) -> None:
+    req = urllib.request.Request(server.url + "/api/faults", data=json.dumps(plan).encode(),
+                                 method="PUT", headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=5) as resp:
+        assert resp.status == 200
+
+
+def clear_faults(server) -> None:
+    req = urllib.request.Request(server.url + "/api/faults", method="DELETE")
+    with urllib.request.urlopen(req, timeout=5) as resp:
+        assert resp.status == 200
+
+
+@pytest.fixture
+def port(mailsim_server):
+    clear_faults(mailsim_server)
+    yield mailsim_server.smtp_port
+    clear_faults(mailsim_server)
+
+
+def greet(c: RawSMTP, verb: str = "EHLO") -> None:
+    assert c.reply()[0] == 220
+    assert c.cmd(f"{verb} client.test")[0] == 250
+
+
+# How each of the lecture's 21 codes is produced on the real port: a fault plan
+# (or none) and the lines to send; the last reply must carry the code.
+def produce(code: int, server) -> tuple[int, str]:
+    plans = {
+        211: {"rules": [{"stage": "NOOP", "reply": 211}]},
+        421: {"rules": [{"stage": "greeting", "reply": 421}]},
+        450: {"rules": [{"stage": "RCPT", "reply": 450, "times": 1}]},
+        451: {"rules": [{"stage": "DATA_END", "reply": 451}]},
+    }
+    if code in plans:
+        put_faults(server, plans[code])
+    with RawSMTP(server.smtp_port) as c:
+        first = c.reply()
+        if code in (220, 421):
+            return first
+        if code == 500:
+            return c.cmd("FROBNICATE now")
+        if code == 501:
+            return c.cmd("HELO")
+        if code == 503:
+            return c.cmd("RCPT TO:<alice@example.org>")
+        assert c.cmd("EHLO client.test")[0] == 250
+        simple = {
+            211: "NOOP", 214: "HELP", 221: "QUIT", 250: "NOOP", 502: "TURN",
+        }
+        if code in simple:
+            return c.cmd(simple[code])
+        if code == 504:
+            return c.cmd("MAIL FROM:<a@client.test> BODY=BINARYMIME")
+        if code == 552:
+            return c.cmd("MAIL FROM:<a@client.test> SIZE=999999999999")
+        assert c.cmd("MAIL FROM:<a@client.test>")[0] == 250
+        if code == 251:
+            return c.cmd("RCPT TO:<carol@example.org>")
+        if code == 450:
+            return c.cmd("RCPT TO:<alice@example.org>")
+        if code == 550:
+            return c.cmd("RCPT TO:<nobody@example.org>")
+        if code == 551:
+            return c.cmd("RCPT TO:<dave@example.org>")
+        if code == 553:
+            return c.cmd("RCPT TO:<alice@@example..org>")
+        if code == 554:
+            assert c.cmd("RCPT TO:<nobody@example.org>")[0] == 550
+            return c.cmd("DATA")
+        if code == 452:
+            last = None
+            for i in range(101):
+                last = c.cmd("RCPT TO:<alice@example.org>")
+            return last
+        assert c.cmd("RCPT TO:<alice@example.org>")[0] == 250
+        if code == 354:
+            return c.cmd("DATA")
+        if code == 451:
+            assert c.cmd("DATA")[0] == 354
+            return c.cmd("Subject: t\r\n\r\nbody\r\n.")
+    raise AssertionError(f"no recipe for {code}")
+
+
+@pytest.mark.parametrize("code", LECTURE_CODES)
+def test_each_lecture_code_is_produced_on_the_real_port(port, mailsim_server, code):
+    got, text = produce(code, mailsim_server)
+    assert got == code, text
+    assert text.isascii() and len(text.splitlines()[-1]) <= 510
+
+
+def test_smtplib_delivers_to_two_recipients(port):
+    with smtplib.SMTP("127.0.0.1", port, timeout=10) as s:
+        code, caps = s.ehlo("client.test")
+        assert code == 250 and b"PIPELINING" in caps and b"8BITMIME" in caps and b"SIZE" in caps
+        refused = s.sendmail("sender@client.test", ["alice@example.org", "bob@example.org"],
+                             "Subject: hello\r\n\r\nHi both\r\n.leading dot\r\n")
+        assert refused == {}
+
+
+def test_smtplib_sees_refused_recipient(port):
+    with smtplib.SMTP("127.0.0.1", port, timeout=10) as s:
+        refused = s.sendmail("sender@client.test", ["alice@example.org", "nobody@example.org"],
+                             "Subject: partly\r\n\r\nbody\r\n")
+        assert list(refused) == ["nobody@example.org"] and refused["nobody@example.org"][0] == 550
+
+
+@pytest.mark.skipif(not have("swaks"), reason="swaks is installed by .ci/run")
+def test_swaks_sends_through_the_port(port):
+    out = subprocess.run(["swaks", "--server", f"127.0.0.1:{port}", "--to", "alice@example.org",
+                          "--from", "teacher@client.test", "--helo", "client.test",
+                          "--timeout", "10"], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "<-  250" in out.stdout and "<-  221" in out.stdout
+
+
+@pytest.mark.skipif(not have("curl"), reason="curl is installed by .ci/run")
+def test_curl_sends_through_the_port(port, tmp_path):
+    msg = tmp_path / "m.eml"
+    msg.write_text("From: t@client.test\r\nSubject: curl\r\n\r\nvia curl\r\n")
+    out = subprocess.run(["curl", "-sS", f"smtp://127.0.0.1:{port}/client.test",
+                          "--mail-from", "t@client.test", "--mail-rcpt", "bob@example.org",
+                          "--upload-file", str(msg), "--max-time", "20"],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+
+
+def test_greylisting_lets_a_retry_on_a_new_connection_through(port, mailsim_server):
+    put_faults(mailsim_server, {"rules": [{"stage": "RCPT", "reply": 450, "times": 1}]})
+    with RawSMTP(port) as c:
+        greet(c)
+        c.cmd("MAIL FROM:<a@client.test>")
+        assert c.cmd("RCPT TO:<alice@example.org>")[0] == 450
+    with RawSMTP(port) as c:
+        greet(c)
+        c.cmd("MAIL FROM:<a@client.test>")
+        assert c.cmd("RCPT TO:<alice@example.org>")[0] == 250
+
+
+def test_a_silent_client_does_not_stall_others(port):
+    stalled = RawSMTP(port)
+    assert stalled.reply()[0] == 220
+    stalled.send("MAIL FROM:<half")  # no end of line, then silence
+    try:
+        start = time.monotonic()
+        with RawSMTP(port) as c:
+            greet(c)
+            assert c.cmd("QUIT")[0] == 221
+        assert time.monotonic() - start < 5
+    finally:
+        stalled.close()
+
+
+def test_many_parallel_connections_each_get_served(port):
+    results = []
+
+    def one():
+        with smtplib.SMTP("127.0.0.1", port, timeout=20) as s:
+            results.append(s.sendmail("p@client.test", ["bob@example.org"], "Subject: p\r\n\r\nx\r\n"))
+
+    threads = [threading.Thread(target=one) for _ in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert results == [{}] * 20
+
+
+def test_http_request_on_the_smtp_port_is_closed_without_reply(port):
+    with RawSMTP(port) as c:
+        assert c.reply()[0] == 220
+        c.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert c.closed_by_server()
+        assert c.buf == b""
+
+
+def test_dropped_connection_fault_closes_mid_data(port, mailsim_server):
+    put_faults(mailsim_server, {"rules": [{"stage": "DATA_END", "disconnect": True}]})
+    with RawSMTP(port) as c:
+        greet(c)
+        c.cmd("MAIL FROM:<a@client.test>")
+        c.cmd("RCPT TO:<alice@example.org>")
+        assert c.cmd("DATA")[0] == 354
+        c.send("Subject: lost\r\n\r\nbody\r\n.\r\n")
+        assert c.closed_by_server()
+
+
+def test_idle_timeout_closes_with_421(tmp_path):
+    server = start_server(tmp_path, "--idle-timeout", "1")
+    try:
+        with RawSMTP(server.smtp_port) as c:
+            assert c.reply()[0] == 220
+            code, _ = c.reply()
+            assert code == 421
+            assert c.closed_by_server()
+    finally:
+        server.stop()
