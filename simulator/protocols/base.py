@@ -70,19 +70,30 @@ class MessageData:
 
     ``content`` is already un-dot-stuffed; ``problem`` is set when the content
     must be refused after its end (line over 1000 octets, bare CR/LF, too big).
+    ``raw`` is the content as it came over the wire (dot-stuffed, final "."
+    line included; cut short past the size limit) and ``size`` the number of
+    octets received, for transcripts.
     """
 
     content: bytes
     problem: Optional[str] = None
+    raw: bytes = b""
+    size: int = 0
 
 
 @dataclass(frozen=True)
 class Delivery:
-    """A message the engine wants delivered, once its 250 is committed."""
+    """A message the engine wants delivered, once its 250 is committed.
+
+    ``helo`` is the domain the client gave in HELO/EHLO and ``queue_id`` the
+    id the engine named in its "250 ... queued as" reply.
+    """
 
     mail_from: str
     recipients: tuple[str, ...]
     content: bytes
+    helo: str = ""
+    queue_id: str = ""
 
 
 @dataclass
