@@ -281,7 +281,7 @@ REPLIES: dict[str, ReplyDef] = {r.key: r for r in (
     _r("250.recipient_ok", "Recipient <{addr}> OK",
        "RCPT TO named a user who has a mailbox on this server.",
        "RCPT TO назвал пользователя, у которого есть почтовый ящик на этом сервере."),
-    _r("250.list_ok", "Mailing list <{addr}> OK, {count} members",
+    _r("250.list_ok", "Mailing list <{addr}> OK, members: {count}",
        "RCPT TO named a mailing list: the message will go to each of its members.",
        "RCPT TO назвал список рассылки: письмо получит каждый его участник."),
     _r("250.queued", "OK: queued as {queue_id}",
