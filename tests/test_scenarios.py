@@ -354,3 +354,67 @@ def test_command_line_reports_file_and_line(data_copy, capsys):
     assert f"fig_14_8_termination.json:{_line_of(text, '2.1')}: figure:" in err
     assert scenarios.main([str(DATA)]) == 0
     assert capsys.readouterr().out.startswith("ok: ")
+
+
+# ---------------------------------------------------------------- the stories, played
+
+def _play(scenario: Scenario):
+    """Play a scenario into a Session over the real engine, with its preset's faults.
+
+    Returns (replies per step: the codes the step's lines drew, deliveries, session).
+    """
+    from simulator.protocols.smtp import SmtpEngine
+    from simulator.session import Session
+    from simulator.world import World
+
+    plan = load_presets()[scenario.preset].plan if scenario.preset else FaultPlan()
+    deliveries = []
+    session = Session("t", SmtpEngine(World.load()), faults=FaultRuntime(plan),
+                      deliver=deliveries.append, sleep=lambda _s: None)
+    session.open()
+    per_step = []
+    for step in scenario.steps:
+        if session.closed:
+            break
+        before = len(session.transcript)
+        for line in step.lines():
+            session.feed(line.encode("utf-8") + b"\r\n")
+        per_step.append((step, [e["code"] for e in session.transcript[before:] if e["kind"] == "reply"]))
+    return per_step, deliveries, session
+
+
+@pytest.mark.skipif(not _engine_available(), reason="the SMTP engine has not landed yet")
+@pytest.mark.parametrize("name", sorted(p.stem for p in (DATA / "scenarios").glob("*.json")))
+def test_each_scenario_draws_the_replies_it_expects(name):
+    per_step, _, _ = _play(load_scenarios()[name])
+    for step, codes in per_step:
+        if step.expect is not None:
+            assert codes and codes[-1] == step.expect, f"{name}: {step.value!r} drew {codes}, expected {step.expect}"
+
+
+@pytest.mark.skipif(not _engine_available(), reason="the SMTP engine has not landed yet")
+@pytest.mark.parametrize("name, delivered, closed_by", [
+    ("fig_14_7_transfer", [("alice@example.org", "bob@example.org")], None),
+    ("whole_session", [("alice@example.org", "bob@example.org")], "quit"),
+    ("story_server_not_ready", [], "server"),
+    ("story_greeting_refused", [], "quit"),
+    ("story_unknown_recipient", [("alice@example.org",)], "quit"),
+    ("story_greylisting", [("bob@example.org",)], "quit"),
+    ("story_local_error", [("alice@example.org",)], "quit"),
+    ("story_insufficient_storage", [("alice@example.org",), ("bob@example.org",)], "quit"),
+    ("story_mailbox_full", [("bob@example.org",)], "quit"),
+    ("story_relay_denied", [], "quit"),
+    ("story_dropped_during_data", [], "fault"),
+    ("story_transaction_failed", [], "quit"),
+    ("story_mailbox_name_not_allowed", [("alice@example.org",)], "quit"),
+])
+def test_stories_deliver_what_they_say(name, delivered, closed_by):
+    _, deliveries, session = _play(load_scenarios()[name])
+    assert [tuple(d.recipients) for d in deliveries] == delivered
+    assert session.close_reason == closed_by
+
+
+@pytest.mark.skipif(not _engine_available(), reason="the SMTP engine has not landed yet")
+def test_whole_session_delivers_the_unstuffed_line():
+    _, deliveries, _ = _play(load_scenarios()["whole_session"])
+    assert b"\r\n.this line starts with a dot and travels as ..this\r\n" in deliveries[0].content
