@@ -3,9 +3,7 @@ from __future__ import annotations
 
 import importlib
 import json
-import sys
 import threading
-import types
 
 import pytest
 from hypothesis import given, settings
@@ -26,31 +24,6 @@ LECTURE_CODES = (211, 214, 220, 221, 250, 251, 354, 421, 450, 451, 452,
                  500, 501, 502, 503, 504, 550, 551, 552, 553, 554)
 VERBS = ("HELO", "EHLO", "MAIL", "RCPT", "DATA", "QUIT", "RSET", "VRFY", "NOOP",
          "TURN", "EXPN", "HELP", "SEND", "SOML", "SAML")
-
-
-def _install_fallback_catalogue():
-    """Until the engine's modules land, stand in for them with the names faults.py uses."""
-    stubs = {}
-    try:
-        importlib.import_module("simulator.protocols.replies")
-    except ModuleNotFoundError:
-        replies = types.ModuleType("simulator.protocols.replies")
-        replies.CODES = {c: f"code {c}" for c in LECTURE_CODES + (252, 334, 535)}
-        replies.default_reply = lambda code, text=None: Reply(code, (text or f"default {code}",), f"{code}.default")
-        stubs["simulator.protocols.replies"] = replies
-    try:
-        importlib.import_module("simulator.protocols.smtp")
-    except ModuleNotFoundError:
-        smtp = types.ModuleType("simulator.protocols.smtp")
-        smtp.STAGES = VERBS
-        stubs["simulator.protocols.smtp"] = smtp
-    return stubs
-
-
-@pytest.fixture(autouse=True)
-def catalogue(monkeypatch):
-    for name, module in _install_fallback_catalogue().items():
-        monkeypatch.setitem(sys.modules, name, module)
 
 
 def plan(*rules, seed=0):
@@ -164,6 +137,14 @@ def test_unknown_stage_error_lists_the_stages():
 def test_reply_code_not_in_catalogue_lists_the_codes():
     err = error_of({"rules": [{"stage": "RCPT", "reply": 299}]})
     assert "450" in err.message and "550" in err.message
+
+
+def test_the_engine_verbs_are_the_stages():
+    from simulator.faults import known_stages
+    from simulator.protocols import smtp
+
+    assert set(VERBS) == set(smtp.STAGES)
+    assert known_stages() == tuple(smtp.STAGES) + ("connect", "greeting", "DATA_END", "UNKNOWN", "*")
 
 
 def test_defaults_and_empty_plan():

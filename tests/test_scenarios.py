@@ -6,14 +6,15 @@ import json
 import shutil
 import subprocess
 import sys
-import types
 from pathlib import Path
 
 import pytest
 
 from simulator import scenarios
+from simulator.protocols.smtp import SmtpEngine
+from simulator.session import Session
+from simulator.world import World
 from simulator.faults import FaultPlan, FaultRuntime
-from simulator.protocols.base import Reply
 from simulator.scenarios import (
     Scenario,
     ScenarioError,
@@ -28,34 +29,8 @@ from simulator.scenarios import (
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "simulator" / "data"
-VERBS = ("HELO", "EHLO", "MAIL", "RCPT", "DATA", "QUIT", "RSET", "VRFY", "NOOP",
-         "TURN", "EXPN", "HELP", "SEND", "SOML", "SAML")
 LECTURE_CODES = (211, 214, 220, 221, 250, 251, 354, 421, 450, 451, 452,
                  500, 501, 502, 503, 504, 550, 551, 552, 553, 554)
-
-
-def _engine_available() -> bool:
-    try:
-        importlib.import_module("simulator.protocols.smtp")
-        return True
-    except ModuleNotFoundError:
-        return False
-
-
-@pytest.fixture(autouse=True)
-def catalogue(monkeypatch):
-    """Until the engine's modules land, stand in for the names faults.py reads."""
-    try:
-        importlib.import_module("simulator.protocols.replies")
-    except ModuleNotFoundError:
-        replies = types.ModuleType("simulator.protocols.replies")
-        replies.CODES = {c: f"code {c}" for c in LECTURE_CODES + (252, 555)}
-        replies.default_reply = lambda code, text=None: Reply(code, (text or f"default {code}",), f"{code}.default")
-        monkeypatch.setitem(sys.modules, "simulator.protocols.replies", replies)
-    if not _engine_available():
-        smtp = types.ModuleType("simulator.protocols.smtp")
-        smtp.STAGES = VERBS
-        monkeypatch.setitem(sys.modules, "simulator.protocols.smtp", smtp)
 
 
 @pytest.fixture
@@ -339,7 +314,6 @@ def test_validate_all_reports_every_bad_file(data_copy):
 
 # ---------------------------------------------------------------- the command line
 
-@pytest.mark.skipif(not _engine_available(), reason="the SMTP engine has not landed yet")
 def test_command_line_checks_the_packaged_files():
     done = subprocess.run([sys.executable, "-m", "simulator.scenarios"], cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
@@ -363,10 +337,6 @@ def _play(scenario: Scenario):
 
     Returns (replies per step: the codes the step's lines drew, deliveries, session).
     """
-    from simulator.protocols.smtp import SmtpEngine
-    from simulator.session import Session
-    from simulator.world import World
-
     plan = load_presets()[scenario.preset].plan if scenario.preset else FaultPlan()
     deliveries = []
     session = Session("t", SmtpEngine(World.load()), faults=FaultRuntime(plan),
@@ -383,7 +353,6 @@ def _play(scenario: Scenario):
     return per_step, deliveries, session
 
 
-@pytest.mark.skipif(not _engine_available(), reason="the SMTP engine has not landed yet")
 @pytest.mark.parametrize("name", sorted(p.stem for p in (DATA / "scenarios").glob("*.json")))
 def test_each_scenario_draws_the_replies_it_expects(name):
     per_step, _, _ = _play(load_scenarios()[name])
@@ -392,7 +361,6 @@ def test_each_scenario_draws_the_replies_it_expects(name):
             assert codes and codes[-1] == step.expect, f"{name}: {step.value!r} drew {codes}, expected {step.expect}"
 
 
-@pytest.mark.skipif(not _engine_available(), reason="the SMTP engine has not landed yet")
 @pytest.mark.parametrize("name, delivered, closed_by", [
     ("fig_14_7_transfer", [("alice@example.org", "bob@example.org")], None),
     ("whole_session", [("alice@example.org", "bob@example.org")], "quit"),
@@ -414,7 +382,6 @@ def test_stories_deliver_what_they_say(name, delivered, closed_by):
     assert session.close_reason == closed_by
 
 
-@pytest.mark.skipif(not _engine_available(), reason="the SMTP engine has not landed yet")
 def test_whole_session_delivers_the_unstuffed_line():
     _, deliveries, _ = _play(load_scenarios()["whole_session"])
     assert b"\r\n.this line starts with a dot and travels as ..this\r\n" in deliveries[0].content
