@@ -379,7 +379,8 @@ def _parse_step(src: _Source, raw: Any, path: str) -> Step:
     return Step("pause", value)
 
 
-def _parse_scenario(src: _Source, stem: str, presets: dict[str, Preset]) -> Scenario:
+def _parse_scenario(src: _Source, stem: str, presets: Optional[dict[str, Preset]]) -> Scenario:
+    """One scenario; ``presets`` None skips the check that its preset exists."""
     data = _check_fields(src, src.data, "", _SCENARIO_FIELDS, ("name", "title", "description", "steps"), "a scenario")
     name = _check_name(src, data["name"], "name")
     if name != stem:
@@ -393,7 +394,7 @@ def _parse_scenario(src: _Source, stem: str, presets: dict[str, Preset]) -> Scen
     if preset is not None:
         if not isinstance(preset, str):
             raise src.error("preset", "must be a preset's name or null")
-        if preset not in presets:
+        if presets is not None and preset not in presets:
             raise src.error("preset", f"no preset named {preset!r} in {PRESETS_FILE}")
     protocol = data.get("protocol", "smtp")
     if protocol not in PROTOCOLS:
@@ -495,7 +496,7 @@ def validate_all(data_dir: Optional[Union[str, Path]] = None) -> tuple[list[Scen
         presets = _parse_presets(_Source(base / PRESETS_FILE, PRESETS_FILE))
     except ScenarioError as exc:
         errors.append(exc)
-        presets = {}
+        presets = None  # reported once above, not again in every scenario naming a preset
     count = 0
     for f in _scenario_files(base / SCENARIOS_DIR):
         try:
@@ -503,7 +504,7 @@ def validate_all(data_dir: Optional[Union[str, Path]] = None) -> tuple[list[Scen
             count += 1
         except ScenarioError as exc:
             errors.append(exc)
-    return errors, len(presets), count
+    return errors, len(presets or ()), count
 
 
 def main(argv: Optional[list[str]] = None) -> int:

@@ -385,3 +385,10 @@ def test_stories_deliver_what_they_say(name, delivered, closed_by):
 def test_whole_session_delivers_the_unstuffed_line():
     _, deliveries, _ = _play(load_scenarios()["whole_session"])
     assert b"\r\n.this line starts with a dot and travels as ..this\r\n" in deliveries[0].content
+
+
+def test_a_broken_presets_file_is_reported_once(data_copy):
+    (data_copy / "presets.json").write_text("{", encoding="utf-8")
+    errors, n_presets, n_scenarios = scenarios.validate_all(data_copy)
+    assert [e.file for e in errors] == ["presets.json"]
+    assert (n_presets, n_scenarios) == (0, len(load_scenarios()))
