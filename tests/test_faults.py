@@ -230,6 +230,17 @@ def test_any_valid_plan_round_trips_through_json_text(seed, rules):
     assert len(p.rules) == len(rules)
 
 
+@settings(max_examples=100, deadline=None)
+@given(rules=st.lists(_rules(), max_size=8), inputs=st.lists(st.tuples(_verbs, st.text(max_size=30)), max_size=20))
+def test_any_valid_plan_decides_without_error(rules, inputs):
+    rt = FaultRuntime(FaultPlan.from_json({"rules": rules}))
+    for stage, arg in inputs:
+        d = rt.decide(stage, arg)
+        assert d is None or (0 <= d.index < len(rules) and d.rule is rt.plan.rules[d.index])
+        if d is not None and d.reply is not None:
+            assert rt.fault_reply(d).code == d.reply
+
+
 # ---------------------------------------------------------------- decisions
 
 def test_no_plan_decides_nothing():
