@@ -1,0 +1,313 @@
+/**
+ * console.js: the learner's SMTP client, typed by hand.
+ *
+ * One command line at a time goes to the server through `send(line)` (the lab
+ * wires it to `lab.send`); the server's replies come back as exchanges and
+ * are written under the prompt, so the console reads like a telnet session.
+ * While the session is in the `data` state the prompt becomes a textarea for
+ * the whole message, sent line by line and ended with ".".
+ *
+ * Keys: Enter sends, Up/Down walk the history, Tab completes verbs, the
+ * `MAIL FROM:<` / `RCPT TO:<` forms and the world's addresses (Tab is only
+ * taken when there is something to complete, so it still moves focus).
+ */
+import { el, replace, announce } from "./dom.js";
+import { t, has } from "./i18n.js";
+import { wireLines } from "./transcript.js";
+
+/** Forms offered by Tab when the catalogue has not arrived. */
+const DEFAULT_FORMS = [
+  "HELO ", "EHLO ", "MAIL FROM:<", "RCPT TO:<", "DATA", "RSET", "VRFY ", "EXPN ",
+  "HELP", "NOOP", "QUIT", "TURN", "SEND FROM:<", "SOML FROM:<", "SAML FROM:<",
+];
+export const WORLD_ADDRESSES = [
+  "alice@example.org", "bob@example.org", "carol@example.org",
+  "dave@example.org", "staff@example.org",
+];
+const HISTORY_KEY = "mailsim.console.history";
+const HISTORY_MAX = 100;
+
+/** The typing form of a command from its catalogue syntax: "MAIL FROM:<", "HELO ", "DATA". */
+export function formFromSyntax(verb, syntax) {
+  const text = String(syntax || verb);
+  const withPath = /^[A-Za-z]+(?: [A-Za-z]+)?:</.exec(text);
+  if (withPath) return withPath[0].toUpperCase();
+  return text.trim().length > verb.length ? `${verb} ` : verb;
+}
+
+function commonPrefix(words) {
+  if (!words.length) return "";
+  let prefix = words[0];
+  for (const word of words.slice(1)) {
+    let i = 0;
+    while (i < prefix.length && i < word.length && prefix[i].toLowerCase() === word[i].toLowerCase()) i += 1;
+    prefix = prefix.slice(0, i);
+  }
+  return prefix;
+}
+
+/**
+ * What Tab makes of `text`: `{text, choices}`; `text` is null when nothing
+ * fits. Pure, so it is easy to reason about (and to test from the page).
+ */
+export function complete(text, forms, addresses) {
+  const angle = /^(.*<)([^<>]*)$/.exec(text);
+  if (angle) {
+    const [, head, partial] = angle;
+    const choices = addresses.filter((a) => a.startsWith(partial.toLowerCase()));
+    if (choices.length === 1) return { text: `${head}${choices[0]}>`, choices };
+    if (choices.length > 1) {
+      const prefix = commonPrefix(choices);
+      return { text: prefix.length > partial.length ? head + prefix : null, choices };
+    }
+    return { text: null, choices: [] };
+  }
+  if (!text.trim()) return { text: null, choices: [] };
+  const upper = text.toUpperCase();
+  const choices = forms.filter((form) => form.startsWith(upper) && form !== upper);
+  if (choices.length === 1) return { text: choices[0], choices };
+  if (choices.length > 1) {
+    const prefix = commonPrefix(choices);
+    return { text: prefix.length > text.length ? prefix : null, choices };
+  }
+  return { text: null, choices: [] };
+}
+
+const CLASS_SYMBOL = { 2: "✔", 3: "➜", 4: "⟳", 5: "✖" };
+
+/** One console line for one exchange. */
+function renderExchange(ex) {
+  if (ex.kind === "tcp") {
+    const key = `ui.tcp.${ex.text}`;
+    return el("li", { class: "log-line log-tcp" },
+      el("span", { class: "log-who", "aria-hidden": "true" }, "··"),
+      el("span", { class: "log-text" }, t(key === "ui.tcp." ? "ui.tcp.unknown" : key)));
+  }
+  if (ex.kind === "silence") {
+    return el("li", { class: "log-line log-note" },
+      el("span", { class: "log-who", "aria-hidden": "true" }, "··"),
+      el("span", { class: "log-text" }, t("ui.transcript.silence")), faultBadge(ex));
+  }
+  const text = wireLines(ex).join("\n");
+  if (ex.from === "client") {
+    return el("li", { class: `log-line log-client log-${ex.kind}` },
+      el("span", { class: "log-who" }, el("span", { class: "sr-only" }, t("ui.console.you")), el("span", { "aria-hidden": "true" }, "C:")),
+      el("span", { class: "log-text" }, text), faultBadge(ex));
+  }
+  const digit = ex.code ? String(ex.code)[0] : "";
+  return el("li", { class: `log-line log-server log-reply reply-${digit}xx` },
+    el("span", { class: "log-who" }, el("span", { class: "sr-only" }, t("ui.console.server")), el("span", { "aria-hidden": "true" }, "S:")),
+    el("span", { class: "log-symbol", "aria-hidden": "true" }, CLASS_SYMBOL[digit] || "•"),
+    el("span", { class: "log-text" }, text), faultBadge(ex));
+}
+
+function faultBadge(ex) {
+  if (!ex.fault) return null;
+  return el("span", { class: "fault-badge", title: t("ui.fault.badge_title") },
+    t("ui.fault.badge", { n: ex.fault.rule + 1 }));
+}
+
+/**
+ * Wire the console inside `root` (the template's markup with data-part
+ * attributes). `send(line)` resolves to the server's acknowledgement.
+ */
+export function createConsole(root, { send }) {
+  const part = (name) => root.querySelector(`[data-part="${name}"]`);
+  const log = part("log");
+  const form = part("form");
+  const input = part("input");
+  const hint = part("hint");
+  const dataForm = part("data-form");
+  const dataInput = part("data-input");
+  const dataSend = part("data-send");
+  const error = part("error");
+  const stateChip = part("state");
+
+  let forms = DEFAULT_FORMS;
+  let history = [];
+  try {
+    history = JSON.parse(sessionStorage.getItem(HISTORY_KEY) || "[]");
+  } catch {
+    history = [];
+  }
+  let historyIndex = history.length;
+  let draft = "";
+  let state = null;
+  let open = false;
+  let busy = false;
+  const envelope = { from: "", to: [] };
+  let pendingRcpt = null; // a RCPT waiting for its reply: only accepted ones go in the To: line
+
+  function showError(message) {
+    error.textContent = message || "";
+    error.hidden = !message;
+  }
+
+  function remember(line) {
+    if (line && history[history.length - 1] !== line) history.push(line);
+    history = history.slice(-HISTORY_MAX);
+    historyIndex = history.length;
+    try {
+      sessionStorage.setItem(HISTORY_KEY, JSON.stringify(history));
+    } catch {
+      // private mode: history lives for this page only
+    }
+  }
+
+  function updateControls() {
+    const inData = open && state === "data";
+    form.hidden = inData;
+    dataForm.hidden = !inData;
+    input.disabled = !open || busy;
+    form.querySelector("button[type=submit]").disabled = !open || busy;
+    dataInput.disabled = busy;
+    dataSend.disabled = busy;
+    if (!open) hint.textContent = t("ui.console.closed_hint");
+  }
+
+  /** A first draft of the message from the envelope typed so far. */
+  function messageTemplate() {
+    const from = envelope.from || "alice@example.org";
+    const to = envelope.to.length ? envelope.to.join(", ") : "bob@example.org";
+    return [`From: ${from}`, `To: ${to}`, `Subject: ${t("ui.console.sample_subject")}`, "",
+      t("ui.console.sample_body"), ""].join("\n");
+  }
+
+  async function sendLine(line) {
+    const answer = await send(line);
+    if (!answer.ok) showError(answer.error.message);
+    return answer.ok;
+  }
+
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (busy || !open) return;
+    const line = input.value;
+    showError("");
+    remember(line);
+    busy = true;
+    updateControls();
+    const ok = await sendLine(line);
+    busy = false;
+    if (ok) input.value = "";
+    hint.textContent = "";
+    updateControls();
+    input.focus();
+  });
+
+  async function sendMessage() {
+    if (busy) return;
+    showError("");
+    const lines = dataInput.value.replace(/\r\n?/g, "\n").replace(/\n$/, "").split("\n");
+    busy = true;
+    updateControls();
+    let ok = true;
+    for (const line of [...lines, "."]) {
+      ok = await sendLine(line);
+      if (!ok) break;
+    }
+    busy = false;
+    if (ok) dataInput.value = "";
+    updateControls();
+    (dataForm.hidden ? input : dataInput).focus();
+  }
+
+  dataForm.addEventListener("submit", (event) => {
+    event.preventDefault();
+    sendMessage();
+  });
+  dataInput.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+      event.preventDefault();
+      sendMessage();
+    }
+  });
+
+  input.addEventListener("keydown", (event) => {
+    if (event.key === "ArrowUp" || event.key === "ArrowDown") {
+      if (!history.length) return;
+      event.preventDefault();
+      if (historyIndex === history.length) draft = input.value;
+      historyIndex += event.key === "ArrowUp" ? -1 : 1;
+      historyIndex = Math.max(0, Math.min(history.length, historyIndex));
+      input.value = historyIndex === history.length ? draft : history[historyIndex];
+      input.setSelectionRange(input.value.length, input.value.length);
+    } else if (event.key === "Tab" && !event.shiftKey && !event.altKey && !event.ctrlKey) {
+      const result = complete(input.value, forms, WORLD_ADDRESSES);
+      if (result.text === null && result.choices.length === 0) return;
+      event.preventDefault();
+      if (result.text !== null) input.value = result.text;
+      announce(hint, result.choices.length > 1
+        ? t("ui.console.choices", { choices: result.choices.join("  ·  ") })
+        : "");
+    } else if (event.key === "Escape" && input.value) {
+      input.value = "";
+      hint.textContent = "";
+    }
+  });
+
+  return {
+    /** Teach Tab the verbs of the catalogue: {VERB: {syntax}}. */
+    setCommands(commands) {
+      const fromCatalogue = Object.entries(commands || {}).map(([verb, c]) => formFromSyntax(verb, c && c.syntax));
+      if (fromCatalogue.length) forms = [...new Set([...fromCatalogue, ...DEFAULT_FORMS])];
+    },
+    addExchange(ex) {
+      if (ex.kind === "command" && ex.verb === "MAIL") {
+        envelope.from = (/<([^>]*)>/.exec(ex.text) || [])[1] || "";
+        envelope.to = [];
+      }
+      if (ex.kind === "command") {
+        pendingRcpt = ex.verb === "RCPT" ? (/<([^>]*)>/.exec(ex.text) || [])[1] || null : null;
+      }
+      if (ex.kind === "reply" && pendingRcpt) {
+        if (String(ex.code).startsWith("25")) envelope.to.push(pendingRcpt);
+        pendingRcpt = null;
+      }
+      log.append(renderExchange(ex));
+      log.scrollTop = log.scrollHeight;
+      if (ex.state) this.setState(ex.state);
+    },
+    setState(next) {
+      const entering = next === "data" && state !== "data";
+      state = next;
+      stateChip.textContent = has(`ui.state.${next}`) ? t(`ui.state.${next}`) : next;
+      stateChip.dataset.state = next;
+      if (entering) {
+        if (!dataInput.value) dataInput.value = messageTemplate();
+        updateControls();
+        dataInput.focus();
+      } else {
+        updateControls();
+      }
+    },
+    /** A fresh session is open (or none when `isOpen` is false). */
+    reset(isOpen) {
+      replace(log);
+      envelope.from = "";
+      envelope.to = [];
+      state = null;
+      open = isOpen;
+      dataInput.value = "";
+      showError("");
+      hint.textContent = "";
+      stateChip.textContent = isOpen ? t("ui.state.connecting") : t("ui.state.none");
+      stateChip.dataset.state = isOpen ? "connecting" : "none";
+      updateControls();
+    },
+    setClosed(reason) {
+      open = false;
+      stateChip.textContent = t("ui.state.closed");
+      stateChip.dataset.state = "closed";
+      const key = `ui.closed.${reason}`;
+      log.append(el("li", { class: "log-line log-note" }, t(reason ? key : "ui.closed.client")));
+      log.scrollTop = log.scrollHeight;
+      updateControls();
+    },
+    isOpen: () => open,
+    showError,
+    focus() {
+      (dataForm.hidden ? input : dataInput).focus();
+    },
+  };
+}

@@ -1,0 +1,323 @@
+/**
+ * faults.js: the fault panel, where a learner or teacher makes the server misbehave.
+ *
+ * The plan (docs/faults.md: `{seed, rules: [{stage, match, reply, text,
+ * delay_ms, disconnect, silent, times, after, probability, note}]}`) is the
+ * model; the rule editor and the JSON textarea are two views of it, kept in
+ * step. Presets load a whole plan with its story. "Apply" hands the plan to
+ * `apply(plan)` (a lab session, or the real port's PUT /api/faults) and shows
+ * the server's verdict; a `bad_faults` error names a field such as
+ * `rules[0].reply`, which is marked on the rule that has it.
+ */
+import { el, replace } from "./dom.js";
+import { t, pick } from "./i18n.js";
+
+const PSEUDO_STAGES = ["connect", "greeting", "DATA_END", "UNKNOWN", "*"];
+const NO_ARGUMENT = new Set(["connect", "greeting", "DATA_END"]);
+const GREETING_CODES = ["220", "421", "554"];
+const FALLBACK_VERBS = ["HELO", "EHLO", "MAIL", "RCPT", "DATA", "RSET", "VRFY", "EXPN", "HELP", "NOOP", "QUIT", "TURN", "SEND", "SOML", "SAML"];
+
+/** What a rule does, as the editor's "action" select names it. */
+function actionOf(rule) {
+  if (rule.reply !== undefined && rule.reply !== null) return "reply";
+  if (rule.disconnect) return "disconnect";
+  if (rule.silent) return "silent";
+  return "delay";
+}
+
+/** One line about a rule, e.g. "at RCPT matching *@example.net: reply 450, 1 time". */
+export function describeRule(rule) {
+  if (!rule || typeof rule !== "object") return "";
+  const parts = [];
+  const where = [t("ui.rule.at", { stage: rule.stage || "?" })];
+  if (rule.match) where.push(t("ui.rule.matching", { match: rule.match }));
+  const action = actionOf(rule);
+  if (action === "reply") parts.push(t("ui.rule.reply", { code: rule.reply }) + (rule.text ? ` "${rule.text}"` : ""));
+  if (rule.delay_ms) parts.push(t("ui.rule.delay", { ms: rule.delay_ms }));
+  if (action === "disconnect") parts.push(t("ui.rule.disconnect"));
+  if (action === "silent") parts.push(t("ui.rule.silent"));
+  if (rule.after) parts.push(t("ui.rule.after", { n: rule.after }));
+  if (rule.times !== undefined && rule.times !== null) parts.push(t("ui.rule.times", { n: rule.times }));
+  if (typeof rule.probability === "number" && rule.probability < 1) {
+    parts.push(t("ui.rule.probability", { p: Math.round(rule.probability * 100) }));
+  }
+  return `${where.join(" ")}: ${parts.join(", ")}`;
+}
+
+/** A plan with only the fields a rule actually uses (the server checks the rest). */
+function cleanPlan(plan) {
+  const rules = (plan.rules || []).map((rule) => {
+    const out = {};
+    for (const [name, value] of Object.entries(rule)) {
+      if (value === "" || value === null || value === undefined || value === false) continue;
+      if ((name === "delay_ms" || name === "after") && value === 0) continue;
+      out[name] = value;
+    }
+    return out;
+  });
+  const out = { seed: Number.isInteger(plan.seed) ? plan.seed : 0, rules };
+  if (plan.protocol) out.protocol = plan.protocol;
+  return out;
+}
+
+/** Where a bad_faults message points: {rule, field} or {field} ("seed", "json"). */
+export function faultPath(message) {
+  const match = /rules\[(\d+)\](?:\.(\w+))?/.exec(message || "");
+  if (match) return { rule: Number(match[1]), field: match[2] || null };
+  const plain = /\b(seed|rules|json|plan)\b/.exec(message || "");
+  return plain ? { rule: null, field: plain[1] } : null;
+}
+
+/**
+ * Wire the panel in `root` (template markup with data-part attributes).
+ * `catalogue` is a promise of /api/catalogue; `presets` a promise of
+ * /api/presets; `apply(plan)` resolves to `{ok, faults?, error?}`.
+ */
+export function createFaultPanel(root, { catalogue, presets, apply, onChange }) {
+  const part = (name) => root.querySelector(`[data-part="${name}"]`);
+  const presetSelect = part("preset");
+  const story = part("story");
+  const rulesList = part("rules");
+  const seedInput = part("seed");
+  const jsonArea = part("json");
+  const jsonError = part("json-error");
+  const error = part("error");
+  const status = part("status");
+
+  let plan = { seed: 0, rules: [] };
+  let codes = [];
+  let verbs = FALLBACK_VERBS;
+  let presetList = [];
+  let uid = 0;
+
+  function showError(message, where) {
+    error.textContent = message || "";
+    error.hidden = !message;
+    root.querySelectorAll("[aria-invalid=true]").forEach((node) => node.removeAttribute("aria-invalid"));
+    if (!where) return;
+    let target = null;
+    if (where.rule !== null && where.rule !== undefined) {
+      const item = rulesList.children[where.rule];
+      target = item && (item.querySelector(`[data-field="${where.field}"]`) || item.querySelector("select"));
+    } else if (where.field === "seed") {
+      target = seedInput;
+    } else if (where.field === "json") {
+      target = jsonArea;
+    }
+    if (target) {
+      target.setAttribute("aria-invalid", "true");
+      target.setAttribute("aria-describedby", error.id);
+      target.focus();
+    }
+  }
+
+  function setStatus(text) {
+    status.textContent = text || "";
+  }
+
+  function syncJson() {
+    jsonArea.value = JSON.stringify(cleanPlan(plan), null, 2);
+    jsonArea.removeAttribute("aria-invalid");
+    jsonError.textContent = "";
+    jsonError.hidden = true;
+    if (onChange) onChange(cleanPlan(plan));
+  }
+
+  function field(labelText, control, extra = {}) {
+    return el("div", { class: `field ${extra.class || ""}` },
+      el("label", { for: control.id }, labelText), control);
+  }
+
+  function stageOptions(selected) {
+    const stages = [...verbs, ...PSEUDO_STAGES];
+    if (selected && !stages.includes(selected)) stages.push(selected);
+    return stages.map((stage) => el("option", { value: stage, selected: stage === selected },
+      PSEUDO_STAGES.includes(stage) ? t(`ui.faults.stage.${stage === "*" ? "any" : stage}`) : stage));
+  }
+
+  function codeOptions(rule) {
+    const allowed = rule.stage === "greeting" ? codes.filter(([code]) => GREETING_CODES.includes(code)) : codes;
+    const current = rule.reply === undefined || rule.reply === null ? "" : String(rule.reply);
+    const list = allowed.some(([code]) => code === current) || !current ? allowed : [[current, ""], ...allowed];
+    return list.map(([code, meaning]) => el("option", { value: code, selected: code === current },
+      meaning ? `${code} — ${meaning}` : code));
+  }
+
+  function renderRule(rule, index) {
+    const id = (name) => `fr-${uid}-${index}-${name}`;
+    const update = (patch) => {
+      Object.assign(plan.rules[index], patch);
+      for (const [name, value] of Object.entries(patch)) if (value === undefined) delete plan.rules[index][name];
+      syncJson();
+    };
+    const action = actionOf(rule);
+    const intOrUndefined = (value) => (value === "" ? undefined : Number(value));
+
+    const stage = el("select", { id: id("stage"), "data-field": "stage",
+      onchange: (e) => { update({ stage: e.target.value }); render(); } }, stageOptions(rule.stage));
+    const match = el("input", { id: id("match"), "data-field": "match", type: "text", value: rule.match || "",
+      placeholder: "*@example.net", disabled: NO_ARGUMENT.has(rule.stage), spellcheck: "false",
+      oninput: (e) => update({ match: e.target.value || undefined }) });
+    const actionSelect = el("select", { id: id("action"), "data-field": "action",
+      onchange: (e) => {
+        const next = e.target.value;
+        const patch = { reply: undefined, text: undefined, disconnect: undefined, silent: undefined };
+        if (next === "reply") patch.reply = Number((rule.stage === "greeting" ? GREETING_CODES[1] : codes[0]?.[0]) || 550);
+        if (next === "disconnect") patch.disconnect = true;
+        if (next === "silent") { patch.silent = true; patch.delay_ms = undefined; }
+        if (next === "delay" && !rule.delay_ms) patch.delay_ms = 3000;
+        update(patch);
+        render();
+      } },
+    ["reply", "delay", "disconnect", "silent"].map((a) => el("option", { value: a, selected: a === action }, t(`ui.faults.action.${a}`))));
+    const reply = el("select", { id: id("reply"), "data-field": "reply", disabled: action !== "reply",
+      onchange: (e) => update({ reply: Number(e.target.value) }) }, codeOptions(rule));
+    const text = el("input", { id: id("text"), "data-field": "text", type: "text", value: rule.text || "",
+      maxlength: "200", disabled: action !== "reply", placeholder: t("ui.faults.text_placeholder"),
+      oninput: (e) => update({ text: e.target.value || undefined }) });
+    const delay = el("input", { id: id("delay"), "data-field": "delay_ms", type: "number", min: "0", max: "60000",
+      step: "100", value: rule.delay_ms ?? "", disabled: action === "silent", inputmode: "numeric",
+      oninput: (e) => update({ delay_ms: intOrUndefined(e.target.value) }) });
+    const times = el("input", { id: id("times"), "data-field": "times", type: "number", min: "0", step: "1",
+      value: rule.times ?? "", placeholder: "∞", inputmode: "numeric",
+      oninput: (e) => update({ times: intOrUndefined(e.target.value) }) });
+    const after = el("input", { id: id("after"), "data-field": "after", type: "number", min: "0", step: "1",
+      value: rule.after ?? "", placeholder: "0", inputmode: "numeric",
+      oninput: (e) => update({ after: intOrUndefined(e.target.value) }) });
+    const probability = el("input", { id: id("probability"), "data-field": "probability", type: "number",
+      min: "0", max: "1", step: "0.05", value: rule.probability ?? "", placeholder: "1", inputmode: "decimal",
+      oninput: (e) => update({ probability: e.target.value === "" ? undefined : Number(e.target.value) }) });
+
+    return el("li", { class: "rule" },
+      el("fieldset", {},
+        el("legend", {}, t("ui.faults.rule_n", { n: index + 1 })),
+        el("div", { class: "rule-grid" },
+          field(t("ui.faults.stage"), stage),
+          field(t("ui.faults.match"), match),
+          field(t("ui.faults.action"), actionSelect),
+          field(t("ui.faults.reply"), reply, { class: "wide" }),
+          field(t("ui.faults.text"), text, { class: "wide" }),
+          field(t("ui.faults.delay"), delay),
+          field(t("ui.faults.times"), times),
+          field(t("ui.faults.after"), after),
+          field(t("ui.faults.probability"), probability)),
+        rule.note ? el("p", { class: "rule-note" }, rule.note) : null,
+        el("button", { type: "button", class: "btn btn-small btn-quiet",
+          onclick: () => { plan.rules.splice(index, 1); syncJson(); render(); } },
+        t("ui.faults.remove_rule", { n: index + 1 }))));
+  }
+
+  function render() {
+    uid += 1;
+    replace(rulesList, plan.rules.map(renderRule));
+    rulesList.hidden = plan.rules.length === 0;
+    part("empty").hidden = plan.rules.length !== 0;
+    seedInput.value = plan.seed ?? 0;
+  }
+
+  /** Show `next` in the editor (not applied until Apply). */
+  function setPlan(next) {
+    const source = next && typeof next === "object" ? next : { seed: 0, rules: [] };
+    plan = JSON.parse(JSON.stringify({ seed: source.seed ?? 0, rules: source.rules || [], ...(source.protocol ? { protocol: source.protocol } : {}) }));
+    render();
+    syncJson();
+  }
+
+  part("add").addEventListener("click", () => {
+    plan.rules.push({ stage: "RCPT", reply: 550 });
+    syncJson();
+    render();
+    const last = rulesList.lastElementChild;
+    if (last) last.querySelector("select").focus();
+  });
+
+  seedInput.addEventListener("input", () => {
+    const value = Number(seedInput.value);
+    plan.seed = Number.isInteger(value) ? value : seedInput.value;
+    syncJson();
+  });
+
+  jsonArea.addEventListener("input", () => {
+    try {
+      const parsed = JSON.parse(jsonArea.value);
+      if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) throw new Error(t("ui.faults.json_object"));
+      plan = { seed: parsed.seed ?? 0, ...parsed, rules: Array.isArray(parsed.rules) ? parsed.rules : [] };
+      jsonArea.removeAttribute("aria-invalid");
+      jsonError.hidden = true;
+      jsonError.textContent = "";
+      render();
+      if (onChange) onChange(cleanPlan(plan));
+    } catch (exc) {
+      jsonArea.setAttribute("aria-invalid", "true");
+      jsonError.hidden = false;
+      jsonError.textContent = t("ui.faults.json_invalid", { detail: exc.message });
+    }
+  });
+
+  presetSelect.addEventListener("change", () => {
+    const preset = presetList.find((p) => p.name === presetSelect.value);
+    story.textContent = preset ? pick(preset.story) : "";
+    story.hidden = !preset;
+    if (preset) setPlan(preset.plan);
+  });
+
+  async function doApply(planToApply) {
+    if (jsonArea.getAttribute("aria-invalid") === "true") {
+      showError(jsonError.textContent, { field: "json" });
+      return { ok: false };
+    }
+    showError("");
+    setStatus(t("ui.faults.applying"));
+    const answer = await apply(planToApply);
+    if (!answer.ok) {
+      setStatus("");
+      if (answer.error) showError(answer.error.message, faultPath(answer.error.message));
+      return answer;
+    }
+    if (answer.faults) setPlan(answer.faults);
+    const n = (answer.faults || planToApply).rules.length;
+    setStatus(n ? t("ui.faults.applied", { n }) : t("ui.faults.applied_none"));
+    return answer;
+  }
+
+  part("form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    doApply(cleanPlan(plan));
+  });
+  part("clear").addEventListener("click", () => {
+    presetSelect.value = "";
+    story.hidden = true;
+    setPlan(null);
+    doApply({ seed: 0, rules: [] });
+  });
+
+  Promise.resolve(catalogue).then((data) => {
+    if (!data) return;
+    codes = Object.entries(data.codes || {})
+      .map(([code, entry]) => [code, pick(entry.meaning)])
+      .sort(([a], [b]) => Number(a) - Number(b));
+    const catalogueVerbs = Object.keys(data.commands || {});
+    if (catalogueVerbs.length) verbs = catalogueVerbs;
+    render();
+  });
+
+  Promise.resolve(presets).then((list) => {
+    presetList = Array.isArray(list) ? list : [];
+    presetSelect.append(...presetList.map((p) => el("option", { value: p.name }, pick(p.title) || p.name)));
+  });
+
+  render();
+  syncJson();
+  return {
+    setPlan,
+    getPlan: () => cleanPlan(plan),
+    apply: doApply,
+    showError,
+    setStatus,
+    /** Select a preset by name and show its plan (not applied). */
+    choosePreset(name) {
+      presetSelect.value = name || "";
+      presetSelect.dispatchEvent(new Event("change"));
+    },
+  };
+}

@@ -1,0 +1,370 @@
+/**
+ * lab.js: the lab page, where a learner talks SMTP to a simulated server.
+ *
+ * Wires the pieces around the session view: the console types into the
+ * current lab session, scenarios play into a fresh one, the fault panel
+ * changes the server's behaviour, the explanation panel says what a clicked
+ * arrow means, the transcript copies and exports, and a share link carries
+ * the whole set-up (protocol, fault plan, scenario) to another screen.
+ *
+ * One session is current at a time. Its exchanges arrive as `exchange`
+ * events, possibly before the acknowledgement that names the session, so
+ * events of sessions not yet known are held until the answer comes.
+ */
+import { t, lang, pick } from "./i18n.js";
+import { connect, getCached } from "./api.js";
+import { el, replace, announce, copyText } from "./dom.js";
+import { createSessionView } from "./sessionview.js";
+import { createConsole } from "./console.js";
+import { createFaultPanel } from "./faults.js";
+import { createExplainer } from "./explain.js";
+import { createTranscript } from "./transcript.js";
+import { createPresenter } from "./presenter.js";
+
+const PROTOCOL = "smtp";
+const $ = (id) => document.getElementById(id);
+
+const api = connect();
+const data = (url, fallback) => getCached(url).then((answer) => (answer.ok ? answer.data : fallback));
+const catalogue = data("/api/catalogue", null);
+const presets = data(`/api/presets?lang=${lang}`, []);
+const scenarios = data(`/api/scenarios?lang=${lang}`, []);
+
+// ---------------------------------------------------------------- state
+
+let current = null; // the session the page shows and types into
+let opening = false; // an open/scenario request is on its way
+let lastSeq = 0;
+let exchanges = []; // what the diagram shows, in order
+let appliedPlan = null; // the fault plan in force in the current session
+let scenarioName = null; // the scenario played into it, for Share
+const held = new Map(); // session -> exchanges that came before its acknowledgement
+const ruleOf = new Map(); // seq -> the fault rule in force when that exchange came
+
+// ---------------------------------------------------------------- pieces
+
+const alertBox = $("lab-alert");
+function showAlert(message) {
+  alertBox.textContent = message || "";
+  alertBox.hidden = !message;
+}
+
+/** The command a reply answers, and the fault rule behind a fault-made exchange. */
+function context(ex) {
+  let index = exchanges.findIndex((x) => x === ex || (x.seq === ex.seq && x.session === ex.session));
+  if (index < 0) index = exchanges.length;
+  let command = null;
+  for (let i = index - 1; i >= 0; i -= 1) {
+    const x = exchanges[i];
+    if (x.from === "client" && (x.kind === "command" || x.kind === "data")) {
+      command = x.kind === "data" ? { verb: "DATA_END", text: t("ui.explain.message_end") } : x;
+      break;
+    }
+  }
+  return { command, rule: ruleOf.get(ex.seq) || null };
+}
+
+const explainer = createExplainer($("explain-panel"), { catalogue, context });
+
+const view = createSessionView($("session-view"), {
+  t,
+  title: t("ui.lab.diagram_title"),
+  onSelect: (ex) => explainer.show(ex),
+});
+
+const consoleUI = createConsole($("console"), {
+  send: (line) => (current
+    ? api.call("lab.send", { session: current, line })
+    : Promise.resolve({ ok: false, error: { code: "unknown_session", message: t("ui.console.no_session") } })),
+});
+catalogue.then((c) => c && consoleUI.setCommands(c.commands));
+
+const transcript = createTranscript($("transcript"), {
+  getView: () => view,
+  onImport(text) {
+    view.importJSON(text); // throws an Error with a message on bad input
+    detach();
+    exchanges = [...view.timeline.exchanges];
+    explainer.clear();
+    setSessionLabel(t("ui.lab.session_imported"));
+    return exchanges;
+  },
+});
+
+const faults = createFaultPanel($("faults-panel"), {
+  catalogue,
+  presets,
+  async apply(plan) {
+    if (current && consoleUI.isOpen()) {
+      const answer = await api.call("lab.faults", { session: current, faults: plan });
+      if (answer.ok) appliedPlan = answer.faults || plan;
+      return answer;
+    }
+    // No open session: the plan is checked by opening one with it.
+    const answer = await openSession({ plan: plan.rules.length ? plan : null });
+    return answer.ok ? { ok: true, faults: appliedPlan || plan } : answer;
+  },
+});
+
+createPresenter({
+  button: $("btn-presenter"),
+  focusTarget: () => $("session-view"),
+});
+
+// ---------------------------------------------------------------- sessions
+
+function setSessionLabel(text) {
+  $("session-label").textContent = text;
+}
+
+function accept(ex) {
+  if (typeof ex.seq === "number") {
+    if (ex.seq <= lastSeq) return; // already shown
+    lastSeq = ex.seq;
+  }
+  exchanges.push(ex);
+  if (ex.fault && appliedPlan && Array.isArray(appliedPlan.rules)) {
+    ruleOf.set(ex.seq, appliedPlan.rules[ex.fault.rule] || null);
+  }
+  view.addExchange(ex);
+  consoleUI.addExchange(ex);
+  transcript.add(ex);
+}
+
+api.on("exchange", (ex) => {
+  if (!ex || typeof ex !== "object") return;
+  if (ex.session === current) accept(ex);
+  else if (opening) {
+    if (!held.has(ex.session)) held.set(ex.session, []);
+    held.get(ex.session).push(ex);
+  }
+});
+
+api.on("session.state", (msg) => {
+  if (msg && msg.session === current) consoleUI.setState(msg.state);
+});
+
+api.on("session.closed", (msg) => {
+  if (!msg || msg.session !== current) return;
+  consoleUI.setClosed(msg.reason);
+  setSessionLabel(t("ui.lab.session_closed", { reason: t(`ui.closed.${msg.reason}`) }));
+});
+
+/** Stop following the current session (closing it on the server if still open). */
+function detach() {
+  if (current && consoleUI.isOpen()) api.call("lab.close", { session: current });
+  current = null;
+  consoleUI.reset(false);
+}
+
+function resetView() {
+  view.clear();
+  transcript.clear();
+  explainer.clear();
+  exchanges = [];
+  lastSeq = 0;
+  ruleOf.clear();
+}
+
+/**
+ * Open a fresh session: with `plan` as its fault plan, and `scenario` played
+ * into it. With `scenario` and no `plan`, the server opens it with the
+ * scenario's own preset. Resolves to the server's answer.
+ */
+async function openSession({ plan = appliedPlan, scenario = null, usePreset = false } = {}) {
+  detach();
+  resetView();
+  consoleUI.reset(true);
+  showAlert("");
+  opening = true;
+  held.clear();
+  setSessionLabel(t("ui.lab.session_opening"));
+
+  let answer;
+  if (scenario && usePreset) {
+    answer = await api.call("lab.scenario", { name: scenario });
+  } else {
+    answer = await api.call("lab.open", { protocol: PROTOCOL, faults: plan || null });
+    if (answer.ok && scenario) {
+      adopt(answer.session, plan);
+      answer = await api.call("lab.scenario", { name: scenario, session: answer.session });
+      if (answer.ok && !answer.session) answer.session = current;
+    }
+  }
+  opening = false;
+  if (!answer.ok) {
+    held.clear();
+    if (!current) consoleUI.reset(false);
+    setSessionLabel(t("ui.lab.session_none"));
+    return answer;
+  }
+  if (current !== answer.session) adopt(answer.session, plan);
+  scenarioName = scenario;
+  held.clear();
+  consoleUI.focus();
+  return answer;
+}
+
+function adopt(session, plan) {
+  current = session;
+  appliedPlan = plan;
+  setSessionLabel(t("ui.lab.session_open", { id: String(session).slice(0, 8) }));
+  for (const ex of held.get(session) || []) accept(ex);
+  held.delete(session);
+}
+
+$("btn-new").addEventListener("click", async () => {
+  const answer = await openSession();
+  if (!answer.ok) consoleUI.showError(answer.error.message);
+});
+
+$("btn-close").addEventListener("click", async () => {
+  if (!current || !consoleUI.isOpen()) return;
+  const answer = await api.call("lab.close", { session: current });
+  if (!answer.ok) consoleUI.showError(answer.error.message);
+});
+
+// ---------------------------------------------------------------- scenarios
+
+const scenarioStatus = $("scenario-status");
+
+async function playScenario(scenario) {
+  announce(scenarioStatus, t("ui.scenarios.playing", { title: pick(scenario.title) }));
+  const preset = scenario.preset ? (await presets).find((p) => p.name === scenario.preset) : null;
+  const answer = await openSession({ plan: preset ? preset.plan : null, scenario: scenario.name, usePreset: true });
+  if (!answer.ok) {
+    announce(scenarioStatus, "");
+    showAlert(answer.error.message);
+    return;
+  }
+  // The scenario runs with its preset: show that plan in the fault panel.
+  if (preset) faults.choosePreset(preset.name);
+  else faults.setPlan(null);
+}
+
+scenarios.then((list) => {
+  const items = (Array.isArray(list) ? list : []).map((scenario) => el("li", {},
+    el("button", { type: "button", class: "scenario", "data-scenario": scenario.name,
+      onclick: () => playScenario(scenario) },
+    el("span", { class: "scenario-title" }, pick(scenario.title) || scenario.name),
+    scenario.figure && !String(pick(scenario.title)).includes(scenario.figure)
+      ? el("span", { class: "tag" }, t("ui.explain.figure", { n: scenario.figure })) : null,
+    scenario.preset ? el("span", { class: "tag tag-fault" }, t("ui.scenarios.with_faults")) : null,
+    scenario.description ? el("span", { class: "scenario-desc" }, pick(scenario.description)) : null)));
+  replace($("scenario-list"), items.length ? items : el("li", { class: "muted" }, t("ui.scenarios.none")));
+});
+
+// ---------------------------------------------------------------- sharing
+
+function toBase64Url(text) {
+  let binary = "";
+  for (const byte of new TextEncoder().encode(text)) binary += String.fromCharCode(byte);
+  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+function fromBase64Url(text) {
+  if (!/^[A-Za-z0-9_-]*$/.test(text)) throw new Error(t("ui.share.bad_encoding"));
+  const padded = text.replace(/-/g, "+").replace(/_/g, "/") + "===".slice((text.length + 3) % 4);
+  let binary;
+  try {
+    binary = atob(padded);
+  } catch {
+    throw new Error(t("ui.share.bad_encoding"));
+  }
+  const bytes = Uint8Array.from(binary, (c) => c.charCodeAt(0));
+  return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+}
+
+/** The set-up in the URL's `#setup=` part: null when there is none; throws on bad data. */
+export function readSetup(hash) {
+  const match = /(?:^#|&)setup=([^&]*)/.exec(hash || "");
+  if (!match) return null;
+  let setup;
+  try {
+    setup = JSON.parse(fromBase64Url(decodeURIComponent(match[1])));
+  } catch (exc) {
+    throw new Error(exc instanceof SyntaxError ? t("ui.share.bad_json") : exc.message);
+  }
+  if (!setup || typeof setup !== "object" || Array.isArray(setup)) throw new Error(t("ui.share.bad_shape"));
+  const protocol = setup.protocol ?? PROTOCOL;
+  if (protocol !== PROTOCOL) throw new Error(t("ui.share.bad_protocol", { protocol: String(protocol) }));
+  const plan = setup.faults ?? null;
+  if (plan !== null && (typeof plan !== "object" || Array.isArray(plan))) throw new Error(t("ui.share.bad_shape"));
+  const scenario = setup.scenario ?? null;
+  if (scenario !== null && typeof scenario !== "string") throw new Error(t("ui.share.bad_shape"));
+  return { protocol, faults: plan, scenario };
+}
+
+function shareUrl() {
+  const plan = faults.getPlan();
+  const setup = { v: 1, protocol: PROTOCOL, faults: plan.rules.length ? plan : null, scenario: scenarioName };
+  return `${location.origin}${location.pathname}#setup=${toBase64Url(JSON.stringify(setup))}`;
+}
+
+/** Keep the language links pointing at the same set-up (the hash survives the redirect). */
+function syncLanguageLinks() {
+  document.querySelectorAll("[data-lang-link]").forEach((link) => {
+    const url = new URL(link.href, location.href);
+    url.hash = location.hash;
+    link.href = url.toString();
+  });
+}
+
+$("btn-share").addEventListener("click", async () => {
+  const url = shareUrl();
+  const box = $("share-box");
+  const field = $("share-url");
+  field.value = url;
+  box.hidden = false;
+  history.replaceState(null, "", url);
+  syncLanguageLinks();
+  field.focus();
+  field.select();
+  const copied = await copyText(url);
+  announce($("share-status"), copied ? t("ui.share.copied") : t("ui.share.copy_manually"));
+});
+
+$("share-copy").addEventListener("click", async () => {
+  const copied = await copyText($("share-url").value);
+  announce($("share-status"), copied ? t("ui.share.copied") : t("ui.share.copy_manually"));
+});
+
+$("share-dismiss").addEventListener("click", () => {
+  $("share-box").hidden = true;
+  $("btn-share").focus();
+});
+
+// ---------------------------------------------------------------- start
+
+async function start() {
+  let setup = null;
+  try {
+    setup = readSetup(location.hash);
+  } catch (exc) {
+    showAlert(t("ui.share.invalid", { detail: exc.message }));
+  }
+  syncLanguageLinks();
+  if (!setup) {
+    const answer = await openSession({ plan: null });
+    if (!answer.ok) showAlert(answer.error.message);
+    return;
+  }
+  faults.setPlan(setup.faults);
+  const answer = await openSession({ plan: setup.faults, scenario: setup.scenario });
+  if (answer.ok) {
+    faults.setStatus(setup.faults ? t("ui.share.restored_plan", { n: setup.faults.rules?.length ?? 0 }) : "");
+    return;
+  }
+  // The shared plan or scenario was refused: say why, then open a plain session.
+  const message = t("ui.share.invalid", { detail: answer.error.message });
+  if (answer.error.code === "bad_faults") faults.showError(answer.error.message);
+  const plain = await openSession({ plan: null });
+  showAlert(message);
+  if (!plain.ok) showAlert(plain.error.message);
+}
+
+window.addEventListener("hashchange", () => {
+  if (/setup=/.test(location.hash)) location.reload();
+});
+
+start();

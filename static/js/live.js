@@ -1,0 +1,281 @@
+/**
+ * live.js: the Live page, watching the sessions on the real SMTP port.
+ *
+ * `live.watch` lists the sessions already open and then streams every
+ * session's events; the page keeps a row per session (peer, start, state,
+ * number of exchanges) and animates the selected one in the session view:
+ * its history first (`live.history`), then its `exchange` events as they
+ * come. Exchanges that arrive while the history loads are held and added
+ * after it, skipping any the history already had (by seq).
+ *
+ * The real port's fault plan is edited here too (GET/PUT/DELETE
+ * /api/faults); a server reachable from other machines asks for the teacher
+ * key, which is kept for this tab only.
+ */
+import { t, lang } from "./i18n.js";
+import { connect, getCached, rest } from "./api.js";
+import { el, announce, copyText } from "./dom.js";
+import { createSessionView } from "./sessionview.js";
+import { Timeline } from "./timeline.js";
+import { createExplainer } from "./explain.js";
+import { createFaultPanel } from "./faults.js";
+import { createPresenter } from "./presenter.js";
+
+const $ = (id) => document.getElementById(id);
+const MAX_ROWS = 60;
+const KEY_STORAGE = "mailsim.teacherKey";
+
+const api = connect();
+const data = (url, fallback) => getCached(url).then((answer) => (answer.ok ? answer.data : fallback));
+const catalogue = data("/api/catalogue", null);
+const presets = data(`/api/presets?lang=${lang}`, []);
+
+const sessions = new Map(); // id -> {info, count, state, closed, row}
+let selected = null;
+let loading = false;
+let held = [];
+let lastSeq = 0;
+let shown = []; // the selected session's exchanges, in order
+let portPlan = null; // the real port's plan, for naming fault rules
+
+// ---------------------------------------------------------------- pieces
+
+function showAlert(message) {
+  $("live-alert").textContent = message || "";
+  $("live-alert").hidden = !message;
+}
+
+function context(ex) {
+  let index = shown.findIndex((x) => x.seq === ex.seq);
+  if (index < 0) index = shown.length;
+  let command = null;
+  for (let i = index - 1; i >= 0; i -= 1) {
+    const x = shown[i];
+    if (x.from === "client" && (x.kind === "command" || x.kind === "data")) {
+      command = x.kind === "data" ? { verb: "DATA_END", text: t("ui.explain.message_end") } : x;
+      break;
+    }
+  }
+  const rule = ex.fault && portPlan && Array.isArray(portPlan.rules) ? portPlan.rules[ex.fault.rule] : null;
+  return { command, rule: rule || null };
+}
+
+const explainer = createExplainer($("explain-panel"), { catalogue, context });
+const view = createSessionView($("session-view"), {
+  t,
+  title: t("ui.live.diagram_title"),
+  onSelect: (ex) => explainer.show(ex),
+});
+createPresenter({ button: $("btn-presenter"), focusTarget: () => $("session-view") });
+
+// ---------------------------------------------------------------- session list
+
+function clock(started) {
+  const date = new Date(typeof started === "number" ? started * 1000 : started);
+  return Number.isNaN(date.getTime()) ? "" : date.toLocaleTimeString(lang);
+}
+
+function renderRow(entry) {
+  const { info } = entry;
+  const state = entry.closed ? "closed" : entry.state || "connecting";
+  const button = el("button", {
+    type: "button",
+    class: "session-item",
+    "aria-pressed": String(info.session === selected),
+    "data-session": info.session,
+    onclick: () => select(info.session),
+  },
+  el("span", { class: "session-peer" }, info.peer || "?"),
+  el("span", { class: "state-chip", "data-state": state }, t(`ui.state.${state}`)),
+  el("span", { class: "session-meta" },
+    t("ui.live.row_meta", { time: clock(info.started), n: entry.count, protocol: String(info.protocol || "smtp").toUpperCase() })));
+  if (entry.row) entry.row.replaceChildren(button);
+  else entry.row = el("li", {}, button);
+  return entry.row;
+}
+
+function refreshEmpty() {
+  $("sessions-empty").hidden = sessions.size > 0;
+}
+
+function upsert(info, patch = {}) {
+  let entry = sessions.get(info.session);
+  const isNew = !entry;
+  if (!entry) {
+    entry = { info, count: 0, state: null, closed: false, row: null };
+    sessions.set(info.session, entry);
+  }
+  entry.info = { ...entry.info, ...info };
+  if (typeof info.exchanges === "number") entry.count = Math.max(entry.count, info.exchanges);
+  if (info.state) entry.state = info.state;
+  if (info.closed) entry.closed = true;
+  Object.assign(entry, patch);
+  renderRow(entry);
+  if (isNew) {
+    $("session-list").prepend(entry.row);
+    trim();
+  }
+  refreshEmpty();
+  return { entry, isNew };
+}
+
+/** Keep the list short: drop the oldest closed sessions beyond MAX_ROWS. */
+function trim() {
+  if (sessions.size <= MAX_ROWS) return;
+  for (const [id, entry] of [...sessions].reverse()) {
+    if (sessions.size <= MAX_ROWS) break;
+    if (entry.closed && id !== selected) {
+      entry.row.remove();
+      sessions.delete(id);
+    }
+  }
+}
+
+function markSelected() {
+  for (const entry of sessions.values()) {
+    const button = entry.row && entry.row.querySelector("button");
+    if (button) button.setAttribute("aria-pressed", String(entry.info.session === selected));
+  }
+}
+
+// ---------------------------------------------------------------- the selected session
+
+function accept(ex) {
+  if (typeof ex.seq === "number") {
+    if (ex.seq <= lastSeq) return;
+    lastSeq = ex.seq;
+  }
+  shown.push(ex);
+  view.addExchange(ex);
+}
+
+async function select(id) {
+  if (!sessions.has(id)) return;
+  selected = id;
+  loading = true;
+  held = [];
+  lastSeq = 0;
+  shown = [];
+  explainer.clear();
+  markSelected();
+  const { info } = sessions.get(id);
+  $("live-selected").textContent = t("ui.live.selected", { peer: info.peer || "?", time: clock(info.started) });
+  view.clear();
+  const answer = await api.call("live.history", { session: id });
+  if (selected !== id) return; // another session was chosen meanwhile
+  loading = false;
+  if (!answer.ok) {
+    showAlert(answer.error.message);
+    return;
+  }
+  const timeline = new Timeline({ protocol: info.protocol || "smtp", session: id, peer: info.peer });
+  for (const ex of answer.exchanges || []) {
+    timeline.add(ex);
+    shown.push(ex);
+    if (typeof ex.seq === "number") lastSeq = Math.max(lastSeq, ex.seq);
+  }
+  view.load(timeline, { at: "end" });
+  if (answer.info) upsert(answer.info);
+  for (const ex of held) accept(ex);
+  held = [];
+}
+
+// ---------------------------------------------------------------- events
+
+function watch() {
+  api.call("live.watch", {}).then((answer) => {
+    if (!answer.ok) {
+      showAlert(answer.error.message);
+      return;
+    }
+    showAlert("");
+    const list = [...(answer.sessions || [])].sort((a, b) => (a.started || 0) - (b.started || 0));
+    for (const info of list) upsert(info);
+    if (!selected && list.length) select(list[list.length - 1].session);
+  });
+}
+api.onConnect(watch);
+
+api.on("live.session", (info) => {
+  if (!info || !info.session) return;
+  const { isNew } = upsert(info, { state: "connecting" });
+  if (isNew) announce($("sessions-status"), t("ui.live.new_session", { peer: info.peer || "?" }));
+  if (isNew && ($("follow").checked || !selected)) select(info.session);
+});
+
+api.on("exchange", (ex) => {
+  if (!ex || !sessions.has(ex.session)) return;
+  const entry = sessions.get(ex.session);
+  upsert(entry.info, {
+    count: Math.max(entry.count, typeof ex.seq === "number" ? ex.seq : entry.count + 1),
+    state: ex.state || entry.state,
+  });
+  if (ex.session !== selected) return;
+  if (loading) held.push(ex);
+  else accept(ex);
+});
+
+api.on("session.state", (msg) => {
+  if (msg && sessions.has(msg.session)) upsert(sessions.get(msg.session).info, { state: msg.state });
+});
+
+api.on("session.closed", (msg) => {
+  if (msg && sessions.has(msg.session)) upsert(sessions.get(msg.session).info, { closed: true, state: "closed" });
+});
+
+// ---------------------------------------------------------------- how to connect
+
+document.querySelectorAll("[data-copy]").forEach((button) => {
+  button.addEventListener("click", async () => {
+    const ok = await copyText($(button.dataset.copy).textContent);
+    announce($("howto-status"), ok ? t("ui.live.copied") : t("ui.transcript.copy_failed"));
+  });
+});
+
+// ---------------------------------------------------------------- the real port's faults
+
+let teacherKey = sessionStorage.getItem(KEY_STORAGE) || "";
+
+function authHeaders() {
+  return teacherKey ? { Authorization: `Bearer ${teacherKey}` } : {};
+}
+
+async function applyPortPlan(plan) {
+  const answer = plan.rules.length
+    ? await rest("/api/faults?protocol=smtp", { method: "PUT", body: plan, headers: authHeaders() })
+    : await rest("/api/faults?protocol=smtp", { method: "DELETE", headers: authHeaders() });
+  if (answer.status === 401) {
+    $("teacher-key").hidden = false;
+    $("teacher-key-input").focus();
+    return { ok: false, error: { code: "unauthorized", message: t(teacherKey ? "ui.live.key_wrong" : "ui.live.key_needed") } };
+  }
+  if (!answer.ok) return answer;
+  portPlan = answer.data;
+  $("teacher-key").hidden = true;
+  return { ok: true, faults: answer.data };
+}
+
+const faults = createFaultPanel($("faults-panel"), { catalogue, presets, apply: applyPortPlan });
+
+$("teacher-key").addEventListener("submit", (event) => {
+  event.preventDefault();
+  teacherKey = $("teacher-key-input").value.trim();
+  try {
+    sessionStorage.setItem(KEY_STORAGE, teacherKey);
+  } catch {
+    // kept in memory only
+  }
+  faults.apply(faults.getPlan());
+});
+
+rest("/api/faults?protocol=smtp").then((answer) => {
+  if (!answer.ok) {
+    faults.showError(answer.error.message);
+    return;
+  }
+  portPlan = answer.data;
+  faults.setPlan(answer.data);
+  const n = (answer.data && answer.data.rules ? answer.data.rules.length : 0);
+  faults.setStatus(n ? t("ui.live.port_plan", { n }) : t("ui.live.port_plan_none"));
+});
+
