@@ -1,0 +1,112 @@
+"""`mailsim serve`: options, errors at start, and a plain install from another folder."""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, free_port, start_server
+
+
+def run_cli(*args, cwd=ROOT, timeout=30):
+    return subprocess.run([sys.executable, "-m", "simulator", *args], cwd=cwd, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def test_smtp_port_off_reports_no_smtp_port(tmp_path):
+    server = start_server(tmp_path, "--smtp-port", "off")
+    try:
+        assert server.health()["ports"]["smtp"] is None
+    finally:
+        server.stop()
+
+
+def test_teacher_key_is_created_once_and_printed_once(tmp_path):
+    server = start_server(tmp_path)
+    server.stop()
+    first = server.output.read_text()
+    key = (tmp_path / "data" / "teacher.key").read_text().strip()
+    assert key and key in first
+    again = start_server(tmp_path)
+    again.stop()
+    assert key not in again.output.read_text()
+    assert (tmp_path / "data" / "teacher.key").read_text().strip() == key
+
+
+def test_smtp_port_in_use_fails_with_a_clear_message(tmp_path):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        busy = s.getsockname()[1]
+        out = run_cli("serve", "--port", str(free_port()), "--smtp-port", str(busy),
+                      "--data", str(tmp_path))
+    assert out.returncode == 2 and "cannot listen for SMTP" in out.stderr
+
+
+def test_bad_fault_plan_file_fails_with_the_field(tmp_path):
+    plan = tmp_path / "plan.json"
+    plan.write_text(json.dumps({"rules": [{"stage": "RCPT", "reply": 999}]}))
+    out = run_cli("serve", "--port", str(free_port()), "--faults", str(plan), "--data", str(tmp_path))
+    assert out.returncode == 2 and "rules[0]" in out.stderr
+
+
+def test_fault_plan_file_is_applied_to_the_real_port(tmp_path):
+    plan = tmp_path / "plan.json"
+    plan.write_text(json.dumps({"rules": [{"stage": "greeting", "reply": 421}]}))
+    server = start_server(tmp_path, "--faults", str(plan))
+    try:
+        with socket.create_connection(("127.0.0.1", server.smtp_port), timeout=5) as c:
+            assert c.recv(100).startswith(b"421")
+    finally:
+        server.stop()
+
+
+def test_bad_port_argument_is_refused():
+    out = run_cli("serve", "--smtp-port", "lots")
+    assert out.returncode == 2 and "not a port number" in out.stderr
+
+
+@pytest.mark.slow
+def test_plain_install_from_another_folder_serves_every_page_and_asset(tmp_path):
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
+    py = venv / "bin" / "python"
+    subprocess.run([str(py), "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation", str(ROOT)],
+                   check=True, cwd=tmp_path, timeout=300)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    port = free_port()
+    proc = subprocess.Popen([str(venv / "bin" / "mailsim"), "serve", "--port", str(port), "--smtp-port", "0",
+                             "--data", str(tmp_path / "data")], cwd=elsewhere,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"})
+    try:
+        base = f"http://127.0.0.1:{port}"
+        import time
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                urllib.request.urlopen(base + "/healthz", timeout=2)
+                break
+            except OSError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise
+                time.sleep(0.2)
+        assets = [p.relative_to(ROOT).as_posix() for p in (ROOT / "static").rglob("*") if p.is_file()]
+        assert assets
+        for path in ["/", "/live", "/api/catalogue", "/api/scenarios", "/api/presets"] + ["/" + a for a in assets]:
+            with urllib.request.urlopen(base + path, timeout=5) as resp:
+                assert resp.status == 200, path
+        # the install really is the wheel's copy, not this checkout
+        loc = subprocess.run([str(py), "-c", "import simulator, sys; print(simulator.__file__)"],
+                             cwd=elsewhere, capture_output=True, text=True).stdout
+        assert str(ROOT) not in loc
+    finally:
+        proc.terminate()
+        proc.wait(10)
