@@ -345,10 +345,12 @@ def test_the_101st_recipient_gets_452_with_the_default_limit():
     assert len(engine.snapshot().recipients) == 100
 
 
-def test_repeated_recipient_is_accepted_once():
-    engine = in_rcpt()
-    send(engine, "RCPT TO:<alice@example.org>")
-    assert engine.snapshot().recipients == ("alice@example.org",)
+def test_repeated_recipient_counts_towards_the_limit_but_is_delivered_once():
+    engine = in_rcpt(max_recipients=3)
+    assert keys(engine, *["RCPT TO:<alice@example.org>"] * 3) == ["250.recipient_ok"] * 2 + ["452.too_many_recipients"]
+    send(engine, "DATA")
+    [(_, outcome)] = feed(engine, b"x\r\n.\r\n")
+    assert outcome.deliveries[0].recipients == ("alice@example.org",)
 
 
 # -------------------------------------------------------------------- DATA

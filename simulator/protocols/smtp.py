@@ -81,7 +81,11 @@ class SmtpLimits:
 
 @dataclass(frozen=True)
 class SmtpSnapshot:
-    """The protocol state: what a refused command must leave unchanged."""
+    """The protocol state: what a refused command must leave unchanged.
+
+    ``recipients`` holds every accepted RCPT, repeats included (they count
+    towards the limit); the delivery names each address once.
+    """
 
     state: str
     helo: Optional[str]
@@ -297,11 +301,11 @@ class SmtpEngine:
             return self._say("550.no_such_user", addr=cmd.arg)
         if found.kind == "remote":
             return self._say("550.relay_denied", addr=cmd.arg)
+        # Like Postfix, the limit counts accepted RCPT commands, repeats included.
         recipients = self._snap.recipients
-        if found.address not in recipients:
-            if len(recipients) >= self.limits.max_recipients:
-                return self._say("452.too_many_recipients")
-            self._set(state="rcpt", recipients=recipients + (found.address,))
+        if len(recipients) >= self.limits.max_recipients:
+            return self._say("452.too_many_recipients")
+        self._set(state="rcpt", recipients=recipients + (found.address,))
         if found.kind == "moved":
             return self._say("251.will_forward", forward=found.forward)
         if found.kind == "list":
@@ -326,7 +330,8 @@ class SmtpEngine:
             return self._say("552.too_big", limit=self.limits.max_message_size)
         self.messages_accepted += 1
         queue_id = f"MS{self.messages_accepted:06d}"
-        delivery = Delivery(snap.mail_from or "", snap.recipients, msg.content,
+        recipients = tuple(dict.fromkeys(snap.recipients))  # each once, in order
+        delivery = Delivery(snap.mail_from or "", recipients, msg.content,
                             helo=snap.helo or "", queue_id=queue_id)
         return Outcome([self._reply("250.queued", queue_id=queue_id)], deliveries=[delivery])
 
