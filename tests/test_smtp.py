@@ -401,6 +401,13 @@ def test_content_fed_one_byte_at_a_time_is_the_same():
     assert [m for m, _ in found] == [whole]
 
 
+def test_a_command_handed_in_during_data_changes_nothing():
+    engine = in_data()
+    snap = engine.snapshot()
+    outcome = engine.handle(Command("QUIT", "", "QUIT"))
+    assert [r.key for r in outcome.replies] == ["503.bad_sequence"] and engine.snapshot() == snap
+
+
 def test_commands_after_the_message_are_read_as_commands():
     engine = in_data()
     steps = feed(engine, b"hi\r\n.\r\nQUIT\r\n")

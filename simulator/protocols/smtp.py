@@ -236,6 +236,8 @@ class SmtpEngine:
             return Outcome(close=True)
         if self.state == "refused":
             return self._quit(cmd) if cmd.verb == "QUIT" else self._say("503.refused")
+        if self.state == "data":  # next_input never yields a command here; a caller's mistake
+            return self._say("503.bad_sequence")
         if cmd.verb == "UNKNOWN":
             return self._say(_UNKNOWN_REPLY.get(cmd.problem or "", "500.unrecognized"))
         if cmd.problem == "eight_bit":
