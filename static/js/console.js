@@ -79,23 +79,23 @@ const CLASS_SYMBOL = { 2: "✔", 3: "➜", 4: "⟳", 5: "✖" };
 function renderExchange(ex) {
   if (ex.kind === "tcp") {
     const key = `ui.tcp.${ex.text}`;
-    return el("li", { class: "log-line log-tcp" },
+    return el("div", { class: "log-line log-tcp" },
       el("span", { class: "log-who", "aria-hidden": "true" }, "··"),
       el("span", { class: "log-text" }, t(key === "ui.tcp." ? "ui.tcp.unknown" : key)));
   }
   if (ex.kind === "silence") {
-    return el("li", { class: "log-line log-note" },
+    return el("div", { class: "log-line log-note" },
       el("span", { class: "log-who", "aria-hidden": "true" }, "··"),
       el("span", { class: "log-text" }, t("ui.transcript.silence")), faultBadge(ex));
   }
   const text = wireLines(ex).join("\n");
   if (ex.from === "client") {
-    return el("li", { class: `log-line log-client log-${ex.kind}` },
+    return el("div", { class: `log-line log-client log-${ex.kind}` },
       el("span", { class: "log-who" }, el("span", { class: "sr-only" }, t("ui.console.you")), el("span", { "aria-hidden": "true" }, "C:")),
       el("span", { class: "log-text" }, text), faultBadge(ex));
   }
   const digit = ex.code ? String(ex.code)[0] : "";
-  return el("li", { class: `log-line log-server log-reply reply-${digit}xx` },
+  return el("div", { class: `log-line log-server log-reply reply-${digit}xx` },
     el("span", { class: "log-who" }, el("span", { class: "sr-only" }, t("ui.console.server")), el("span", { "aria-hidden": "true" }, "S:")),
     el("span", { class: "log-symbol", "aria-hidden": "true" }, CLASS_SYMBOL[digit] || "•"),
     el("span", { class: "log-text" }, text), faultBadge(ex));
@@ -300,7 +300,7 @@ export function createConsole(root, { send }) {
       stateChip.textContent = t("ui.state.closed");
       stateChip.dataset.state = "closed";
       const key = `ui.closed.${reason}`;
-      log.append(el("li", { class: "log-line log-note" }, t(reason ? key : "ui.closed.client")));
+      log.append(el("div", { class: "log-line log-note" }, t(reason ? key : "ui.closed.client")));
       log.scrollTop = log.scrollHeight;
       updateControls();
     },

@@ -38,7 +38,7 @@ let lastSeq = 0;
 let exchanges = []; // what the diagram shows, in order
 let appliedPlan = null; // the fault plan in force in the current session
 let scenarioName = null; // the scenario played into it, for Share
-const held = new Map(); // session -> exchanges that came before its acknowledgement
+const held = new Map(); // session -> [type, event] that came before its acknowledgement
 const ruleOf = new Map(); // seq -> the fault rule in force when that exchange came
 
 // ---------------------------------------------------------------- pieces
@@ -113,6 +113,10 @@ createPresenter({
 
 // ---------------------------------------------------------------- sessions
 
+function shortId(session) {
+  return String(session).replace(/^lab-/, "").slice(0, 8);
+}
+
 function setSessionLabel(text) {
   $("session-label").textContent = text;
 }
@@ -131,24 +135,27 @@ function accept(ex) {
   transcript.add(ex);
 }
 
-api.on("exchange", (ex) => {
-  if (!ex || typeof ex !== "object") return;
-  if (ex.session === current) accept(ex);
-  else if (opening) {
-    if (!held.has(ex.session)) held.set(ex.session, []);
-    held.get(ex.session).push(ex);
+/** Apply one server event of the current session to the page. */
+function handle(type, msg) {
+  if (type === "exchange") accept(msg);
+  else if (type === "session.state") consoleUI.setState(msg.state);
+  else if (type === "session.closed") {
+    consoleUI.setClosed(msg.reason);
+    setSessionLabel(t("ui.lab.session_closed", { reason: t(`ui.closed.${msg.reason}`) }));
   }
-});
+}
 
-api.on("session.state", (msg) => {
-  if (msg && msg.session === current) consoleUI.setState(msg.state);
-});
-
-api.on("session.closed", (msg) => {
-  if (!msg || msg.session !== current) return;
-  consoleUI.setClosed(msg.reason);
-  setSessionLabel(t("ui.lab.session_closed", { reason: t(`ui.closed.${msg.reason}`) }));
-});
+for (const type of ["exchange", "session.state", "session.closed"]) {
+  api.on(type, (msg) => {
+    if (!msg || typeof msg !== "object") return;
+    if (msg.session === current) handle(type, msg);
+    else if (opening) {
+      // Events may come before the acknowledgement that names their session.
+      if (!held.has(msg.session)) held.set(msg.session, []);
+      held.get(msg.session).push([type, msg]);
+    }
+  });
+}
 
 /** Stop following the current session (closing it on the server if still open). */
 function detach() {
@@ -198,7 +205,7 @@ async function openSession({ plan = appliedPlan, scenario = null, usePreset = fa
     setSessionLabel(t("ui.lab.session_none"));
     return answer;
   }
-  if (current !== answer.session) adopt(answer.session, plan);
+  if (current !== answer.session) adopt(answer.session, answer.faults || plan);
   scenarioName = scenario;
   held.clear();
   consoleUI.focus();
@@ -208,8 +215,8 @@ async function openSession({ plan = appliedPlan, scenario = null, usePreset = fa
 function adopt(session, plan) {
   current = session;
   appliedPlan = plan;
-  setSessionLabel(t("ui.lab.session_open", { id: String(session).slice(0, 8) }));
-  for (const ex of held.get(session) || []) accept(ex);
+  setSessionLabel(t("ui.lab.session_open", { id: shortId(session) }));
+  for (const [type, msg] of held.get(session) || []) handle(type, msg);
   held.delete(session);
 }
 
@@ -228,30 +235,51 @@ $("btn-close").addEventListener("click", async () => {
 
 const scenarioStatus = $("scenario-status");
 
-async function playScenario(scenario) {
-  announce(scenarioStatus, t("ui.scenarios.playing", { title: pick(scenario.title) }));
-  const preset = scenario.preset ? (await presets).find((p) => p.name === scenario.preset) : null;
-  const answer = await openSession({ plan: preset ? preset.plan : null, scenario: scenario.name, usePreset: true });
+async function playScenario(scenario, button) {
+  const title = pick(scenario.title) || scenario.name;
+  announce(scenarioStatus, t("ui.scenarios.playing", { title }));
+  const answer = await openSession({ scenario: scenario.name, usePreset: true });
   if (!answer.ok) {
     announce(scenarioStatus, "");
     showAlert(answer.error.message);
     return;
   }
+  document.querySelectorAll(".scenario[aria-current]").forEach((b) => b.removeAttribute("aria-current"));
+  button.setAttribute("aria-current", "true");
+  if (consoleUI.isOpen()) setSessionLabel(t("ui.lab.session_scenario", { title, id: shortId(current) }));
   // The scenario runs with its preset: show that plan in the fault panel.
-  if (preset) faults.choosePreset(preset.name);
+  if (scenario.preset) faults.choosePreset(scenario.preset);
   else faults.setPlan(null);
+  window.setTimeout(() => announce(scenarioStatus, ""), 4000);
+}
+
+function scenarioItem(scenario) {
+  const title = pick(scenario.title) || scenario.name;
+  const button = el("button", { type: "button", class: "scenario", "data-scenario": scenario.name,
+    onclick: () => playScenario(scenario, button) },
+  el("span", { class: "scenario-title" }, title),
+  scenario.figure && !title.includes(scenario.figure)
+    ? el("span", { class: "tag" }, t("ui.explain.figure", { n: scenario.figure })) : null,
+  scenario.description ? el("span", { class: "scenario-desc" }, pick(scenario.description)) : null);
+  return el("li", {}, button);
 }
 
 scenarios.then((list) => {
-  const items = (Array.isArray(list) ? list : []).map((scenario) => el("li", {},
-    el("button", { type: "button", class: "scenario", "data-scenario": scenario.name,
-      onclick: () => playScenario(scenario) },
-    el("span", { class: "scenario-title" }, pick(scenario.title) || scenario.name),
-    scenario.figure && !String(pick(scenario.title)).includes(scenario.figure)
-      ? el("span", { class: "tag" }, t("ui.explain.figure", { n: scenario.figure })) : null,
-    scenario.preset ? el("span", { class: "tag tag-fault" }, t("ui.scenarios.with_faults")) : null,
-    scenario.description ? el("span", { class: "scenario-desc" }, pick(scenario.description)) : null)));
-  replace($("scenario-list"), items.length ? items : el("li", { class: "muted" }, t("ui.scenarios.none")));
+  const all = Array.isArray(list) ? list : [];
+  // Two shelves: the lecture's conversations, and the failure stories (a preset makes them fail).
+  const groups = [
+    ["ui.scenarios.lecture", all.filter((s) => !s.preset)],
+    ["ui.scenarios.stories", all.filter((s) => s.preset)],
+  ].filter(([, items]) => items.length);
+  const root = $("scenario-list");
+  if (!groups.length) {
+    replace(root, el("p", { class: "muted" }, t("ui.scenarios.none")));
+    return;
+  }
+  replace(root, groups.map(([key, items], i) => [
+    el("h3", { class: "scenario-group", id: `scenario-group-${i}` }, t(key)),
+    el("ul", { class: "scenario-items", "aria-labelledby": `scenario-group-${i}` }, items.map(scenarioItem)),
+  ]));
 });
 
 // ---------------------------------------------------------------- sharing
