@@ -28,6 +28,7 @@ import threading
 import time
 from typing import Any, Callable, Optional
 
+from .protocols import replies
 from .protocols.base import Command, Delivery, MessageData, Outcome, Reply
 
 Listener = Callable[[str, dict], None]
@@ -137,6 +138,8 @@ class Session:
                     return
                 if decision.reply is not None:
                     reply = self.faults.fault_reply(decision)
+                    if reply.code == 554 and decision.text is None:
+                        reply = replies.reply("554.no_service")  # RFC 5321 3.1's wording
                     if reply.code != 220:
                         self.engine.refuse(reply)
                         close = reply.code == 421
@@ -192,7 +195,7 @@ class Session:
         if isinstance(item, MessageData):
             stage, arg = "DATA_END", ""
             phase = "transfer"
-            self._record("client", "data", item.content.decode("utf-8", "replace"),
+            self._record("client", "data", (item.raw or item.content).decode("utf-8", "replace"),
                          phase=phase, verb="DATA_END")
         else:
             assert isinstance(item, Command)

@@ -13,6 +13,7 @@ import logging
 import queue
 import secrets
 import threading
+import time
 from typing import Any, Optional
 
 from flask import current_app, request
@@ -77,12 +78,15 @@ class LabSession:
             line = "." + line  # dot-stuffing, as a mail client does (RFC 5321 4.5.2)
         s.feed(line.encode("utf-8") + b"\r\n")
 
-    def _play(self, lines: list[str]) -> None:
+    def _play(self, script: list[tuple[str, Any]]) -> None:
         s = self.session
-        for line in lines:
+        for kind, value in script:
             if s.closed:
                 return
-            s.feed(line.encode("utf-8") + b"\r\n")
+            if kind == "pause":
+                time.sleep(min(value, 10_000) / 1000)
+                continue
+            s.feed(value.encode("utf-8") + b"\r\n")
             last = s.transcript[-1] if s.transcript else None
             if last is not None and last["kind"] == "silence":
                 # A scripted client waits for a reply that never comes: it times out.
@@ -233,7 +237,7 @@ def lab_scenario(data):
     found = scenario_data.load_scenarios().get(name)
     if found is None:
         raise ApiError("unknown_scenario", name=name[:60])
-    lines = scenario_data.scenario_lines(found)
+    lines = scenario_data.scenario_script(found)
     if data.get("session"):
         lab = _lab(data)
         if lab.playing.is_set():
