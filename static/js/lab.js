@@ -366,29 +366,26 @@ $("share-dismiss").addEventListener("click", () => {
 
 async function start() {
   let setup = null;
+  let problem = "";
   try {
     setup = readSetup(location.hash);
   } catch (exc) {
-    showAlert(t("ui.share.invalid", { detail: exc.message }));
+    problem = t("ui.share.invalid", { detail: exc.message });
   }
   syncLanguageLinks();
-  if (!setup) {
-    const answer = await openSession({ plan: null });
-    if (!answer.ok) showAlert(answer.error.message);
-    return;
+  if (setup) {
+    faults.setPlan(setup.faults);
+    const answer = await openSession({ plan: setup.faults, scenario: setup.scenario });
+    if (answer.ok) {
+      faults.setStatus(setup.faults ? t("ui.share.restored_plan", { n: setup.faults.rules?.length ?? 0 }) : "");
+      return;
+    }
+    // The shared plan or scenario was refused: say why, then open a plain session.
+    problem = t("ui.share.invalid", { detail: answer.error.message });
+    if (answer.error.code === "bad_faults") faults.showError(answer.error.message);
   }
-  faults.setPlan(setup.faults);
-  const answer = await openSession({ plan: setup.faults, scenario: setup.scenario });
-  if (answer.ok) {
-    faults.setStatus(setup.faults ? t("ui.share.restored_plan", { n: setup.faults.rules?.length ?? 0 }) : "");
-    return;
-  }
-  // The shared plan or scenario was refused: say why, then open a plain session.
-  const message = t("ui.share.invalid", { detail: answer.error.message });
-  if (answer.error.code === "bad_faults") faults.showError(answer.error.message);
-  const plain = await openSession({ plan: null });
-  showAlert(message);
-  if (!plain.ok) showAlert(plain.error.message);
+  const answer = await openSession({ plan: null });
+  showAlert(answer.ok ? problem : answer.error.message);
 }
 
 window.addEventListener("hashchange", () => {

@@ -1,0 +1,78 @@
+"""axe-core on the lab and live pages, in both languages and in their busy states.
+
+Fails on serious or critical violations; lesser ones are printed so they are
+seen but do not block.
+"""
+from __future__ import annotations
+
+import json
+import smtplib
+
+import pytest
+from playwright.sync_api import Page, expect
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
+expect.set_options(timeout=15000)
+
+BLOCKING = {"serious", "critical"}
+
+
+def check(page: Page, where: str) -> None:
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    found = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3]) for v in results.response["violations"]]
+    minor = [v for v in found if v[1] not in BLOCKING]
+    if minor:
+        print(f"{where}: minor accessibility findings:", json.dumps(minor, ensure_ascii=False))
+    blocking = [v for v in found if v[1] in BLOCKING]
+    assert blocking == [], f"{where}: " + json.dumps(blocking, ensure_ascii=False, indent=1)
+
+
+def use_language(page: Page, server, lang: str) -> None:
+    page.context.add_cookies([{"name": "lang", "value": lang, "url": server.url}])
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_the_lab_has_no_serious_violations(page: Page, mailsim_server, lang):
+    use_language(page, mailsim_server, lang)
+    page.emulate_media(reduced_motion="reduce")
+    page.goto(mailsim_server.url + "/")
+    expect(page.locator("html")).to_have_attribute("lang", lang)
+    state = page.locator("#console [data-part=state]")
+    expect(state).to_have_attribute("data-state", "greeted")
+    check(page, f"lab {lang}, fresh")
+
+    # Busy: a fault-made reply selected, a rule in the editor, the share box open.
+    page.select_option("#fault-preset", "unknown_recipient")
+    page.locator("#faults-panel [data-part=apply]").click()
+    for line in ["HELO client.example.net", "MAIL FROM:<alice@example.org>", "RCPT TO:<nobody@example.org>",
+                 "RCPT TO:<bob@example.org>", "DATA"]:
+        page.fill("#console-input", line)
+        page.press("#console-input", "Enter")
+        expect(page.locator("#console-input")).to_have_value("")
+    expect(page.locator("#data-input")).to_be_visible()
+    page.locator("#session-view .dg-ex.dg-faulted").click()
+    page.locator("#faults-panel details summary").click()
+    page.locator("#btn-share").click()
+    check(page, f"lab {lang}, busy")
+
+    page.locator("h1").click()
+    page.keyboard.press("p")
+    expect(page.locator("body")).to_have_class("page-lab presenter")
+    check(page, f"lab {lang}, presenter mode")
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_the_live_page_has_no_serious_violations(page: Page, mailsim_server, lang):
+    use_language(page, mailsim_server, lang)
+    page.emulate_media(reduced_motion="reduce")
+    page.goto(mailsim_server.url + "/live")
+    expect(page.locator("#conn-status")).to_have_attribute("data-status", "connected")
+    check(page, f"live {lang}, waiting")
+
+    with smtplib.SMTP("127.0.0.1", mailsim_server.smtp_port, timeout=10) as smtp:
+        smtp.sendmail("alice@example.org", ["bob@example.org"], "Subject: a11y\r\n\r\nHi\r\n")
+    expect(page.locator("#session-view .dg-ex.dg-k-reply", has_text="221")).to_be_visible()
+    page.locator("#session-view .dg-ex.dg-k-reply", has_text="221").click()
+    check(page, f"live {lang}, with a session")
