@@ -21,7 +21,8 @@ def check(page: Page, where: str) -> None:
     from axe_playwright_python.sync_playwright import Axe
 
     results = Axe().run(page)
-    found = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3]) for v in results.response["violations"]]
+    found = [(v["id"], v["impact"], [(n["target"], (n.get("any") or [{}])[0].get("message")) for n in v["nodes"]][:3])
+             for v in results.response["violations"]]
     minor = [v for v in found if v[1] not in BLOCKING]
     if minor:
         print(f"{where}: minor accessibility findings:", json.dumps(minor, ensure_ascii=False))
