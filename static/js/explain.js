@@ -59,7 +59,8 @@ export function createExplainer(root, { catalogue, context }) {
       : t("ui.explain.natural_none");
     const actionKey = `ui.explain.fault_${fault.action || "reply"}`;
     return el("section", { class: "explain-why explain-fault" },
-      el("h4", {}, el("span", { class: "fault-badge", "aria-hidden": "true" }, "⚡"), " ", t("ui.explain.why")),
+      el("h4", {}, el("span", { class: "fault-badge", "aria-hidden": "true" }, "⚡"), " ",
+        t(ex.kind === "reply" ? "ui.explain.why" : "ui.explain.why_event")),
       el("p", {}, t(actionKey, { n }), described ? ` (${described})` : "", ". ", naturalText),
       natural && natural.key && data.replies[natural.key]
         ? el("p", { class: "explain-muted" }, t("ui.explain.natural_why"), " ", pick(data.replies[natural.key].why))
@@ -171,6 +172,17 @@ export function createExplainer(root, { catalogue, context }) {
     ];
   }
 
+  function explainSilence(ex) {
+    return [
+      el("h3", { class: "explain-title" },
+        el("span", { class: "explain-code" }, "…"),
+        el("span", { class: "explain-meaning" }, t("ui.explain.silence_title"))),
+      el("p", { class: "explain-lead" }, t("ui.explain.silence")),
+      faultBlock(ex),
+      el("dl", { class: "explain-facts" }, row(t("ui.explain.rfc"), "RFC 5321 §4.5.3.2"), phaseRow(ex)),
+    ];
+  }
+
   function show(ex) {
     current = ex;
     if (!ex) {
@@ -181,6 +193,7 @@ export function createExplainer(root, { catalogue, context }) {
     if (ex.kind === "reply") content = explainReply(ex);
     else if (ex.kind === "command") content = explainCommand(ex);
     else if (ex.kind === "data") content = explainData(ex);
+    else if (ex.kind === "silence") content = explainSilence(ex);
     else content = explainTcp(ex);
     replace(body, el("article", { class: "explain" }, content));
   }

@@ -170,13 +170,13 @@ export function createFaultPanel(root, { catalogue, presets, apply, onChange }) 
         render();
       } },
     ["reply", "delay", "disconnect", "silent"].map((a) => el("option", { value: a, selected: a === action }, t(`ui.faults.action.${a}`))));
-    const reply = el("select", { id: id("reply"), "data-field": "reply", disabled: action !== "reply",
+    const reply = el("select", { id: id("reply"), "data-field": "reply",
       onchange: (e) => update({ reply: Number(e.target.value) }) }, codeOptions(rule));
     const text = el("input", { id: id("text"), "data-field": "text", type: "text", value: rule.text || "",
-      maxlength: "200", disabled: action !== "reply", placeholder: t("ui.faults.text_placeholder"),
+      maxlength: "200", placeholder: t("ui.faults.text_placeholder"),
       oninput: (e) => update({ text: e.target.value || undefined }) });
     const delay = el("input", { id: id("delay"), "data-field": "delay_ms", type: "number", min: "0", max: "60000",
-      step: "100", value: rule.delay_ms ?? "", disabled: action === "silent", inputmode: "numeric",
+      step: "100", value: rule.delay_ms ?? "", inputmode: "numeric",
       oninput: (e) => update({ delay_ms: intOrUndefined(e.target.value) }) });
     const times = el("input", { id: id("times"), "data-field": "times", type: "number", min: "0", step: "1",
       value: rule.times ?? "", placeholder: "∞", inputmode: "numeric",
@@ -195,9 +195,10 @@ export function createFaultPanel(root, { catalogue, presets, apply, onChange }) 
           field(t("ui.faults.stage"), stage),
           field(t("ui.faults.action"), actionSelect),
           field(t("ui.faults.match"), match, { class: "wide" }),
-          field(t("ui.faults.reply"), reply, { class: "wide" }),
-          field(t("ui.faults.text"), text, { class: "wide" }),
-          field(t("ui.faults.delay"), delay),
+          // Only the fields the chosen action uses are shown.
+          action === "reply" ? field(t("ui.faults.reply"), reply, { class: "wide" }) : null,
+          action === "reply" ? field(t("ui.faults.text"), text, { class: "wide" }) : null,
+          action !== "silent" ? field(t("ui.faults.delay"), delay) : null,
           field(t("ui.faults.times"), times),
           field(t("ui.faults.after"), after),
           field(t("ui.faults.probability"), probability)),

@@ -61,6 +61,7 @@ def test_the_lab_has_no_serious_violations(page: Page, mailsim_server, lang):
     page.locator("h1").click()
     page.keyboard.press("p")
     expect(page.locator("body")).to_have_class("page-lab presenter")
+    page.wait_for_timeout(500)  # let the full-screen switch and re-layout settle before measuring
     check(page, f"lab {lang}, presenter mode")
 
 
