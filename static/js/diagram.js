@@ -25,6 +25,7 @@ const XC = 210, XS = 790, XM = (XC + XS) / 2;
 const ROW = 60, LABEL_Y = 23, ARROW_Y1 = 32, ARROW_Y2 = 52;
 const PHASE_H = 40, BAND_PAD = 10, BAND_GAP = 10, TOP_PAD = 10;
 const TCP_ROW = 46, TCP_SUB = 30, TCP_CAPTION = 24;
+const GROW = 8 * ROW; // the body grows by this much at a time
 const MAX_CHARS = 54; // at 16px monospace, what fits between the lifelines
 const PHASES = {
   establishment: { n: 1, fig: "14.6" },
@@ -146,15 +147,19 @@ export function createDiagram(container, { t, onSelect, onTcpDetail, lang } = {}
       markerHeight: "13", markerUnits: "userSpaceOnUse", orient: "auto" }, defs);
     el("path", { d: "M0,0 L12,6 L0,12 z", class: `dg-mk dg-mk-${k}` }, m);
   }
-  const bandLayer = el("g", { class: "dg-bands" }, svg);
-  const lifeC = el("line", { class: "dg-lifeline", x1: XC, x2: XC, y1: 0, y2: 100 }, svg);
-  const lifeS = el("line", { class: "dg-lifeline", x1: XS, x2: XS, y1: 0, y2: 100 }, svg);
-  const rowLayer = el("g", { class: "dg-rows" }, svg);
-  const empty = text(svg, { class: "dg-empty", x: XM, y: 60, "text-anchor": "middle" }, tr(t, "diagram.empty"));
+  // No viewBox on the body: growing the SVG then changes only its size, not
+  // the transform of every row (a viewBox change re-lays out and repaints all).
+  const root = el("g", { class: "dg-root" }, svg);
+  const bandLayer = el("g", { class: "dg-bands" }, root);
+  const lifeC = el("line", { class: "dg-lifeline", x1: XC, x2: XC, y1: 0, y2: 100 }, root);
+  const lifeS = el("line", { class: "dg-lifeline", x1: XS, x2: XS, y1: 0, y2: 100 }, root);
+  const rowLayer = el("g", { class: "dg-rows" }, root);
+  const empty = text(root, { class: "dg-empty", x: XM, y: 60, "text-anchor": "middle" }, tr(t, "diagram.empty"));
 
   let tl = null, laid = 0, rows = [], bands = [], cursor = TOP_PAD;
   let visible = 0, inflight = -1, pos = 0, selected = -1, tabStop = -1;
-  let tcpDetail = false, zoom = "fit", scale = 1, boxH = 400, boxW = W, height = 0;
+  let shownA = 0, shownB = 0, viewFirst = -1, scrollY = 0, follow = true;
+  let tcpDetail = false, zoom = "fit", scale = 1, shownScale = 0, boxH = 400, boxW = W, height = 0;
   const reduced = typeof matchMedia === "function" ? matchMedia("(prefers-reduced-motion: reduce)") : { matches: false };
   const onMotion = () => { if (tl) for (let i = 0; i < visible; i++) progress(i, i === inflight ? frac() : 1, true); };
   if (reduced.addEventListener) reduced.addEventListener("change", onMotion);
@@ -191,6 +196,7 @@ export function createDiagram(container, { t, onSelect, onTcpDetail, lang } = {}
     rowLayer.replaceChildren();
     bandLayer.replaceChildren();
     rows = []; bands = []; laid = 0; visible = 0; inflight = -1; selected = -1; tabStop = -1; height = 0;
+    shownA = shownB = 0;
     drawHeads();
   }
 
@@ -258,6 +264,7 @@ export function createDiagram(container, { t, onSelect, onTcpDetail, lang } = {}
     const d = delayOf(tl.exchanges, i);
     if (d !== null) badge(g, "dg-badge-delay", by, tr(t, "diagram.delay_badge", { s: seconds(d, lang) }));
     r.els = els;
+    if (i === selected) { g.classList.add("dg-selected"); g.setAttribute("aria-current", "true"); }
     g.setAttribute("transform", `translate(0,${r.top})`);
     rowLayer.appendChild(g);
   }
@@ -340,11 +347,40 @@ export function createDiagram(container, { t, onSelect, onTcpDetail, lang } = {}
     e.label.setAttribute("opacity", p < 1 ? 0.45 + 0.55 * p : 1);
   }
 
+  /*
+   * Only the rows near the viewport are displayed (about three screens'
+   * worth): paint and layout then cost the same for 20 exchanges or 2000.
+   * `shown` is the displayed range [shownA, shownB) within [0, visible).
+   */
+  function rowAt(y) { // the first row whose bottom is below y
+    let lo = 0, hi = laid;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (rows[mid].top + rows[mid].h <= y) lo = mid + 1; else hi = mid;
+    }
+    return lo;
+  }
+  function updateWindow() {
+    const view = boxH / scale;
+    const top = (scrollY - HEAD_H * scale) / scale;
+    const a = Math.min(visible, rowAt(top - view));
+    const b = Math.min(visible, rowAt(top + 2 * view) + 1);
+    viewFirst = Math.min(visible - 1, rowAt(top + PHASE_H));
+    if (a !== shownA || b !== shownB) {
+      for (let i = shownA; i < shownB; i++) if (i < a || i >= b) setShown(i, false);
+      for (let i = a; i < b; i++) if (i < shownA || i >= shownB) setShown(i, true);
+      shownA = a; shownB = b;
+    }
+    fixTabStop();
+  }
   function setShown(i, on) {
     const r = rows[i];
     if (on && !r.els) buildRow(i);
-    if (r.els) r.els.g.setAttribute("display", on ? "inline" : "none");
+    if (!r.els) return;
+    r.els.g.setAttribute("display", on ? "inline" : "none");
+    if (on) progress(i, i === inflight ? frac() : 1);
   }
+  const isShown = (i) => i >= shownA && i < shownB;
 
   function syncBands() {
     const lastRow = visible - 1;
@@ -362,16 +398,27 @@ export function createDiagram(container, { t, onSelect, onTcpDetail, lang } = {}
     });
   }
 
+  /*
+   * The body is as tall as the whole laid-out session (rounded up to a few
+   * rows), not just the part played so far: in Chromium a change of an SVG's
+   * height costs time in proportion to all its elements, hidden or not, so it
+   * must not happen on every exchange. It happens when the session grows.
+   */
   function applySize() {
-    const content = visible ? rows[visible - 1].top + rows[visible - 1].h + BAND_PAD + 24 : 120;
+    const content = laid ? Math.ceil((cursor + BAND_PAD + 24) / GROW) * GROW : 120;
     scale = zoom === "fit" ? Math.max(0.5, Math.min(1.6, (boxW || W) / W)) : zoom;
     const minH = Math.max(120, (boxH - HEAD_H * scale) / scale - 2);
-    height = Math.max(content, minH);
-    svg.setAttribute("viewBox", `0 0 ${W} ${height}`);
-    svg.setAttribute("width", W * scale);
-    svg.setAttribute("height", height * scale);
-    head.setAttribute("width", W * scale);
-    head.setAttribute("height", HEAD_H * scale);
+    const h = Math.max(content, minH);
+    if (h === height && scale === shownScale) return;
+    height = h;
+    if (scale !== shownScale) {
+      shownScale = scale;
+      root.setAttribute("transform", `scale(${scale})`);
+      svg.setAttribute("width", W * scale);
+      head.setAttribute("width", W * scale);
+      head.setAttribute("height", HEAD_H * scale);
+    }
+    svg.setAttribute("height", Math.ceil(height * scale));
     lifeC.setAttribute("y2", height);
     lifeS.setAttribute("y2", height);
   }
@@ -381,9 +428,14 @@ export function createDiagram(container, { t, onSelect, onTcpDetail, lang } = {}
     const headPx = HEAD_H * scale;
     const first = bands[rows[i].band] && bands[rows[i].band].from === i;
     const top = headPx + (rows[i].top - (first ? PHASE_H : 0)) * scale, bottom = headPx + (rows[i].top + rows[i].h) * scale;
-    const view = container.scrollTop;
-    if (bottom + 12 > view + boxH) container.scrollTop = bottom + 12 - boxH;
-    else if (top - 6 < view + headPx) container.scrollTop = Math.max(0, top - headPx - 6);
+    let y = scrollY;
+    if (bottom + 12 > y + boxH) y = bottom + 12 - boxH;
+    else if (top - 6 < y + headPx) y = Math.max(0, top - headPx - 6);
+    if (y !== scrollY) {
+      scrollY = y;
+      container.scrollTop = y;
+    }
+    updateWindow();
   }
 
   function setTabStop(i) {
@@ -393,37 +445,36 @@ export function createDiagram(container, { t, onSelect, onTcpDetail, lang } = {}
     if (i >= 0 && rows[i].els) rows[i].els.g.setAttribute("tabindex", "0");
   }
   function fixTabStop() {
-    if (selected >= 0 && selected < visible) setTabStop(selected);
-    else if (tabStop < 0 || tabStop >= visible) setTabStop(visible ? 0 : -1);
+    if (isShown(selected)) setTabStop(selected);
+    else setTabStop(isShown(viewFirst) ? viewFirst : shownB > shownA ? shownA : -1); // Tab lands in view
   }
 
   function render(timeline, position) {
     if (timeline !== tl || (tl && timeline.length < laid)) { tl = timeline; reset(); }
     if (!tl) return;
-    if (tl.length > laid) layout(laid);
+    if (tl.length > laid) { layout(laid); applySize(); }
     const n = tl.length;
     pos = Math.max(0, Math.min(n, Number(position) || 0));
     const vis = Math.ceil(pos - 1e-9);
     const fly = pos < vis ? vis - 1 : -1;
-    const changed = vis !== visible;
-    if (vis > visible) for (let i = visible; i < vis; i++) { setShown(i, true); if (i !== fly) progress(i, 1); }
-    else if (vis < visible) for (let i = vis; i < visible; i++) setShown(i, false);
-    if (inflight >= 0 && inflight !== fly && inflight < vis) progress(inflight, 1);
+    const was = inflight;
     inflight = fly;
-    if (fly >= 0) progress(fly, frac());
-    visible = vis;
-    if (changed) {
+    if (was >= 0 && was !== fly && isShown(was)) progress(was, 1);
+    if (vis !== visible) {
+      if (vis < visible || vis > visible + 1) follow = true; // a seek: show where it went
+      visible = vis;
       empty.setAttribute("display", n ? "none" : "inline");
       syncBands();
-      applySize();
-      fixTabStop();
-      scrollToRow(visible - 1);
+      if (follow) scrollToRow(visible - 1);
+      updateWindow();
     }
+    if (fly >= 0 && isShown(fly)) progress(fly, frac());
   }
 
   function relayout() {
     if (!tl) return;
     const keep = visible - 1;
+    bandLayer.replaceChildren();
     layout(0);
     for (let i = 0; i < laid; i++) {
       const e = rows[i].els;
@@ -432,7 +483,6 @@ export function createDiagram(container, { t, onSelect, onTcpDetail, lang } = {}
       e.hit.setAttribute("height", rows[i].h - 2);
       if (e.kind === "tcp") showTcpMode(e);
     }
-    bands.forEach((b) => { if (b.els) b.els.g.remove(); b.els = null; });
     syncBands();
     applySize();
     scrollToRow(selected >= 0 && selected < visible ? selected : keep);
@@ -484,14 +534,26 @@ export function createDiagram(container, { t, onSelect, onTcpDetail, lang } = {}
       if (again && document.activeElement !== again) again.focus();
     } else if (ev.key === "ArrowDown" || ev.key === "ArrowUp") {
       const j = i + (ev.key === "ArrowDown" ? 1 : -1);
-      if (j >= 0 && j < visible && rows[j].els) {
+      if (j >= 0 && j < visible) {
         ev.preventDefault();
+        scrollToRow(j);
+        if (!rows[j].els) return;
         setTabStop(j);
         rows[j].els.g.focus();
-        scrollToRow(j);
       }
     }
   });
+
+  container.addEventListener("scroll", () => {
+    const y = container.scrollTop;
+    if (Math.abs(y - scrollY) > 2 && visible) {
+      // The reader scrolled: keep following only while the newest row is in view.
+      const r = rows[visible - 1];
+      follow = (HEAD_H + r.top + r.h) * scale <= y + boxH + 24;
+    }
+    scrollY = y;
+    updateWindow();
+  }, { passive: true });
 
   let observer = null;
   if (typeof ResizeObserver === "function") {
@@ -499,6 +561,7 @@ export function createDiagram(container, { t, onSelect, onTcpDetail, lang } = {}
       boxH = container.clientHeight || boxH;
       boxW = container.clientWidth || boxW;
       applySize();
+      updateWindow();
     });
     observer.observe(container);
   }
@@ -518,6 +581,7 @@ export function createDiagram(container, { t, onSelect, onTcpDetail, lang } = {}
     },
     select,
     svgElement: svg,
+    rootElement: root,
     headElement: head,
     get tcpDetail() { return tcpDetail; },
     get zoom() { return zoom === "fit" ? scale : zoom; },

@@ -168,6 +168,8 @@ export function toSVG(diagram, { title } = {}) {
       g.setAttribute("transform", `translate(0,${dy})`);
       const clone = src.cloneNode(true);
       inline(src, clone);
+      const zoomed = clone.querySelector("g[transform^='scale']");
+      if (zoomed) zoomed.removeAttribute("transform"); // the body's zoom: the file is drawn at 1:1
       while (clone.firstChild) g.appendChild(clone.firstChild);
       out.appendChild(g);
     }

@@ -1,7 +1,7 @@
 // Realistic `exchange` events (docs/api.md) for the diagram's tests and harness.
 
 /** One SMTP session: connect, greeting, EHLO, `transactions` mails, QUIT, close. */
-export function smtpSession({ transactions = 1, session = "s1", faults = true } = {}) {
+export function smtpSession({ transactions = 1, session = "s1", faults = true, noops = 0 } = {}) {
   const out = [];
   let t = 0;
   const push = (from, kind, text, extra = {}) => {
@@ -40,6 +40,10 @@ export function smtpSession({ transactions = 1, session = "s1", faults = true } 
       fault: delayed ? { rule: 1, action: "delay", natural: null } : null });
     if (delayed) out[out.length - 1].t_ms += 2500;
   }
+  for (let k = 0; k < noops; k++) {
+    push("client", "command", "NOOP", { verb: "NOOP" });
+    push("server", "reply", "250 2.0.0 OK", { code: 250, key: "250.ok" });
+  }
   const term = { phase: "termination" };
   push("client", "command", "QUIT", { ...term, verb: "QUIT" });
   push("server", "reply", "221 2.0.0 mx.example.org closing connection", { ...term, code: 221, key: "221.bye", state: "closed" });
@@ -47,13 +51,14 @@ export function smtpSession({ transactions = 1, session = "s1", faults = true } 
   return out;
 }
 
-/** A transcript file object of about `n` exchanges (8 per transaction, 7 around). */
+/** A transcript file object of at least `n` exchanges (8 per transaction, 7 around, NOOPs to fill). */
 export function transcriptOf(n, meta = {}) {
-  const transactions = Math.max(1, Math.round((n - 7) / 8));
+  const transactions = Math.max(1, Math.floor((n - 7) / 8));
+  const noops = Math.max(0, Math.ceil((n - 7 - 8 * transactions) / 2));
   return {
     format: "mailsim-transcript",
     version: 1,
     meta: { protocol: "smtp", session: "s1", title: "Test session", ...meta },
-    exchanges: smtpSession({ transactions }),
+    exchanges: smtpSession({ transactions, noops }),
   };
 }
