@@ -15,31 +15,24 @@
  *
  * All text goes in with textContent; every visible string comes from t().
  */
-import { replyClass, textLines, tr, trn, dataSummary } from "./timeline.js";
+import { tr, labelOf, narrate, faultSentence, delayOf, seconds, clip, TCP_STEPS } from "./timeline.js";
+
+export { labelOf, narrate, clip, delayOf };
 
 const NS = "http://www.w3.org/2000/svg";
-/* Geometry, in viewBox units. */
-export const W = 1000;
+/* Geometry, in SVG units (one unit is one CSS pixel at zoom 1). The width
+   and the lifelines' places follow the container (see geometry()). */
 export const HEAD_H = 78;
-const XC = 210, XS = 790, XM = (XC + XS) / 2;
 const ROW = 60, LABEL_Y = 23, ARROW_Y1 = 32, ARROW_Y2 = 52;
 const PHASE_H = 40, BAND_PAD = 10, BAND_GAP = 10, TOP_PAD = 10;
 const TCP_ROW = 46, TCP_SUB = 30, TCP_CAPTION = 24;
 const GROW = 8 * ROW; // the body grows by this much at a time
-const MAX_CHARS = 54; // at 16px monospace, what fits between the lifelines
+const MONO = 9.7, SANS = 8.8; // average advance of a 16px label character
 const PHASES = {
   establishment: { n: 1, fig: "14.6" },
   transfer: { n: 2, fig: "14.7" },
   termination: { n: 3, fig: "14.8" },
 };
-const SYMBOL = { 2: "✔", 3: "➜", 4: "⟳", 5: "✖" };
-const TCP_STEPS = {
-  connect: ["SYN", "SYN-ACK", "ACK"],
-  close: ["FIN", "ACK", "FIN", "ACK"],
-  timeout: ["FIN", "ACK", "FIN", "ACK"],
-  reset: ["RST"],
-};
-
 function el(name, attrs, parent) {
   const e = document.createElementNS(NS, name);
   if (attrs) for (const k in attrs) e.setAttribute(k, attrs[k]);
@@ -51,85 +44,6 @@ function text(parent, attrs, content) {
   e.textContent = content;
   return e;
 }
-const clean = (s) => String(s).replace(/\t/g, " ").replace(/[\x00-\x08\x0b-\x1f\x7f]/g, "·");
-export function clip(s, max) {
-  s = clean(s);
-  return s.length > max ? s.slice(0, Math.max(1, max - 1)) + "…" : s;
-}
-function seconds(ms, lang) {
-  const s = ms / 1000;
-  try {
-    return new Intl.NumberFormat(lang || "en", { maximumFractionDigits: s < 10 ? 2 : 1, minimumFractionDigits: s < 10 ? 2 : 1 }).format(s);
-  } catch {
-    return s.toFixed(2);
-  }
-}
-/** The delay a fault added to an exchange, in ms (from the fault or from t_ms), or null. */
-export function delayOf(exchanges, i) {
-  const ex = exchanges[i];
-  if (!ex || !ex.fault || ex.fault.action !== "delay") return null;
-  if (typeof ex.fault.delay_ms === "number") return ex.fault.delay_ms;
-  const prev = exchanges[i - 1];
-  if (prev && typeof prev.t_ms === "number" && typeof ex.t_ms === "number") return Math.max(0, ex.t_ms - prev.t_ms);
-  return null;
-}
-const stripCode = (line) => line.replace(/^\d{3}[ -]?/, "");
-
-/** The one-line label of an exchange and its full text (for the title). */
-export function labelOf(ex, t, lang) {
-  if (ex.kind === "tcp") return { text: tcpCaption(ex, t), full: tcpCaption(ex, t), cls: null };
-  if (ex.kind === "data") {
-    const s = dataSummary(ex.text);
-    const params = { lines: trn(t, "diagram.lines", s.lines, null, lang), bytes: trn(t, "diagram.bytes", s.bytes, null, lang) };
-    const label = s.subject !== null
-      ? tr(t, "diagram.data_label_subject", { ...params, subject: clip(s.subject, 28) })
-      : tr(t, "diagram.data_label", params);
-    return { text: clip(label, MAX_CHARS + 8), full: ex.text, cls: null };
-  }
-  const lines = textLines(ex.text);
-  let first = lines[0];
-  if (ex.kind === "reply") {
-    if (!/^\d{3}/.test(first) && ex.code) first = `${ex.code} ${first}`;
-    const cls = replyClass(ex.code);
-    const sym = SYMBOL[cls] ? SYMBOL[cls] + " " : "";
-    const more = lines.length > 1 ? " " + trn(t, "diagram.more_lines", lines.length - 1, null, lang) : "";
-    return { text: sym + clip(first, MAX_CHARS - more.length) + more, full: ex.text, cls };
-  }
-  if (first === "") first = tr(t, "diagram.empty_line");
-  return { text: clip(first, MAX_CHARS), full: ex.text, cls: null };
-}
-
-function tcpCaption(ex, t) {
-  const what = TCP_STEPS[ex.text] ? ex.text : "close";
-  if (what === "connect") return tr(t, "diagram.tcp.connect");
-  if (what === "reset") return tr(t, "diagram.tcp.reset", { side: tr(t, `diagram.side.${ex.from}`) });
-  if (what === "timeout") return tr(t, "diagram.tcp.timeout");
-  return tr(t, "diagram.tcp.close", { side: tr(t, `diagram.side.${ex.from}`) });
-}
-
-/** A sentence for screen readers: "Client sends: HELO x" / "Server replies 250: OK". */
-export function narrate(ex, t, lang, exchanges, i) {
-  let s;
-  if (ex.kind === "tcp") s = tcpCaption(ex, t);
-  else if (ex.kind === "data") s = tr(t, "diagram.say.data", { summary: labelOf(ex, t, lang).text.replace(/^✉\s*/, "") });
-  else if (ex.kind === "reply") {
-    const body = textLines(ex.text).map(stripCode).join(" · ");
-    s = tr(t, "diagram.say.reply", { code: ex.code, klass: tr(t, `diagram.class.${replyClass(ex.code)}`), text: body });
-  } else s = tr(t, "diagram.say.command", { text: ex.text || tr(t, "diagram.empty_line") });
-  if (ex.fault) s += " " + faultSentence(ex, t, lang, exchanges, i);
-  return s;
-}
-
-function faultSentence(ex, t, lang, exchanges, i) {
-  const f = ex.fault;
-  const d = exchanges ? delayOf(exchanges, i) : null;
-  let s = tr(t, `diagram.fault.${f.action}`, { n: f.rule + 1, s: d === null ? "?" : seconds(d, lang) });
-  if (f.natural && f.natural.code && f.action !== "delay") {
-    s += " " + tr(t, "diagram.fault.natural", { text: textLines(f.natural.text || String(f.natural.code))[0] });
-  }
-  return s;
-}
-
 /**
  * Creates the diagram inside `container` (which becomes the scrolling box).
  * Options: t(key, params), onSelect(exchange, index), onTcpDetail(on), lang.
@@ -137,7 +51,10 @@ function faultSentence(ex, t, lang, exchanges, i) {
 export function createDiagram(container, { t, onSelect, onTcpDetail, lang } = {}) {
   lang = lang || document.documentElement.lang || "en";
   container.classList.add("dg-scroll");
-  const head = el("svg", { class: "dg-svg dg-head", viewBox: `0 0 ${W} ${HEAD_H}`, "aria-hidden": "true" });
+  // Geometry: W wide; lifelines at XC and XS; labels centred on XM; compact
+  // below 820 units (short badges). maxChars: the label characters that fit.
+  let W = 0, XC = 210, XS = 790, XM = 500, compact = false, maxChars = 54;
+  const head = el("svg", { class: "dg-svg dg-head", "aria-hidden": "true" });
   const svg = el("svg", { class: "dg-svg dg-body", role: "group", "aria-label": tr(t, "diagram.aria.body") });
   container.append(head, svg);
   const id = uid++;
@@ -159,7 +76,7 @@ export function createDiagram(container, { t, onSelect, onTcpDetail, lang } = {}
   let tl = null, laid = 0, rows = [], bands = [], cursor = TOP_PAD;
   let visible = 0, inflight = -1, pos = 0, selected = -1, tabStop = -1;
   let shownA = 0, shownB = 0, viewFirst = -1, scrollY = 0, follow = true;
-  let tcpDetail = false, zoom = "fit", scale = 1, shownScale = 0, boxH = 400, boxW = W, height = 0;
+  let tcpDetail = false, zoom = "fit", scale = 1, shownScale = 0, shownW = 0, boxH = 400, boxW = 1000, height = 0;
   const reduced = typeof matchMedia === "function" ? matchMedia("(prefers-reduced-motion: reduce)") : { matches: false };
   const onMotion = () => { if (tl) for (let i = 0; i < visible; i++) progress(i, i === inflight ? frac() : 1, true); };
   if (reduced.addEventListener) reduced.addEventListener("change", onMotion);
@@ -206,12 +123,14 @@ export function createDiagram(container, { t, onSelect, onTcpDetail, lang } = {}
     el("rect", { class: "dg-head-bg", x: 0, y: 0, width: W, height: HEAD_H }, head);
     const proto = String((tl && tl.meta && tl.meta.protocol) || "smtp").toUpperCase();
     const meta = (tl && tl.meta) || {};
-    text(head, { class: "dg-time-hint", x: 18, y: HEAD_H - 10 }, tr(t, "diagram.time_hint"));
-    for (const [x, side, sub] of [[XC, "client", meta.client], [XS, "server", meta.server]]) {
-      el("rect", { class: "dg-actor", x: x - 100, y: 10, width: 200, height: sub ? 54 : 44, rx: 10 }, head);
+    if (!compact) text(head, { class: "dg-time-hint", x: 18, y: HEAD_H - 10 }, tr(t, "diagram.time_hint"));
+    const hw = compact ? 75 : 100;
+    const subs = { client: meta.client || meta.peer, server: meta.server || (meta.port ? `:${meta.port}` : "") };
+    for (const [x, side, sub] of [[XC, "client", subs.client], [XS, "server", subs.server]]) {
+      el("rect", { class: "dg-actor", x: x - hw, y: 10, width: 2 * hw, height: sub ? 54 : 44, rx: 10 }, head);
       text(head, { class: "dg-actor-name", x, y: sub ? 33 : 38, "text-anchor": "middle" },
         tr(t, `diagram.${side}_head`, { protocol: proto }));
-      if (sub) text(head, { class: "dg-actor-sub", x, y: 53, "text-anchor": "middle" }, clip(sub, 26));
+      if (sub) text(head, { class: "dg-actor-sub", x, y: 53, "text-anchor": "middle" }, clip(sub, compact ? 20 : 26));
       el("line", { class: "dg-lifeline", x1: x, x2: x, y1: sub ? 64 : 54, y2: HEAD_H }, head);
     }
   }
@@ -232,7 +151,7 @@ export function createDiagram(container, { t, onSelect, onTcpDetail, lang } = {}
   function buildRow(i) {
     const ex = tl.exchanges[i];
     const r = rows[i];
-    const lab = labelOf(ex, t, lang);
+    const lab = labelOf(ex, t, lang, maxChars);
     const cls = ex.kind === "reply" ? (lab.cls ? `c${lab.cls}` : "cx") : ex.kind === "tcp" ? "tcp" : "cmd";
     const g = el("g", { class: `dg-ex dg-k-${ex.kind} dg-${cls}${ex.fault ? " dg-faulted" : ""}`, "data-index": i,
       "data-seq": ex.seq, role: "button", tabindex: "-1", "aria-label": narrate(ex, t, lang, tl.exchanges, i) });
@@ -242,9 +161,10 @@ export function createDiagram(container, { t, onSelect, onTcpDetail, lang } = {}
     const hit = el("rect", { class: "dg-hit", x: 4, y: 1, width: W - 8, height: r.h - 2, rx: 6 }, g);
     const els = { g, hit, kind: ex.kind, cls, from: ex.from, label: null, line: null, fat: null, bar: null, subs: null, steps: null };
     const seqY = ex.kind === "tcp" && !tcpDetail ? 27 : LABEL_Y;
-    els.seq = text(g, { class: "dg-gutter", x: 18, y: seqY }, `#${ex.seq}`);
+    const gx = compact ? 10 : 18;
+    els.seq = text(g, { class: "dg-gutter", x: gx, y: seqY }, `#${ex.seq}`);
     if (typeof ex.t_ms === "number") {
-      els.time = text(g, { class: "dg-gutter dg-time", x: 18, y: seqY + 17 }, tr(t, "diagram.seconds", { s: seconds(ex.t_ms, lang) }));
+      els.time = text(g, { class: "dg-gutter dg-time", x: gx, y: seqY + 17 }, tr(t, "diagram.seconds", { s: seconds(ex.t_ms, lang) }));
     }
     const sx = ex.from === "server" ? XS : XC, rx = ex.from === "server" ? XC : XS;
     els.sx = sx; els.rx = rx;
@@ -258,11 +178,13 @@ export function createDiagram(container, { t, onSelect, onTcpDetail, lang } = {}
     }
     let by = 6;
     if (ex.fault) {
-      badge(g, "dg-badge-fault", by, tr(t, "diagram.fault_badge", { n: ex.fault.rule + 1 }));
+      badge(g, "dg-badge-fault", by, tr(t, compact ? "diagram.fault_badge_short" : "diagram.fault_badge", { n: ex.fault.rule + 1 }));
       by += 25;
     }
     const d = delayOf(tl.exchanges, i);
-    if (d !== null) badge(g, "dg-badge-delay", by, tr(t, "diagram.delay_badge", { s: seconds(d, lang) }));
+    if (d !== null) {
+      badge(g, "dg-badge-delay", by, tr(t, compact ? "diagram.delay_badge_short" : "diagram.delay_badge", { s: seconds(d, lang) }));
+    }
     r.els = els;
     if (i === selected) { g.classList.add("dg-selected"); g.setAttribute("aria-current", "true"); }
     g.setAttribute("transform", `translate(0,${r.top})`);
@@ -270,9 +192,9 @@ export function createDiagram(container, { t, onSelect, onTcpDetail, lang } = {}
   }
 
   function badge(g, cls, y, label) {
-    const w = 18 + label.length * 7.6;
-    el("rect", { class: `dg-badge ${cls}`, x: XS + 22, y, width: w, height: 22, rx: 11 }, g);
-    text(g, { class: `dg-badge-text ${cls}`, x: XS + 22 + w / 2, y: y + 15.5, "text-anchor": "middle" }, label);
+    const w = 18 + label.length * 7.6, x = XS + (compact ? 10 : 22);
+    el("rect", { class: `dg-badge ${cls}`, x, y, width: w, height: 22, rx: 11 }, g);
+    text(g, { class: `dg-badge-text ${cls}`, x: x + w / 2, y: y + 15.5, "text-anchor": "middle" }, label);
   }
 
   function buildTcp(els, ex, lab) {
@@ -281,14 +203,18 @@ export function createDiagram(container, { t, onSelect, onTcpDetail, lang } = {}
     els.bar = bar;
     el("rect", { class: "dg-tcp-track", x: XC, y: 8, width: XS - XC, height: 28, rx: 6 }, bar);
     els.barFill = el("rect", { class: "dg-tcp-fill", x: XC, y: 8, width: XS - XC, height: 28, rx: 6 }, bar);
+    const room = Math.floor((XS - XC - 24) / 7.7); // 14px sans
+    const more = tr(t, "diagram.tcp.more"), less = tr(t, "diagram.tcp.less");
     els.barText = text(bar, { class: "dg-tcp-text", x: XM, y: 27, "text-anchor": "middle" },
-      `⇄ ${lab.text}  ${tr(t, "diagram.tcp.more")}`);
+      `⇄ ${clip(lab.text, room - more.length - 4)}  ${more}`);
     const detail = el("g", { class: "dg-tcp-detail" }, g);
     els.detail = detail;
     const steps = TCP_STEPS[ex.text] || TCP_STEPS.close;
-    el("rect", { class: "dg-tcp-frame", x: XC - 40, y: 2, width: XS - XC + 80,
+    const pad = compact ? 8 : 40;
+    el("rect", { class: "dg-tcp-frame", x: XC - pad, y: 2, width: XS - XC + 2 * pad,
       height: TCP_CAPTION + steps.length * TCP_SUB + 2, rx: 8 }, detail);
-    text(detail, { class: "dg-tcp-caption", x: XM, y: 18, "text-anchor": "middle" }, `${lab.text}  ${tr(t, "diagram.tcp.less")}`);
+    text(detail, { class: "dg-tcp-caption", x: XM, y: 18, "text-anchor": "middle" },
+      `${clip(lab.text, room + Math.floor(2 * pad / 7.7) - less.length - 3)}  ${less}`);
     // Who starts: the connect's client, or the side that closed; then they alternate (FIN/ACK pairs by side).
     const first = ex.from;
     const other = first === "client" ? "server" : "client";
@@ -399,6 +325,51 @@ export function createDiagram(container, { t, onSelect, onTcpDetail, lang } = {}
   }
 
   /*
+   * Fit: the scale follows the container's width between 0.85 and 1.6, and
+   * the drawing is as wide as the container at that scale, so a narrow
+   * column gets a narrower diagram (more truncation, short badges) rather
+   * than tiny text. A fixed zoom keeps its scale and fits the width the same
+   * way, down to 480 units (then the box scrolls sideways).
+   */
+  function geometry() {
+    const bw = boxW || 1000;
+    scale = zoom === "fit" ? Math.max(0.85, Math.min(1.6, bw / 1000)) : zoom;
+    const w = Math.max(480, Math.floor(bw / scale));
+    if (w === W) return false;
+    W = w;
+    compact = W < 820;
+    const gutter = compact ? 84 : 210;
+    XC = gutter;
+    XS = W - gutter;
+    XM = (XC + XS) / 2;
+    maxChars = Math.max(16, Math.floor((XS - XC - 28) / MONO));
+    return true;
+  }
+
+  /** Draws everything again for a new width (only the rows near the view are built). */
+  function rebuild() {
+    rowLayer.replaceChildren();
+    bandLayer.replaceChildren();
+    for (const r of rows) if (r) { r.els = null; r.p = -1; }
+    for (const b of bands) { b.els = null; b.shownH = -1; }
+    shownA = shownB = 0;
+    tabStop = -1;
+    for (const [line, x] of [[lifeC, XC], [lifeS, XS]]) { line.setAttribute("x1", x); line.setAttribute("x2", x); }
+    empty.setAttribute("x", XM);
+    drawHeads();
+    syncBands();
+  }
+
+  function resized() {
+    const oldScale = scale;
+    const changed = geometry();
+    if (changed) rebuild();
+    applySize();
+    if (changed || scale !== oldScale) scrollToRow(selected >= 0 && selected < visible ? selected : visible - 1);
+    updateWindow();
+  }
+
+  /*
    * The body is as tall as the whole laid-out session (rounded up to a few
    * rows), not just the part played so far: in Chromium a change of an SVG's
    * height costs time in proportion to all its elements, hidden or not, so it
@@ -406,30 +377,32 @@ export function createDiagram(container, { t, onSelect, onTcpDetail, lang } = {}
    */
   function applySize() {
     const content = laid ? Math.ceil((cursor + BAND_PAD + 24) / GROW) * GROW : 120;
-    scale = zoom === "fit" ? Math.max(0.5, Math.min(1.6, (boxW || W) / W)) : zoom;
     const minH = Math.max(120, (boxH - HEAD_H * scale) / scale - 2);
     const h = Math.max(content, minH);
-    if (h === height && scale === shownScale) return;
+    if (h === height && scale === shownScale && W === shownW) return;
     height = h;
-    if (scale !== shownScale) {
+    if (scale !== shownScale || W !== shownW) {
       shownScale = scale;
+      shownW = W;
       root.setAttribute("transform", `scale(${scale})`);
-      svg.setAttribute("width", W * scale);
-      head.setAttribute("width", W * scale);
-      head.setAttribute("height", HEAD_H * scale);
+      svg.setAttribute("width", Math.round(W * scale));
+      head.setAttribute("viewBox", `0 0 ${W} ${HEAD_H}`);
+      head.setAttribute("width", Math.round(W * scale));
+      head.setAttribute("height", Math.round(HEAD_H * scale));
     }
     svg.setAttribute("height", Math.ceil(height * scale));
     lifeC.setAttribute("y2", height);
     lifeS.setAttribute("y2", height);
   }
 
-  function scrollToRow(i) {
+  /** Scrolls row i into view; atEnd: with it at the bottom, the rows before it above. */
+  function scrollToRow(i, atEnd) {
     if (i < 0 || !rows[i]) return;
     const headPx = HEAD_H * scale;
     const first = bands[rows[i].band] && bands[rows[i].band].from === i;
     const top = headPx + (rows[i].top - (first ? PHASE_H : 0)) * scale, bottom = headPx + (rows[i].top + rows[i].h) * scale;
     let y = scrollY;
-    if (bottom + 12 > y + boxH) y = bottom + 12 - boxH;
+    if (bottom + 12 > y + boxH || (atEnd && top - 6 < y + headPx)) y = Math.max(0, bottom + 12 - boxH);
     else if (top - 6 < y + headPx) y = Math.max(0, top - headPx - 6);
     if (y !== scrollY) {
       scrollY = y;
@@ -465,7 +438,7 @@ export function createDiagram(container, { t, onSelect, onTcpDetail, lang } = {}
       visible = vis;
       empty.setAttribute("display", n ? "none" : "inline");
       syncBands();
-      if (follow) scrollToRow(visible - 1);
+      if (follow) scrollToRow(visible - 1, true);
       updateWindow();
     }
     if (fly >= 0 && isShown(fly)) progress(fly, frac());
@@ -560,24 +533,21 @@ export function createDiagram(container, { t, onSelect, onTcpDetail, lang } = {}
     observer = new ResizeObserver(() => {
       boxH = container.clientHeight || boxH;
       boxW = container.clientWidth || boxW;
-      applySize();
-      updateWindow();
+      resized();
     });
     observer.observe(container);
   }
   boxH = container.clientHeight || boxH;
   boxW = container.clientWidth || boxW;
-  applySize();
+  resized();
 
   return {
     render,
     setTcpDetail,
-    /** A number (1 = 1000 px wide) or "fit" (the container's width). */
+    /** A scale (1: 16 px labels) or "fit" (follow the container's width). */
     setZoom(f) {
-      zoom = f === "fit" || !(Number(f) > 0) ? "fit" : Math.max(0.4, Math.min(3, Number(f)));
-      const keep = visible - 1;
-      applySize();
-      scrollToRow(keep);
+      zoom = f === "fit" || !(Number(f) > 0) ? "fit" : Math.max(0.5, Math.min(3, Number(f)));
+      resized();
     },
     select,
     svgElement: svg,

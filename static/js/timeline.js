@@ -258,3 +258,94 @@ export function dataSummary(text) {
   }
   return { lines: lines.length, bytes, subject };
 }
+
+/* ---- What an exchange says: labels and sentences (pure; diagram and tests) ---- */
+
+export const SYMBOL = { 2: "✔", 3: "➜", 4: "⟳", 5: "✖" };
+export const TCP_STEPS = {
+  connect: ["SYN", "SYN-ACK", "ACK"],
+  close: ["FIN", "ACK", "FIN", "ACK"],
+  timeout: ["FIN", "ACK", "FIN", "ACK"],
+  reset: ["RST"],
+};
+
+const clean = (s) => String(s).replace(/\t/g, " ").replace(/[\x00-\x08\x0b-\x1f\x7f]/g, "·");
+export function clip(s, max) {
+  s = clean(s);
+  return s.length > max ? s.slice(0, Math.max(1, max - 1)) + "…" : s;
+}
+/** Seconds for display, in the language's number format. */
+export function seconds(ms, lang) {
+  const s = ms / 1000;
+  try {
+    return new Intl.NumberFormat(lang || "en", { maximumFractionDigits: s < 10 ? 2 : 1, minimumFractionDigits: s < 10 ? 2 : 1 }).format(s);
+  } catch {
+    return s.toFixed(2);
+  }
+}
+/** The delay a fault added to an exchange, in ms (from the fault or from t_ms), or null. */
+export function delayOf(exchanges, i) {
+  const ex = exchanges[i];
+  if (!ex || !ex.fault || ex.fault.action !== "delay") return null;
+  if (typeof ex.fault.delay_ms === "number") return ex.fault.delay_ms;
+  const prev = exchanges[i - 1];
+  if (prev && typeof prev.t_ms === "number" && typeof ex.t_ms === "number") return Math.max(0, ex.t_ms - prev.t_ms);
+  return null;
+}
+const stripCode = (line) => line.replace(/^\d{3}[ -]?/, "");
+
+/** The one-line label of an exchange and its full text (for the title). */
+export function labelOf(ex, t, lang, maxChars = 54) {
+  if (ex.kind === "tcp") return { text: tcpCaption(ex, t), full: tcpCaption(ex, t), cls: null };
+  if (ex.kind === "data") {
+    const s = dataSummary(ex.text);
+    const params = { lines: trn(t, "diagram.lines", s.lines, null, lang), bytes: trn(t, "diagram.bytes", s.bytes, null, lang) };
+    const label = s.subject !== null
+      ? tr(t, "diagram.data_label_subject", { ...params, subject: clip(s.subject, 28) })
+      : tr(t, "diagram.data_label", params);
+    return { text: clip(label, Math.floor(maxChars * 1.1)), full: ex.text, cls: null };
+  }
+  const lines = textLines(ex.text);
+  let first = lines[0];
+  if (ex.kind === "reply") {
+    if (!/^\d{3}/.test(first) && ex.code) first = `${ex.code} ${first}`;
+    const cls = replyClass(ex.code);
+    const sym = SYMBOL[cls] ? SYMBOL[cls] + " " : "";
+    const more = lines.length > 1 ? " " + trn(t, "diagram.more_lines", lines.length - 1, null, lang) : "";
+    return { text: sym + clip(first, maxChars - more.length) + more, full: ex.text, cls };
+  }
+  if (first === "") first = tr(t, "diagram.empty_line");
+  return { text: clip(first, maxChars), full: ex.text, cls: null };
+}
+
+export function tcpCaption(ex, t) {
+  const what = TCP_STEPS[ex.text] ? ex.text : "close";
+  if (what === "connect") return tr(t, "diagram.tcp.connect");
+  if (what === "reset") return tr(t, "diagram.tcp.reset", { side: tr(t, `diagram.side.${ex.from}`) });
+  if (what === "timeout") return tr(t, "diagram.tcp.timeout");
+  return tr(t, "diagram.tcp.close", { side: tr(t, `diagram.side.${ex.from}`) });
+}
+
+/** A sentence for screen readers: "Client sends: HELO x" / "Server replies 250: OK". */
+export function narrate(ex, t, lang, exchanges, i) {
+  let s;
+  if (ex.kind === "tcp") s = tcpCaption(ex, t);
+  else if (ex.kind === "data") s = tr(t, "diagram.say.data", { summary: labelOf(ex, t, lang, 1e6).text.replace(/^✉\s*/, "") });
+  else if (ex.kind === "reply") {
+    const body = textLines(ex.text).map(stripCode).join(" · ");
+    s = tr(t, "diagram.say.reply", { code: ex.code, klass: tr(t, `diagram.class.${replyClass(ex.code)}`), text: body });
+  } else s = tr(t, "diagram.say.command", { text: ex.text || tr(t, "diagram.empty_line") });
+  if (ex.fault) s += " " + faultSentence(ex, t, lang, exchanges, i);
+  return s;
+}
+
+export function faultSentence(ex, t, lang, exchanges, i) {
+  const f = ex.fault;
+  const d = exchanges ? delayOf(exchanges, i) : null;
+  let s = tr(t, `diagram.fault.${f.action}`, { n: f.rule + 1, s: d === null ? "?" : seconds(d, lang) });
+  if (f.natural && f.natural.code && f.action !== "delay") {
+    s += " " + tr(t, "diagram.fault.natural", { text: textLines(f.natural.text || String(f.natural.code))[0] });
+  }
+  return s;
+}
+
