@@ -26,6 +26,22 @@ function code(text) {
 }
 
 /**
+ * The client line an exchange answers: the last command (or message) before
+ * it in `exchanges`, or null (the greeting answers nothing). A message is
+ * given the verb DATA_END, as the catalogue's per-command advice names it.
+ */
+export function answeredCommand(exchanges, ex) {
+  let index = exchanges.findIndex((x) => x === ex || (x.seq === ex.seq && x.session === ex.session));
+  if (index < 0) index = exchanges.length;
+  for (let i = index - 1; i >= 0; i -= 1) {
+    const x = exchanges[i];
+    if (x.from === "client" && x.kind === "command") return x;
+    if (x.from === "client" && x.kind === "data") return { verb: "DATA_END", text: t("ui.explain.message_end") };
+  }
+  return null;
+}
+
+/**
  * Wire the explanation panel in `root` (its body is `[data-part=body]`).
  * `context(ex)` gives `{command, rule}`: the command a reply answers, and the
  * fault rule that was in force when a fault-made exchange came.

@@ -17,7 +17,7 @@ import { el, replace, announce, copyText } from "./dom.js";
 import { createSessionView } from "./sessionview.js";
 import { createConsole } from "./console.js";
 import { createFaultPanel } from "./faults.js";
-import { createExplainer } from "./explain.js";
+import { createExplainer, answeredCommand } from "./explain.js";
 import { createTranscript } from "./transcript.js";
 import { createPresenter } from "./presenter.js";
 
@@ -35,7 +35,6 @@ const scenarios = data(`/api/scenarios?lang=${lang}`, []);
 let current = null; // the session the page shows and types into
 let opening = false; // an open/scenario request is on its way
 let lastSeq = 0;
-let exchanges = []; // what the diagram shows, in order
 let appliedPlan = null; // the fault plan in force in the current session
 let scenarioName = null; // the scenario played into it, for Share
 const held = new Map(); // session -> [type, event] that came before its acknowledgement
@@ -51,17 +50,7 @@ function showAlert(message) {
 
 /** The command a reply answers, and the fault rule behind a fault-made exchange. */
 function context(ex) {
-  let index = exchanges.findIndex((x) => x === ex || (x.seq === ex.seq && x.session === ex.session));
-  if (index < 0) index = exchanges.length;
-  let command = null;
-  for (let i = index - 1; i >= 0; i -= 1) {
-    const x = exchanges[i];
-    if (x.from === "client" && (x.kind === "command" || x.kind === "data")) {
-      command = x.kind === "data" ? { verb: "DATA_END", text: t("ui.explain.message_end") } : x;
-      break;
-    }
-  }
-  return { command, rule: ruleOf.get(ex.seq) || null };
+  return { command: answeredCommand(view.timeline.exchanges, ex), rule: ruleOf.get(ex.seq) || null };
 }
 
 const explainer = createExplainer($("explain-panel"), { catalogue, context });
@@ -84,10 +73,9 @@ const transcript = createTranscript($("transcript"), {
   onImport(text) {
     view.importJSON(text); // throws an Error with a message on bad input
     detach();
-    exchanges = [...view.timeline.exchanges];
     explainer.clear();
     setSessionLabel(t("ui.lab.session_imported"));
-    return exchanges;
+    return view.timeline.exchanges;
   },
 });
 
@@ -126,7 +114,6 @@ function accept(ex) {
     if (ex.seq <= lastSeq) return; // already shown
     lastSeq = ex.seq;
   }
-  exchanges.push(ex);
   if (ex.fault && appliedPlan && Array.isArray(appliedPlan.rules)) {
     ruleOf.set(ex.seq, appliedPlan.rules[ex.fault.rule] || null);
   }
@@ -168,7 +155,6 @@ function resetView() {
   view.clear();
   transcript.clear();
   explainer.clear();
-  exchanges = [];
   lastSeq = 0;
   ruleOf.clear();
 }

@@ -17,7 +17,7 @@ import { connect, getCached, rest } from "./api.js";
 import { el, announce, copyText } from "./dom.js";
 import { createSessionView } from "./sessionview.js";
 import { Timeline } from "./timeline.js";
-import { createExplainer } from "./explain.js";
+import { createExplainer, answeredCommand } from "./explain.js";
 import { createFaultPanel } from "./faults.js";
 import { createPresenter } from "./presenter.js";
 
@@ -35,7 +35,6 @@ let selected = null;
 let loading = false;
 let held = [];
 let lastSeq = 0;
-let shown = []; // the selected session's exchanges, in order
 let portPlan = null; // the real port's plan, for naming fault rules
 
 // ---------------------------------------------------------------- pieces
@@ -46,18 +45,8 @@ function showAlert(message) {
 }
 
 function context(ex) {
-  let index = shown.findIndex((x) => x.seq === ex.seq);
-  if (index < 0) index = shown.length;
-  let command = null;
-  for (let i = index - 1; i >= 0; i -= 1) {
-    const x = shown[i];
-    if (x.from === "client" && (x.kind === "command" || x.kind === "data")) {
-      command = x.kind === "data" ? { verb: "DATA_END", text: t("ui.explain.message_end") } : x;
-      break;
-    }
-  }
   const rule = ex.fault && portPlan && Array.isArray(portPlan.rules) ? portPlan.rules[ex.fault.rule] : null;
-  return { command, rule: rule || null };
+  return { command: answeredCommand(view.timeline.exchanges, ex), rule: rule || null };
 }
 
 const explainer = createExplainer($("explain-panel"), { catalogue, context });
@@ -145,7 +134,6 @@ function accept(ex) {
     if (ex.seq <= lastSeq) return;
     lastSeq = ex.seq;
   }
-  shown.push(ex);
   view.addExchange(ex);
 }
 
@@ -155,7 +143,6 @@ async function select(id) {
   loading = true;
   held = [];
   lastSeq = 0;
-  shown = [];
   explainer.clear();
   markSelected();
   const { info } = sessions.get(id);
@@ -171,7 +158,6 @@ async function select(id) {
   const timeline = new Timeline({ protocol: info.protocol || "smtp", session: id, peer: info.peer });
   for (const ex of answer.exchanges || []) {
     timeline.add(ex);
-    shown.push(ex);
     if (typeof ex.seq === "number") lastSeq = Math.max(lastSeq, ex.seq);
   }
   view.load(timeline, { at: "end" });
