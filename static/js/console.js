@@ -159,6 +159,7 @@ export function createConsole(root, { send }) {
     form.hidden = inData;
     dataForm.hidden = !inData;
     input.disabled = !open || busy;
+    root.querySelectorAll("[data-needs-open]").forEach((button) => { button.disabled = !open; });
     form.querySelector("button[type=submit]").disabled = !open || busy;
     dataInput.disabled = busy;
     dataSend.disabled = busy;

@@ -44,9 +44,15 @@ export function describeRule(rule) {
   return `${where.join(" ")}: ${parts.join(", ")}`;
 }
 
-/** A plan with only the fields a rule actually uses (the server checks the rest). */
+/**
+ * The plan without the editor's empty fields. Anything else, even a field the
+ * editor does not know, goes to the server, which names what is wrong with it.
+ */
 function cleanPlan(plan) {
-  const rules = (plan.rules || []).map((rule) => {
+  const { seed, rules, ...rest } = plan;
+  if (!Array.isArray(rules)) return { ...rest, seed: seed ?? 0, rules: rules ?? [] };
+  const clean = rules.map((rule) => {
+    if (!rule || typeof rule !== "object") return rule;
     const out = {};
     for (const [name, value] of Object.entries(rule)) {
       if (value === "" || value === null || value === undefined || value === false) continue;
@@ -55,16 +61,14 @@ function cleanPlan(plan) {
     }
     return out;
   });
-  const out = { seed: Number.isInteger(plan.seed) ? plan.seed : 0, rules };
-  if (plan.protocol) out.protocol = plan.protocol;
-  return out;
+  return { ...rest, seed: seed === undefined || seed === "" ? 0 : seed, rules: clean };
 }
 
 /** Where a bad_faults message points: {rule, field} or {field} ("seed", "json"). */
 export function faultPath(message) {
   const match = /rules\[(\d+)\](?:\.(\w+))?/.exec(message || "");
   if (match) return { rule: Number(match[1]), field: match[2] || null };
-  const plain = /\b(seed|rules|json|plan)\b/.exec(message || "");
+  const plain = /\b(seed|rules|json|plan)(?=:)/.exec(message || "");
   return plain ? { rule: null, field: plain[1] } : null;
 }
 
@@ -101,10 +105,12 @@ export function createFaultPanel(root, { catalogue, presets, apply, onChange }) 
       target = item && (item.querySelector(`[data-field="${where.field}"]`) || item.querySelector("select"));
     } else if (where.field === "seed") {
       target = seedInput;
-    } else if (where.field === "json") {
-      target = jsonArea;
+    } else if (where.field) {
+      target = jsonArea; // the plan as a whole, its rules list, or its JSON
     }
     if (target) {
+      const details = target.closest("details");
+      if (details) details.open = true;
       target.setAttribute("aria-invalid", "true");
       target.setAttribute("aria-describedby", error.id);
       target.focus();
@@ -210,9 +216,14 @@ export function createFaultPanel(root, { catalogue, presets, apply, onChange }) 
 
   function render() {
     uid += 1;
-    replace(rulesList, plan.rules.map(renderRule));
-    rulesList.hidden = plan.rules.length === 0;
-    part("empty").hidden = plan.rules.length !== 0;
+    const rules = Array.isArray(plan.rules) ? plan.rules : [];
+    // A rule that is not an object (typed in the JSON) keeps its place, so
+    // the server's "rules[N]" still points at the right one.
+    replace(rulesList, rules.map((rule, i) => (rule && typeof rule === "object" && !Array.isArray(rule)
+      ? renderRule(rule, i)
+      : el("li", { class: "rule" }, el("p", { class: "field-error" }, t("ui.faults.rule_not_object", { n: i + 1 }))))));
+    rulesList.hidden = rules.length === 0;
+    part("empty").hidden = rules.length !== 0;
     seedInput.value = plan.seed ?? 0;
   }
 
@@ -225,6 +236,7 @@ export function createFaultPanel(root, { catalogue, presets, apply, onChange }) 
   }
 
   part("add").addEventListener("click", () => {
+    if (!Array.isArray(plan.rules)) plan.rules = [];
     plan.rules.push({ stage: "RCPT", reply: 550 });
     syncJson();
     render();
@@ -234,7 +246,7 @@ export function createFaultPanel(root, { catalogue, presets, apply, onChange }) 
 
   seedInput.addEventListener("input", () => {
     const value = Number(seedInput.value);
-    plan.seed = Number.isInteger(value) ? value : seedInput.value;
+    plan.seed = seedInput.value !== "" && Number.isInteger(value) ? value : seedInput.value;
     syncJson();
   });
 
@@ -242,7 +254,7 @@ export function createFaultPanel(root, { catalogue, presets, apply, onChange }) 
     try {
       const parsed = JSON.parse(jsonArea.value);
       if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) throw new Error(t("ui.faults.json_object"));
-      plan = { seed: parsed.seed ?? 0, ...parsed, rules: Array.isArray(parsed.rules) ? parsed.rules : [] };
+      plan = { ...parsed, seed: parsed.seed ?? 0, rules: parsed.rules ?? [] };
       jsonArea.removeAttribute("aria-invalid");
       jsonError.hidden = true;
       jsonError.textContent = "";
@@ -272,11 +284,12 @@ export function createFaultPanel(root, { catalogue, presets, apply, onChange }) 
     const answer = await apply(planToApply);
     if (!answer.ok) {
       setStatus("");
-      if (answer.error) showError(answer.error.message, faultPath(answer.error.message));
+      const { code, message } = answer.error || {};
+      if (message) showError(message, code === "bad_faults" ? faultPath(message) || { field: "plan" } : null);
       return answer;
     }
     if (answer.faults) setPlan(answer.faults);
-    const n = (answer.faults || planToApply).rules.length;
+    const n = ((answer.faults || planToApply).rules || []).length;
     setStatus(n ? t("ui.faults.applied", { n }) : t("ui.faults.applied_none"));
     return answer;
   }

@@ -24,7 +24,14 @@ import { createPresenter } from "./presenter.js";
 const PROTOCOL = "smtp";
 const $ = (id) => document.getElementById(id);
 
-const api = connect();
+// Lab sessions belong to the Socket.IO connection: when it drops, they are gone.
+const api = connect({
+  onStatus(status) {
+    if (status === "disconnected" && current && consoleUI.isOpen()) {
+      handle("session.closed", { session: current, reason: "gone" });
+    }
+  },
+});
 const data = (url, fallback) => getCached(url).then((answer) => (answer.ok ? answer.data : fallback));
 const catalogue = data("/api/catalogue", null);
 const presets = data(`/api/presets?lang=${lang}`, []);
@@ -89,7 +96,7 @@ const faults = createFaultPanel($("faults-panel"), {
       return answer;
     }
     // No open session: the plan is checked by opening one with it.
-    const answer = await openSession({ plan: plan.rules.length ? plan : null });
+    const answer = await openSession({ plan: isEmpty(plan) ? null : plan });
     return answer.ok ? { ok: true, faults: appliedPlan || plan } : answer;
   },
 });
@@ -100,6 +107,11 @@ createPresenter({
 });
 
 // ---------------------------------------------------------------- sessions
+
+/** A plan with no rules (one whose rules are not even a list is not empty: the server says why). */
+function isEmpty(plan) {
+  return !plan || (Array.isArray(plan.rules) && plan.rules.length === 0);
+}
 
 function shortId(session) {
   return String(session).replace(/^lab-/, "").slice(0, 8);
@@ -311,7 +323,7 @@ export function readSetup(hash) {
 
 function shareUrl() {
   const plan = faults.getPlan();
-  const setup = { v: 1, protocol: PROTOCOL, faults: plan.rules.length ? plan : null, scenario: scenarioName };
+  const setup = { v: 1, protocol: PROTOCOL, faults: isEmpty(plan) ? null : plan, scenario: scenarioName };
   return `${location.origin}${location.pathname}#setup=${toBase64Url(JSON.stringify(setup))}`;
 }
 
