@@ -550,6 +550,26 @@ export function createDiagram(container, { t, onSelect, onTcpDetail, lang } = {}
       resized();
     },
     select,
+    /** Runs fn with the whole session drawn (every row, in full), then puts the view back. */
+    drawAll(fn) {
+      if (!tl) return fn();
+      const keepPos = pos, keepScroll = scrollY, keepFollow = follow;
+      follow = false;
+      render(tl, tl.length);
+      const a = shownA, b = shownB;
+      for (let i = 0; i < visible; i++) if (!isShown(i)) setShown(i, true);
+      shownA = 0; shownB = visible;
+      try {
+        return fn();
+      } finally {
+        for (let i = 0; i < visible; i++) if (i < a || i >= b) setShown(i, false);
+        shownA = a; shownB = b;
+        render(tl, keepPos);
+        follow = keepFollow;
+        if (scrollY !== keepScroll) { scrollY = keepScroll; container.scrollTop = keepScroll; }
+        updateWindow();
+      }
+    },
     svgElement: svg,
     rootElement: root,
     headElement: head,
@@ -558,6 +578,8 @@ export function createDiagram(container, { t, onSelect, onTcpDetail, lang } = {}
     get timeline() { return tl; },
     get position() { return pos; },
     get height() { return height; },
+    /** The height the drawn session needs (the body may be taller, to fill its box). */
+    get contentHeight() { return laid ? cursor + BAND_PAD + 14 : 120; },
     destroy() {
       if (observer) observer.disconnect();
       if (reduced.removeEventListener) reduced.removeEventListener("change", onMotion);

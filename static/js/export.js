@@ -142,41 +142,39 @@ function inline(src, dst) {
  * lifeline heads on top, styles inlined so it renders outside the page.
  */
 export function toSVG(diagram, { title } = {}) {
+  return diagram.drawAll(() => svgOf(diagram, title));
+}
+
+function svgOf(diagram, title) {
   const tl = diagram.timeline;
-  const keep = diagram.position;
-  if (tl) diagram.render(tl, tl.length);
-  try {
-    const NS = "http://www.w3.org/2000/svg";
-    const { W, HEAD_H } = diagramSize(diagram);
-    const bodyH = diagram.height;
-    const out = document.createElementNS(NS, "svg");
-    out.setAttribute("xmlns", NS);
-    out.setAttribute("width", W);
-    out.setAttribute("height", HEAD_H + bodyH);
-    out.setAttribute("viewBox", `0 0 ${W} ${HEAD_H + bodyH}`);
-    const tt = document.createElementNS(NS, "title");
-    tt.textContent = title || (tl && tl.meta.title) || "MailSim";
-    out.appendChild(tt);
-    const bg = document.createElementNS(NS, "rect");
-    bg.setAttribute("width", "100%");
-    bg.setAttribute("height", "100%");
-    bg.setAttribute("fill", "#ffffff");
-    out.appendChild(bg);
-    const parts = [[diagram.headElement, 0], [diagram.svgElement, HEAD_H]];
-    for (const [src, dy] of parts) {
-      const g = document.createElementNS(NS, "g");
-      g.setAttribute("transform", `translate(0,${dy})`);
-      const clone = src.cloneNode(true);
-      inline(src, clone);
-      const zoomed = clone.querySelector("g[transform^='scale']");
-      if (zoomed) zoomed.removeAttribute("transform"); // the body's zoom: the file is drawn at 1:1
-      while (clone.firstChild) g.appendChild(clone.firstChild);
-      out.appendChild(g);
-    }
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + new XMLSerializer().serializeToString(out) + "\n";
-  } finally {
-    if (tl) diagram.render(tl, keep);
+  const NS = "http://www.w3.org/2000/svg";
+  const { W, HEAD_H } = diagramSize(diagram);
+  const bodyH = diagram.contentHeight;
+  const out = document.createElementNS(NS, "svg");
+  out.setAttribute("xmlns", NS);
+  out.setAttribute("width", W);
+  out.setAttribute("height", HEAD_H + bodyH);
+  out.setAttribute("viewBox", `0 0 ${W} ${HEAD_H + bodyH}`);
+  const tt = document.createElementNS(NS, "title");
+  tt.textContent = title || (tl && tl.meta.title) || "MailSim";
+  out.appendChild(tt);
+  const bg = document.createElementNS(NS, "rect");
+  bg.setAttribute("width", "100%");
+  bg.setAttribute("height", "100%");
+  bg.setAttribute("fill", "#ffffff");
+  out.appendChild(bg);
+  const parts = [[diagram.headElement, 0], [diagram.svgElement, HEAD_H]];
+  for (const [src, dy] of parts) {
+    const g = document.createElementNS(NS, "g");
+    g.setAttribute("transform", `translate(0,${dy})`);
+    const clone = src.cloneNode(true);
+    inline(src, clone);
+    const zoomed = clone.querySelector("g[transform^='scale']");
+    if (zoomed) zoomed.removeAttribute("transform"); // the body's zoom: the file is drawn at 1:1
+    while (clone.firstChild) g.appendChild(clone.firstChild);
+    out.appendChild(g);
   }
+  return '<?xml version="1.0" encoding="UTF-8"?>\n' + new XMLSerializer().serializeToString(out) + "\n";
 }
 
 function diagramSize(diagram) {

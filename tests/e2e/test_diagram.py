@@ -274,6 +274,7 @@ def test_exports_and_a_bad_import_in_russian(page, mailsim_server):
     assert dl.value.suggested_filename == "mailsim-smtp-s1.svg"
     assert svg.startswith("<?xml") and "class=" not in svg and "style=" in svg
     assert "SMTP-клиент" in svg and "✔ 250" in svg
+    assert all(f">#{i}<" in svg for i in range(1, 16)), "every exchange is in the picture, not only those in view"
     size = page.evaluate("""async (text) => {
         const img = new Image();
         img.src = 'data:image/svg+xml;charset=utf-8,' + encodeURIComponent(text);
@@ -282,6 +283,8 @@ def test_exports_and_a_bad_import_in_russian(page, mailsim_server):
     }""", svg)
     assert size[0] >= 480 and size[1] > 15 * 50
     assert page.evaluate("() => view.player.position") == 15, "exporting leaves the position alone"
+    shown = page.evaluate("() => [...document.querySelectorAll('.dg-body .dg-ex')].filter((g) => g.getAttribute('display') !== 'none').length")
+    assert shown < 15, "after the export only the rows near the view are drawn again"
     with page.expect_download():
         text = page.evaluate("() => view.exportAs('text')")
     assert "C: EHLO c.example\n" in text
