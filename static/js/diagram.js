@@ -163,8 +163,11 @@ export function createDiagram(container, { t, onSelect, onTcpDetail, lang } = {}
     const seqY = ex.kind === "tcp" && !tcpDetail ? 27 : LABEL_Y;
     const gx = compact ? 10 : 18;
     els.seq = text(g, { class: "dg-gutter", x: gx, y: seqY }, `#${ex.seq}`);
-    if (typeof ex.t_ms === "number") {
-      els.time = text(g, { class: "dg-gutter dg-time", x: gx, y: seqY + 17 }, tr(t, "diagram.seconds", { s: seconds(ex.t_ms, lang) }));
+    const prev = tl.exchanges[i - 1];
+    const when = typeof ex.t_ms === "number" ? seconds(ex.t_ms, lang) : null;
+    if (when !== null && !(prev && typeof prev.t_ms === "number" && seconds(prev.t_ms, lang) === when)) {
+      // A time only where the clock moved: a scenario played at once shows one.
+      els.time = text(g, { class: "dg-gutter dg-time", x: gx, y: seqY + 17 }, tr(t, "diagram.seconds", { s: when }));
     }
     const sx = ex.from === "server" ? XS : XC, rx = ex.from === "server" ? XC : XS;
     els.sx = sx; els.rx = rx;
@@ -175,6 +178,9 @@ export function createDiagram(container, { t, onSelect, onTcpDetail, lang } = {}
         "marker-end": `url(#dg-ah-${cls}-${id})` }, g);
       els.label = text(g, { class: `dg-label${ex.kind === "data" ? " dg-data-label" : ""}`, x: XM, y: LABEL_Y,
         "text-anchor": "middle" }, lab.text);
+      // In flight the label comes out of the sender's lifeline and slides to the middle.
+      const half = (lab.text.length * (ex.kind === "data" ? SANS : MONO)) / 2 + 6;
+      els.start = rx > sx ? Math.min(XM, sx + half) : Math.max(XM, sx - half);
     }
     let by = 6;
     if (ex.fault) {
@@ -268,8 +274,7 @@ export function createDiagram(container, { t, onSelect, onTcpDetail, lang } = {}
     e.line.setAttribute("x2", x2);
     e.line.setAttribute("y2", y2);
     if (e.fat) { e.fat.setAttribute("x2", x2); e.fat.setAttribute("y2", y2); }
-    const start = e.sx + (e.rx > e.sx ? 1 : -1) * (XS - XC) * 0.22;
-    e.label.setAttribute("x", lerp(start, XM, p));
+    e.label.setAttribute("x", lerp(e.start, XM, p));
     e.label.setAttribute("opacity", p < 1 ? 0.45 + 0.55 * p : 1);
   }
 

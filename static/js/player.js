@@ -55,6 +55,7 @@ export function createPlayer({ timeline, diagram, controls, t, onPosition, onArr
   lang = lang || (typeof document !== "undefined" && document.documentElement.lang) || "en";
   let tl = timeline;
   let pos = 0, speed = 1, playing = false, target = null, following = false, userPaused = false;
+  let catchUp = false; // live arrivals found the player at the end: play a backlog faster
   let raf = 0, last = 0, shownInt = -1, shownN = -1;
   const ui = controls ? buildControls(controls) : null;
 
@@ -150,7 +151,7 @@ export function createPlayer({ timeline, diagram, controls, t, onPosition, onArr
     const dt = last ? Math.min(250, ts - last) : 16;
     last = ts;
     let eff = speed;
-    if (following && target === null) {
+    if (following && catchUp && target === null) {
       const backlog = n - pos;
       if (backlog > 6) eff *= backlog / 6; // catch up with a live session
     }
@@ -229,12 +230,14 @@ export function createPlayer({ timeline, diagram, controls, t, onPosition, onArr
     },
     restart() {
       stop();
+      catchUp = false;
       setPos(0, false);
       api.play();
     },
     seek(index) {
       const n = tl ? tl.length : 0;
       stop();
+      catchUp = index >= n;
       userPaused = index < n;
       setPos(Math.round(index), false);
       showPlayState();
@@ -254,6 +257,7 @@ export function createPlayer({ timeline, diagram, controls, t, onPosition, onArr
     },
     /** Call after the timeline grew (or was replaced via setTimeline). */
     refresh() {
+      if (pos >= shownN - 1e-9) catchUp = true; // it was waiting at the end
       showPosition(true);
       if (diagram && tl) diagram.render(tl, pos);
       if (following && !userPaused && tl && pos < tl.length) {
@@ -264,6 +268,7 @@ export function createPlayer({ timeline, diagram, controls, t, onPosition, onArr
     },
     setTimeline(timeline) {
       stop();
+      catchUp = false;
       tl = timeline;
       pos = 0;
       shownInt = -1;
