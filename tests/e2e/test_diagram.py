@@ -323,3 +323,18 @@ def test_a_narrow_column_gets_a_compact_readable_diagram(page, mailsim_server):
     assert_no_overlaps(page, n)
     badges = page.locator(".dg-body text.dg-badge-fault").all_text_contents()
     assert badges and all(b in ("⚡ 1", "⚡ 2") for b in badges), "short fault badges in a narrow column"
+
+
+def test_the_node_unit_tests_of_the_diagram_modules_pass():
+    """Runs tests/js (node:test) so that `pytest` alone covers them too; needs `npm ci --prefix tests/js`."""
+    import os
+    import shutil
+    import subprocess
+
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed")
+    env = {**os.environ, "CI": os.environ.get("CI", "") or ("true" if (ROOT / "tests/js/node_modules").exists() else "")}
+    proc = subprocess.run([node, "--test", "tests/js/"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+    assert "# fail 0" in proc.stdout
