@@ -172,11 +172,19 @@ function resetView() {
 }
 
 /**
- * Open a fresh session: with `plan` as its fault plan, and `scenario` played
- * into it. With `scenario` and no `plan`, the server opens it with the
- * scenario's own preset. Resolves to the server's answer.
+ * Open a fresh session with `plan` as its fault plan and, when `scenario` is
+ * given, play that scenario into it. With `usePreset` the server opens the
+ * session itself, with the scenario's own preset. Resolves to the server's
+ * answer. A later call supersedes an earlier one still waiting (two quick
+ * clicks): the earlier one's session is closed and it resolves as superseded.
  */
+let openings = 0;
 async function openSession({ plan = appliedPlan, scenario = null, usePreset = false } = {}) {
+  const mine = ++openings;
+  const superseded = (answer) => {
+    if (answer.ok && answer.session && answer.session !== current) api.call("lab.close", { session: answer.session });
+    return { ok: false, error: { code: "superseded", message: "" } };
+  };
   detach();
   resetView();
   consoleUI.reset(true);
@@ -188,11 +196,14 @@ async function openSession({ plan = appliedPlan, scenario = null, usePreset = fa
   let answer;
   if (scenario && usePreset) {
     answer = await api.call("lab.scenario", { name: scenario });
+    if (mine !== openings) return superseded(answer);
   } else {
     answer = await api.call("lab.open", { protocol: PROTOCOL, faults: plan || null });
+    if (mine !== openings) return superseded(answer);
     if (answer.ok && scenario) {
       adopt(answer.session, plan);
       answer = await api.call("lab.scenario", { name: scenario, session: answer.session });
+      if (mine !== openings) return superseded({ ok: false });
       if (answer.ok && !answer.session) answer.session = current;
     }
   }
@@ -378,12 +389,13 @@ async function start() {
       faults.setStatus(setup.faults ? t("ui.share.restored_plan", { n: setup.faults.rules?.length ?? 0 }) : "");
       return;
     }
+    if (answer.error.code === "superseded") return; // the learner already chose something else
     // The shared plan or scenario was refused: say why, then open a plain session.
     problem = t("ui.share.invalid", { detail: answer.error.message });
     if (answer.error.code === "bad_faults") faults.showError(answer.error.message);
   }
   const answer = await openSession({ plan: null });
-  showAlert(answer.ok ? problem : answer.error.message);
+  if (answer.ok || answer.error.code !== "superseded") showAlert(answer.ok ? problem : answer.error.message);
 }
 
 window.addEventListener("hashchange", () => {

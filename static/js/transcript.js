@@ -49,11 +49,10 @@ export function createTranscript(root, { getView, onImport }) {
   function lineNode(ex) {
     const nodes = transcriptLines(ex).map(({ who, text }) => el("span", {
       class: `tline tline-${who === "C" ? "client" : who === "S" ? "server" : "note"}${ex.code ? ` reply-${String(ex.code)[0]}xx` : ""}`,
-    }, el("span", { class: "tline-who" }, who === "*" ? "*" : `${who}:`), " ", el("span", { class: "tline-text" }, text), "\n"));
+    }, el("span", { class: "tline-who" }, who === "*" ? "*" : `${who}:`), " ", el("span", { class: "tline-text" }, text)));
     if (ex.fault && nodes.length) {
-      const last = nodes[nodes.length - 1];
-      last.insertBefore(el("span", { class: "fault-badge", title: t("ui.fault.badge_title") },
-        t("ui.fault.badge", { n: ex.fault.rule + 1 })), last.lastChild);
+      append(nodes[nodes.length - 1], [el("span", { class: "fault-badge", title: t("ui.fault.badge_title") },
+        t("ui.fault.badge", { n: ex.fault.rule + 1 }))]);
     }
     return nodes;
   }
