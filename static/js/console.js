@@ -297,6 +297,7 @@ export function createConsole(root, { send }) {
       updateControls();
     },
     setClosed(reason) {
+      const hadFocus = document.activeElement === input || document.activeElement === document.body;
       open = false;
       stateChip.textContent = t("ui.state.closed");
       stateChip.dataset.state = "closed";
@@ -304,6 +305,8 @@ export function createConsole(root, { send }) {
       log.append(el("div", { class: "log-line log-note" }, t(reason ? key : "ui.closed.client")));
       log.scrollTop = log.scrollHeight;
       updateControls();
+      // Typing had nowhere left to go: offer the way on.
+      if (hadFocus && part("new")) part("new").focus();
     },
     isOpen: () => open,
     showError,

@@ -217,7 +217,8 @@ async function openSession({ plan = appliedPlan, scenario = null, usePreset = fa
   if (current !== answer.session) adopt(answer.session, answer.faults || plan);
   scenarioName = scenario;
   held.clear();
-  consoleUI.focus();
+  if (!scenario) consoleUI.focus(); // after a scenario click, focus stays on the list
+
   return answer;
 }
 
