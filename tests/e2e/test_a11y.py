@@ -78,3 +78,12 @@ def test_the_live_page_has_no_serious_violations(page: Page, mailsim_server, lan
     expect(page.locator("#session-view .dg-ex.dg-k-reply", has_text="221")).to_be_visible()
     page.locator("#session-view .dg-ex.dg-k-reply", has_text="221").click()
     check(page, f"live {lang}, with a session")
+
+    # The teacher-key form, as a server open to other machines asks for it.
+    page.route("**/api/faults*", lambda route: route.continue_() if route.request.method == "GET" else
+               route.fulfill(status=401, content_type="application/json",
+                             body='{"error": {"code": "unauthorized", "message": "key"}}'))
+    page.select_option("#fault-preset", "unknown_recipient")
+    page.locator("#faults-panel [data-part=apply]").click()
+    expect(page.locator("#teacher-key")).to_be_visible()
+    check(page, f"live {lang}, asking for the teacher key")
