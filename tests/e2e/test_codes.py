@@ -61,9 +61,9 @@ def test_each_lecture_code_appears_as_an_explained_arrow(page: Page, mailsim_ser
     page.goto(mailsim_server.url + "/" + (setup_hash(plan) if plan else ""))
     state = page.locator("#console [data-part=state]")
     if code == 421:
-        expect(state).to_have_attribute("data-state", "closed", timeout=15000)
+        expect(state).to_have_attribute("data-state", "closed", timeout=30000)
     else:
-        expect(state).to_have_attribute("data-state", "greeted", timeout=15000)
+        expect(state).to_have_attribute("data-state", "greeted", timeout=30000)
     box = page.locator("#console-input")
     for line in lines:
         expect(box).to_be_enabled()
@@ -71,7 +71,7 @@ def test_each_lecture_code_appears_as_an_explained_arrow(page: Page, mailsim_ser
         box.press("Enter")
         expect(box).to_have_value("")
     arrow = page.locator(".dg-ex.dg-k-reply", has_text=str(code)).last
-    expect(arrow).to_be_visible(timeout=15000)
+    expect(arrow).to_be_visible(timeout=30000)
     expect(arrow).to_have_class(re.compile(rf"\bdg-c{code // 100}\b"))
     if plan:
         expect(arrow).to_have_class(re.compile(r"\bdg-faulted\b"))
