@@ -108,7 +108,9 @@ class MailStore:
 def _subject(content: bytes) -> str:
     """The Subject header, decoded, or "" (a message need not have headers at all)."""
     try:
-        headers = BytesHeaderParser(policy=default_policy).parsebytes(content)
+        end = content.find(b"\r\n\r\n")
+        head = content if end < 0 else content[:end + 2]  # only the header block
+        headers = BytesHeaderParser(policy=default_policy).parsebytes(head)
         return str(headers.get("Subject", "") or "")
     except Exception:  # a malformed header must never stop a delivery
         return ""

@@ -104,11 +104,10 @@ class Simulator:
         )
         with self._live_lock:
             self._live[sid] = session
-            while len(self._live) > LIVE_KEEP:
-                oldest = next(iter(self._live))
-                if not self._live[oldest].closed:
-                    break
-                self._live.popitem(last=False)
+            excess = len(self._live) - LIVE_KEEP
+            if excess > 0:  # forget the oldest finished sessions; open ones stay
+                for old in [k for k, s in self._live.items() if s.closed][:excess]:
+                    del self._live[old]
         self._live_event("live.session", {
             "session": sid, "peer": peer, "protocol": protocol,
             "port": self.ports.get(protocol), "started": session.started_wall,

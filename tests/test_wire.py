@@ -215,3 +215,25 @@ def test_idle_timeout_closes_with_421(tmp_path):
             assert c.closed_by_server()
     finally:
         server.stop()
+
+
+def test_live_registry_forgets_finished_sessions_while_one_stays_open(tmp_path):
+    from simulator.server import LIVE_KEEP, Simulator
+
+    class Conn:
+        def write(self, data):
+            pass
+
+        def close(self, reason=""):
+            pass
+
+    sim = Simulator(data_dir=tmp_path)
+    idle = sim.new_port_session("127.0.0.1:1", Conn())
+    idle.open()
+    for i in range(LIVE_KEEP * 3):
+        s = sim.new_port_session(f"127.0.0.1:{i + 2}", Conn())
+        s.open()
+        s.feed(b"QUIT\r\n")
+    sessions = sim.live_sessions()
+    assert len(sessions) <= LIVE_KEEP + 1
+    assert sessions[0]["session"] == idle.sid and not sessions[0]["closed"]

@@ -459,7 +459,9 @@ DEFAULT_KEYS: dict[int, str] = {
 
 def _clean(value: Any) -> str:
     """A parameter as printable ASCII: a client's bytes must never break the wire form."""
-    text = "".join(ch if " " <= ch <= "~" else "?" for ch in str(value))
+    text = str(value)
+    if not (text.isascii() and text.isprintable()):
+        text = "".join(ch if " " <= ch <= "~" else "?" for ch in text)
     return text if len(text) <= MAX_PARAM else text[:MAX_PARAM - 3] + "..."
 
 

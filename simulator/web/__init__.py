@@ -57,6 +57,10 @@ def create_app(config: Optional[dict] = None, simulator=None) -> Flask:
     app.register_blueprint(routes.bp)
     socketio.init_app(app, async_mode="threading", max_http_buffer_size=MAX_PACKET,
                       ping_interval=20, ping_timeout=20, cors_allowed_origins=None,
+                      # Handlers only validate and enqueue, so one connection's
+                      # events are handled in order on its own thread: no thread
+                      # per event (benchmarks/: 12-44% less CPU per round trip).
+                      async_handlers=False,
                       logger=False, engineio_logger=False)
     events.attach(app)
     return app

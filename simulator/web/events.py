@@ -97,6 +97,8 @@ class LabSession:
 # sid of the Socket.IO connection -> {lab session id -> LabSession}
 _labs: dict[str, dict[str, LabSession]] = {}
 _labs_lock = threading.Lock()
+# sids of the connections watching the real ports (nothing is emitted without one)
+_watchers: set[str] = set()
 
 
 def _payload(data: Any, **fields: type) -> dict:
@@ -272,6 +274,8 @@ def live_watch(data):
     """Browser starts watching the real ports' sessions."""
     _payload(data)
     join_room(LIVE_ROOM)
+    with _labs_lock:
+        _watchers.add(request.sid)
     return {"sessions": sim_of(current_app).live_sessions(),
             "ports": dict(sim_of(current_app).ports)}
 
@@ -281,6 +285,8 @@ def live_watch(data):
 def live_unwatch(data):
     """Browser stops watching the real ports."""
     leave_room(LIVE_ROOM)
+    with _labs_lock:
+        _watchers.discard(request.sid)
     return {}
 
 
@@ -300,6 +306,7 @@ def on_disconnect(*_args):
     """The browser went away: hang up every lab session it had open."""
     with _labs_lock:
         mine = _labs.pop(request.sid, {})
+        _watchers.discard(request.sid)
     for lab in mine.values():
         lab.queue.put(("stop", "gone"))
 
@@ -315,6 +322,7 @@ def attach(app) -> None:
     sim = sim_of(app)
 
     def to_watchers(name: str, payload: dict) -> None:
-        socketio.emit(name, payload, to=LIVE_ROOM)
+        if _watchers:
+            socketio.emit(name, payload, to=LIVE_ROOM)
 
     sim.live_listeners.append(to_watchers)
