@@ -33,6 +33,24 @@ const PHASES = {
   transfer: { n: 2, fig: "14.7" },
   termination: { n: 3, fig: "14.8" },
 };
+/*
+ * The hourglass of a silence (the client waits), drawn as paths centred on
+ * 0,0: the ⌛ character is missing from many fonts (no emoji font on a
+ * classroom Linux box), a path is not. The legend uses the same shape.
+ */
+export const HOURGLASS = {
+  frame: "M-6,-9H6M-6,9H6",
+  glass: "M-4.5,-9L4.5,-9L0.9,0L4.5,9L-4.5,9L-0.9,0Z",
+  sand: "M-3.3,8L3.3,8L0,3.6ZM-2.4,-6.2L2.4,-6.2L0.5,-2.6L-0.5,-2.6Z",
+};
+/** Draws the hourglass into `parent` (an SVG element) at x, y. */
+export function hourglass(parent, x, y, cls = "") {
+  const g = el("g", { class: `dg-hourglass ${cls}`.trim(), transform: `translate(${x},${y})` }, parent);
+  el("path", { class: "dg-hg-glass", d: HOURGLASS.glass }, g);
+  el("path", { class: "dg-hg-sand", d: HOURGLASS.sand }, g);
+  el("path", { class: "dg-hg-frame", d: HOURGLASS.frame }, g);
+  return g;
+}
 function el(name, attrs, parent) {
   const e = document.createElementNS(NS, name);
   if (attrs) for (const k in attrs) e.setAttribute(k, attrs[k]);
@@ -152,7 +170,7 @@ export function createDiagram(container, { t, onSelect, onTcpDetail, lang } = {}
     const ex = tl.exchanges[i];
     const r = rows[i];
     const lab = labelOf(ex, t, lang, maxChars);
-    const cls = ex.kind === "reply" ? (lab.cls ? `c${lab.cls}` : "cx") : ex.kind === "tcp" ? "tcp" : "cmd";
+    const cls = ex.kind === "reply" ? (lab.cls ? `c${lab.cls}` : "cx") : ex.kind === "tcp" || ex.kind === "silence" ? ex.kind : "cmd";
     const g = el("g", { class: `dg-ex dg-k-${ex.kind} dg-${cls}${ex.fault ? " dg-faulted" : ""}`, "data-index": i,
       "data-seq": ex.seq, role: "button", tabindex: "-1", "aria-label": narrate(ex, t, lang, tl.exchanges, i) });
     const title = el("title", null, g);
@@ -172,6 +190,7 @@ export function createDiagram(container, { t, onSelect, onTcpDetail, lang } = {}
     const sx = ex.from === "server" ? XS : XC, rx = ex.from === "server" ? XC : XS;
     els.sx = sx; els.rx = rx;
     if (ex.kind === "tcp") buildTcp(els, ex, lab);
+    else if (ex.kind === "silence") buildSilence(els, lab);
     else {
       if (ex.kind === "data") els.fat = el("line", { class: "dg-fat", x1: sx, y1: ARROW_Y1, x2: rx, y2: ARROW_Y2 }, g);
       els.line = el("line", { class: "dg-arrow", x1: sx, y1: ARROW_Y1, x2: rx, y2: ARROW_Y2,
@@ -201,6 +220,22 @@ export function createDiagram(container, { t, onSelect, onTcpDetail, lang } = {}
     const w = 18 + label.length * 7.6, x = XS + (compact ? 10 : 22);
     el("rect", { class: `dg-badge ${cls}`, x, y, width: w, height: 22, rx: 11 }, g);
     text(g, { class: `dg-badge-text ${cls}`, x: x + w / 2, y: y + 15.5, "text-anchor": "middle" }, label);
+  }
+
+  /*
+   * A silence: nothing reaches the client. A short dotted stub leaves the
+   * server's lifeline and ends in an hourglass (the client waits); the label
+   * says so in words, in the middle like any other.
+   */
+  function buildSilence(els, lab) {
+    const g = els.g;
+    const stub = Math.round(Math.min(130, Math.max(64, (XS - XC) * 0.22)));
+    els.sx = XS; els.rx = XS - stub; els.y2 = ARROW_Y1 + 8;
+    els.line = el("line", { class: "dg-silence-stub", x1: XS, y1: ARROW_Y1, x2: XS, y2: ARROW_Y1 }, g);
+    els.mark = hourglass(g, els.rx - 11, els.y2 + 1, "dg-silence-mark");
+    els.label = text(g, { class: "dg-label dg-silence-label", x: XM, y: LABEL_Y, "text-anchor": "middle" }, lab.text);
+    const half = (lab.text.length * SANS) / 2 + 6;
+    els.start = Math.max(XM, XS - half);
   }
 
   function buildTcp(els, ex, lab) {
@@ -270,12 +305,13 @@ export function createDiagram(container, { t, onSelect, onTcpDetail, lang } = {}
       });
       return;
     }
-    const x2 = lerp(e.sx, e.rx, p), y2 = lerp(ARROW_Y1, ARROW_Y2, p);
+    const x2 = lerp(e.sx, e.rx, p), y2 = lerp(ARROW_Y1, e.y2 || ARROW_Y2, p);
     e.line.setAttribute("x2", x2);
     e.line.setAttribute("y2", y2);
     if (e.fat) { e.fat.setAttribute("x2", x2); e.fat.setAttribute("y2", y2); }
     e.label.setAttribute("x", lerp(e.start, XM, p));
     e.label.setAttribute("opacity", p < 1 ? 0.45 + 0.55 * p : 1);
+    if (e.mark) e.mark.setAttribute("opacity", p < 1 ? Math.max(0, 2.5 * p - 1.5) : 1); // shows as the stub ends
   }
 
   /*
@@ -392,8 +428,10 @@ export function createDiagram(container, { t, onSelect, onTcpDetail, lang } = {}
       root.setAttribute("transform", `scale(${scale})`);
       svg.setAttribute("width", Math.round(W * scale));
       head.setAttribute("viewBox", `0 0 ${W} ${HEAD_H}`);
-      head.setAttribute("width", Math.round(W * scale));
-      head.setAttribute("height", Math.round(HEAD_H * scale));
+      // Exact sizes: a rounded height would give the viewBox a slightly
+      // different scale from the body's, and the lifelines would not meet.
+      head.setAttribute("width", +(W * scale).toFixed(3));
+      head.setAttribute("height", +(HEAD_H * scale).toFixed(3));
     }
     svg.setAttribute("height", Math.ceil(height * scale));
     lifeC.setAttribute("y2", height);

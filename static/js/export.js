@@ -12,12 +12,19 @@
  */
 import { Timeline, TranscriptError, phaseSpans, textLines, tr, dataSummary } from "./timeline.js";
 
-/** The C:/S: transcript; TCP events become "-- tcp ..." comment lines. */
+/**
+ * The C:/S: transcript; TCP events become "-- tcp ..." comment lines and a
+ * silence (a fault rule kept the server quiet) the line "S: (no reply)".
+ */
 export function toText(timeline) {
   const out = [];
   for (const ex of timeline.exchanges) {
     if (ex.kind === "tcp") {
       out.push(`-- tcp ${ex.text}${ex.text === "connect" ? "" : ` (${ex.from})`}`);
+      continue;
+    }
+    if (ex.kind === "silence") {
+      out.push("S: (no reply)");
       continue;
     }
     const p = ex.from === "server" ? "S: " : "C: ";
@@ -97,6 +104,10 @@ function mermaidLine(ex, t, exs, i) {
       || "diagram.tcp.close";
     const side = tr(t, `diagram.side.${ex.from}`);
     return `Note over Client,Server: ${mermaidText(tr(t, key, { side }))}`;
+  }
+  if (ex.kind === "silence") { // no message reaches the client: a note on the server's side
+    const note = ex.fault ? tr(t, "diagram.mermaid.silence", { n: ex.fault.rule + 1 }) : tr(t, "diagram.mermaid.silence_plain");
+    return `Note over Server: ${mermaidText(note)}`;
   }
   if (ex.kind === "data") {
     const s = dataSummary(ex.text);

@@ -10,7 +10,7 @@
  * returned by createSessionView.
  */
 import { Timeline, tr } from "./timeline.js";
-import { createDiagram, narrate } from "./diagram.js";
+import { createDiagram, narrate, hourglass } from "./diagram.js";
 import { createPlayer } from "./player.js";
 import { toText, toJSON, toMermaid, toSVG, fromJSONText, download } from "./export.js";
 
@@ -72,11 +72,19 @@ export function createSessionView(root, { t, onSelect, title, lang, keyboard = t
       ["dg-l5", "✖", "5yz", "diagram.class.5"],
       ["dg-lf", "⚡", null, "diagram.legend.fault"],
       ["dg-ld", "◷", null, "diagram.legend.delay"],
+      ["dg-ls", null, null, "diagram.legend.silence"], // an hourglass, drawn
       ["dg-lt", "⇄", null, "diagram.legend.tcp"],
     ];
     for (const [cls, sym, code, key] of items) {
       const li = h("li", { class: cls }, ul);
-      h("span", { class: "dg-sym", "aria-hidden": "true" }, li, sym);
+      const s = h("span", { class: "dg-sym", "aria-hidden": "true" }, li, sym || undefined);
+      if (!sym) {
+        const icon = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+        for (const [k, v] of Object.entries({ viewBox: "-7 -10 14 20", width: "0.75em", height: "1.1em", focusable: "false" })) icon.setAttribute(k, v);
+        icon.classList.add("dg-legend-icon");
+        hourglass(icon, 0, 0);
+        s.appendChild(icon);
+      }
       if (code) h("b", {}, li, code);
       h("span", {}, li, tr(t, key));
     }

@@ -21,7 +21,8 @@ export const VERSION = 1;
 export const MAX_EXCHANGES = 20000;
 
 const FROM = new Set(["client", "server"]);
-const KINDS = new Set(["tcp", "command", "data", "reply"]);
+/* "silence": a fault rule (action "silent") made the server send nothing. */
+const KINDS = new Set(["tcp", "command", "data", "reply", "silence"]);
 const ACTIONS = new Set(["reply", "delay", "disconnect", "silent"]);
 
 /** An invalid transcript: `key`/`params` name the problem for translation. */
@@ -151,7 +152,10 @@ export function validateExchange(ex, i) {
   }
   if (!FROM.has(ex.from)) throw bad("diagram.import.bad_from", i, `"from" must be "client" or "server"`);
   if (!KINDS.has(ex.kind)) {
-    throw bad("diagram.import.bad_kind", i, `"kind" must be one of tcp, command, data, reply`);
+    throw bad("diagram.import.bad_kind", i, `"kind" must be one of tcp, command, data, reply, silence`);
+  }
+  if (ex.kind === "silence" && ex.from !== "server") {
+    throw bad("diagram.import.bad_silence", i, `a "silence" comes from the server`);
   }
   if (typeof ex.text !== "string") throw bad("diagram.import.bad_text", i, `"text" must be a string`);
   if (ex.kind === "reply") {
@@ -297,6 +301,12 @@ const stripCode = (line) => line.replace(/^\d{3}[ -]?/, "");
 /** The one-line label of an exchange and its full text (for the title). */
 export function labelOf(ex, t, lang, maxChars = 54) {
   if (ex.kind === "tcp") return { text: tcpCaption(ex, t), full: tcpCaption(ex, t), cls: null };
+  if (ex.kind === "silence") {
+    // A description, not wire text (drawn in the proportional font, like a data summary).
+    const long = tr(t, "diagram.silence.label");
+    const text = long.length <= Math.floor(maxChars * 1.1) ? long : clip(tr(t, "diagram.silence.label_short"), Math.floor(maxChars * 1.1));
+    return { text, full: tr(t, "diagram.silence.full"), cls: null };
+  }
   if (ex.kind === "data") {
     const s = dataSummary(ex.text);
     const params = { lines: trn(t, "diagram.lines", s.lines, null, lang), bytes: trn(t, "diagram.bytes", s.bytes, null, lang) };
@@ -334,18 +344,28 @@ export function narrate(ex, t, lang, exchanges, i) {
   else if (ex.kind === "reply") {
     const body = textLines(ex.text).map(stripCode).join(" · ");
     s = tr(t, "diagram.say.reply", { code: ex.code, klass: tr(t, `diagram.class.${replyClass(ex.code)}`), text: body });
+  } else if (ex.kind === "silence") {
+    // The sentence names the rule already; only what the server would have said is added.
+    s = ex.fault ? tr(t, "diagram.say.silence", { n: ex.fault.rule + 1 }) : tr(t, "diagram.say.silence_plain");
+    const nat = naturalSentence(ex, t);
+    return nat ? `${s} ${nat}` : s;
   } else s = tr(t, "diagram.say.command", { text: ex.text || tr(t, "diagram.empty_line") });
   if (ex.fault) s += " " + faultSentence(ex, t, lang, exchanges, i);
   return s;
 }
 
+/** "Without it the server would have answered: ..." for a fault that changed a reply, else "". */
+function naturalSentence(ex, t) {
+  const f = ex.fault;
+  if (!f || !f.natural || !f.natural.code || f.action === "delay") return "";
+  return tr(t, "diagram.fault.natural", { text: textLines(f.natural.text || String(f.natural.code))[0] });
+}
+
 export function faultSentence(ex, t, lang, exchanges, i) {
   const f = ex.fault;
   const d = exchanges ? delayOf(exchanges, i) : null;
-  let s = tr(t, `diagram.fault.${f.action}`, { n: f.rule + 1, s: d === null ? "?" : seconds(d, lang) });
-  if (f.natural && f.natural.code && f.action !== "delay") {
-    s += " " + tr(t, "diagram.fault.natural", { text: textLines(f.natural.text || String(f.natural.code))[0] });
-  }
-  return s;
+  const s = tr(t, `diagram.fault.${f.action}`, { n: f.rule + 1, s: d === null ? "?" : seconds(d, lang) });
+  const nat = naturalSentence(ex, t);
+  return nat ? `${s} ${nat}` : s;
 }
 

@@ -59,7 +59,8 @@ def position(page):
 
 OVERLAPS = """() => {
     const boxes = [...document.querySelectorAll(
-        '.dg-body .dg-label, .dg-body .dg-badge, .dg-body .dg-tcp-text, .dg-body .dg-tcp-step, .dg-body .dg-band-title, .dg-body .dg-gutter')]
+        '.dg-body .dg-label, .dg-body .dg-badge, .dg-body .dg-tcp-text, .dg-body .dg-tcp-step, .dg-body .dg-band-title, '
+        + '.dg-body .dg-gutter, .dg-body .dg-silence-mark')]
       .filter((e) => e.getClientRects().length && getComputedStyle(e).display !== 'none')
       .map((e) => { const r = e.getBoundingClientRect(); return {l: r.left, r: r.right, t: r.top, b: r.bottom,
                     what: e.textContent}; })
@@ -323,6 +324,138 @@ def test_a_narrow_column_gets_a_compact_readable_diagram(page, mailsim_server):
     assert_no_overlaps(page, n)
     badges = page.locator(".dg-body text.dg-badge-fault").all_text_contents()
     assert badges and all(b in ("⚡ 1", "⚡ 2") for b in badges), "short fault badges in a narrow column"
+
+
+SILENCE_ROW = """() => {
+    const g = document.querySelector('.dg-body .dg-ex.dg-k-silence');
+    if (!g) return null;
+    const stub = g.querySelector('.dg-silence-stub');
+    const server = Number(document.querySelectorAll('.dg-body .dg-lifeline')[1].getAttribute('x1'));
+    const client = Number(document.querySelector('.dg-body .dg-lifeline').getAttribute('x1'));
+    return {
+        label: g.querySelector('.dg-label').textContent,
+        mark: g.querySelectorAll('.dg-silence-mark path').length,
+        badges: [...g.querySelectorAll('text.dg-badge-text')].map((b) => b.textContent),
+        arrows: g.querySelectorAll('.dg-arrow').length,
+        stub: {x1: Number(stub.getAttribute('x1')), x2: Number(stub.getAttribute('x2')),
+               dash: getComputedStyle(stub).strokeDasharray, marker: stub.getAttribute('marker-end')},
+        server, client,
+        aria: g.getAttribute('aria-label'),
+        title: g.querySelector('title').textContent,
+        classes: g.getAttribute('class'),
+    };
+}"""
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_a_silence_renders_as_no_reply_and_survives_export_and_import(page, mailsim_server, lang):
+    errors = open_harness(page, mailsim_server, lang=lang)
+    page.evaluate("""() => {
+        const tl = new Timeline({protocol: 'smtp', session: 's-silent'});
+        for (const ex of fixtures.silentSession({rule: 0})) tl.add(ex);
+        view.load(tl);
+    }""")
+    page.locator("h1").click()
+    for _ in range(6):
+        page.keyboard.press("ArrowRight")
+    page.wait_for_function("() => view.player.position === 6")
+    says = {
+        "en": "Server sends nothing (fault rule 1): the client waits and times out. "
+              "Without it the server would have answered: 250 2.1.0 Sender OK",
+        "ru": "Сервер ничего не отправляет (правило сбоя 1): клиент ждёт ответа и отключается по тайм-ауту. "
+              "Без него сервер ответил бы: 250 2.1.0 Sender OK",
+    }[lang]
+    assert page.locator(".dg-sr-only[aria-live='polite']").inner_text() == says
+    row = page.evaluate(SILENCE_ROW)
+    label = {"en": "no reply: the server stays silent", "ru": "ответа нет: сервер молчит"}[lang]
+    assert row["label"] == label and row["label"] != {"en": "(empty line)", "ru": "(пустая строка)"}[lang]
+    assert row["badges"] == [{"en": "⚡ fault rule 1", "ru": "⚡ правило сбоя 1"}[lang]]
+    assert row["arrows"] == 0 and row["stub"]["marker"] is None, "no arrow reaches the client"
+    assert row["stub"]["x1"] == row["server"]
+    assert row["client"] < row["stub"]["x2"] < row["server"] - 40
+    assert row["server"] - row["stub"]["x2"] < (row["server"] - row["client"]) / 3, "a short stub"
+    assert row["stub"]["dash"] not in ("none", "")
+    assert row["mark"] == 3, "an hourglass at the end of the stub"
+    assert row["aria"] == says
+    assert "dg-faulted" in row["classes"]
+    assert page.locator(".dg-ex.dg-k-silence .dg-silence-mark").is_visible()
+    expect(page.locator(".dg-legend .dg-ls")).to_contain_text(
+        {"en": "no reply", "ru": "ответа нет"}[lang])
+    assert_no_overlaps(page, 6)
+
+    # Export -> import: the same exchanges, drawn the same way.
+    with page.expect_download():
+        text = page.evaluate("() => view.exportAs('json')")
+    with page.expect_download():
+        transcript = page.evaluate("() => view.exportAs('text')")
+    assert "C: MAIL FROM:<a@b>\nS: (no reply)\n" in transcript
+    with page.expect_download():
+        svg = page.evaluate("() => view.exportAs('svg')")
+    assert label in svg and "M-4.5,-9L4.5,-9" in svg, "the label and the hourglass are in the picture"
+    with page.expect_download():
+        mmd = page.evaluate("() => view.exportAs('mermaid')")
+    assert "Note over Server: ⌛" in mmd
+    before = page.evaluate("() => view.timeline.exchanges")
+    page.evaluate("() => view.clear()")
+    assert page.evaluate("() => view.timeline.length") == 0
+    page.evaluate("(text) => view.importJSON(text)", text)
+    assert page.evaluate("() => view.timeline.exchanges") == before
+    assert page.evaluate("() => view.player.position") == 7
+    again = page.evaluate(SILENCE_ROW)
+    assert again["label"] == label and again["badges"] == row["badges"] and again["arrows"] == 0
+    assert errors == []
+
+
+CONTRAST = r"""() => view.diagram.drawAll(() => {
+    const rgb = (c) => c.match(/[\d.]+/g).slice(0, 3).map(Number);
+    const lum = (c) => { const [r, g, b] = rgb(c).map((v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });
+                         return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
+    const ratio = (a, b) => { const [x, y] = [lum(a), lum(b)].sort((p, q) => q - p); return (x + 0.05) / (y + 0.05); };
+    const bands = [...document.querySelectorAll('.dg-body .dg-band-rect')].map((r) => getComputedStyle(r).fill);
+    const grounds = [...new Set([...bands, getComputedStyle(document.querySelector('.dg-scroll')).backgroundColor])];
+    const worst = {};
+    for (const sel of ['.dg-c2 .dg-label', '.dg-c3 .dg-label', '.dg-c4 .dg-label', '.dg-c5 .dg-label', '.dg-cmd .dg-label',
+                       '.dg-silence-label', '.dg-hg-sand', 'text.dg-badge-fault', '.dg-band-title', '.dg-gutter']) {
+      const e = document.querySelector('.dg-body ' + sel);
+      if (!e) continue;
+      const fill = getComputedStyle(e).fill;
+      worst[sel] = {fill, ratio: Math.min(...grounds.map((g) => ratio(fill, g)))};
+    }
+    const label = document.querySelector('.dg-body .dg-cmd .dg-label');
+    const arrow = document.querySelector('.dg-body .dg-c2 .dg-arrow');
+    return {worst, grounds, font: parseFloat(getComputedStyle(label).fontSize),
+            stroke: parseFloat(getComputedStyle(arrow).strokeWidth),
+            bg: getComputedStyle(document.querySelector('.dg-scroll')).backgroundColor};
+})"""
+
+
+@pytest.mark.parametrize("width", [None, "420px"])
+def test_presenter_mode_gives_a_high_contrast_diagram_with_larger_labels(page, mailsim_server, width):
+    errors = open_harness(page, mailsim_server)
+    if width:
+        page.evaluate(f"() => {{ document.getElementById('sv').style.width = '{width}'; }}")
+    page.evaluate("""() => {
+        const tl = Timeline.fromJSON(fixtures.transcriptOf(39));
+        for (const ex of fixtures.silentSession({rule: 1}).slice(4, 6)) tl.add({...ex, seq: undefined});
+        view.load(tl, {at: 'end'});
+    }""")
+    n = page.evaluate("() => view.timeline.length")
+    plain = page.evaluate(CONTRAST)
+    page.evaluate("() => document.body.classList.add('presenter')")
+    page.wait_for_timeout(50)
+    shown = page.evaluate(CONTRAST)
+    assert shown["bg"] == "rgb(255, 255, 255)"
+    assert shown["font"] > plain["font"], "larger labels"
+    assert shown["stroke"] > plain["stroke"], "stronger strokes"
+    for sel, w in shown["worst"].items():
+        assert w["ratio"] >= 4.5, f"{sel} ({w['fill']}) has {w['ratio']:.2f}:1 on some band {shown['grounds']}"
+    classes = [shown["worst"][f".dg-c{k} .dg-label"]["fill"] for k in (2, 3, 4, 5)]
+    assert len(set(classes)) == 4, "the four reply classes keep four colours"
+    page.evaluate("() => view.diagram.select(16)")
+    assert_no_overlaps(page, n)
+    page.keyboard.press("t")
+    assert_no_overlaps(page, n)
+    assert errors == []
 
 
 def test_the_node_unit_tests_of_the_diagram_modules_pass():

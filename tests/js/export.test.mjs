@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { Timeline, TranscriptError } from "../../static/js/timeline.js";
 import { toText, toJSON, fromJSONText, toMermaid, mermaidText, mermaidAlias } from "../../static/js/export.js";
 import { labelOf, narrate, clip, delayOf } from "../../static/js/diagram.js";
-import { smtpSession, transcriptOf } from "./fixtures.mjs";
+import { smtpSession, transcriptOf, silentSession } from "./fixtures.mjs";
 import { readFileSync } from "node:fs";
 
 const EN = JSON.parse(readFileSync(new URL("../../simulator/i18n/diagram.en.json", import.meta.url)));
@@ -119,4 +119,37 @@ test("the two string files have the same keys, all prefixed diagram.", () => {
   for (const k of [...Object.keys(EN), ...Object.keys(RU)]) assert.match(k, /^diagram\./);
   const same = new Set(["diagram.band_title", "diagram.player.speed_x", "diagram.fault_badge_short"]); // no words in them
   for (const k of Object.keys(RU)) if (!same.has(k)) assert.notEqual(RU[k], EN[k] ?? null, `untranslated ${k}`);
+});
+
+const silent = (rule = 0) => {
+  const tl = new Timeline({ protocol: "smtp", session: "s-silent" });
+  for (const ex of silentSession({ rule })) tl.add(ex);
+  return tl;
+};
+
+test("a silence: label, title, narration (en and ru) name the fault rule and what the server would have said", () => {
+  const tl = silent(0);
+  const i = tl.exchanges.findIndex((e) => e.kind === "silence");
+  const ex = tl.exchanges[i];
+  assert.deepEqual(labelOf(ex, t), { text: "no reply: the server stays silent", full: EN["diagram.silence.full"], cls: null });
+  assert.equal(labelOf(ex, t, "en", 16).text, "no reply", "a narrow column gets the short label");
+  assert.equal(labelOf(ex, tOf(RU), "ru").text, "ответа нет: сервер молчит");
+  assert.equal(narrate(ex, t, "en", tl.exchanges, i),
+    "Server sends nothing (fault rule 1): the client waits and times out. Without it the server would have answered: 250 2.1.0 Sender OK");
+  assert.equal(narrate(ex, tOf(RU), "ru", tl.exchanges, i),
+    "Сервер ничего не отправляет (правило сбоя 1): клиент ждёт ответа и отключается по тайм-ауту. Без него сервер ответил бы: 250 2.1.0 Sender OK");
+  assert.equal(narrate({ ...ex, fault: null }, t), "Server sends nothing: the client waits and times out.");
+  assert.notEqual(labelOf(ex, t).text, t("diagram.empty_line"));
+});
+
+test("a silence in the exports: S: (no reply) in text, a note on the server's side in Mermaid", () => {
+  const lines = toText(silent()).trimEnd().split("\n");
+  assert.deepEqual(lines.slice(-3), ["C: MAIL FROM:<a@b>", "S: (no reply)", "-- tcp close (client)"]);
+  const mmd = toMermaid(silent(3), t).split("\n");
+  assert.ok(mmd.includes("    Note over Server: ⌛ no reply (fault rule 4)"), mmd.join("\n"));
+  assert.ok(!mmd.some((l) => /Server-->>Client: #160;/.test(l)), "no empty arrow to the client");
+  assert.ok(toMermaid(silent(), tOf(RU)).includes("    Note over Server: ⌛ ответа нет (правило сбоя 1)"));
+  const back = fromJSONText(toJSON(silent()));
+  assert.equal(back.at(5).kind, "silence");
+  assert.equal(toText(back), toText(silent()));
 });

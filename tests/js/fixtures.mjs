@@ -62,3 +62,24 @@ export function transcriptOf(n, meta = {}) {
     exchanges: smtpSession({ transactions, noops }),
   };
 }
+
+/**
+ * A session in which fault rule `rule` (0-based) keeps the server silent after
+ * MAIL FROM, as the server emits it (kind "silence", docs/api.md); the
+ * client then gives up on the connection.
+ */
+export function silentSession({ session = "s-silent", rule = 0 } = {}) {
+  const out = smtpSession({ transactions: 0, session, faults: false }).slice(0, 4);
+  let t = out[out.length - 1].t_ms;
+  const push = (from, kind, text, extra = {}) => {
+    t += kind === "command" ? 230 : 12;
+    out.push({ session, seq: out.length + 1, from, kind, text, code: null, phase: "transfer", fault: null,
+      t_ms: t, key: null, verb: null, state: "greeted", ...extra });
+  };
+  push("client", "command", "MAIL FROM:<a@b>", { verb: "MAIL" });
+  push("server", "silence", "", {
+    fault: { rule, action: "silent", natural: { code: 250, key: "250.ok", text: "250 2.1.0 Sender OK" } } });
+  t += 30000;
+  push("client", "tcp", "close", { phase: "termination", state: "closed" });
+  return out;
+}

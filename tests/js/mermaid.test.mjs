@@ -30,13 +30,15 @@ function nastySession() {
     ["server", "reply", "214-Commands:\n214-  HELO EHLO MAIL RCPT DATA\n214 End of HELP info", 214],
     ["client", "command", ""],
     ["server", "reply", "421 4.4.2 mx.example.org Error: timeout exceeded", 421],
+    ["client", "command", "RSET"],
+    ["server", "silence", "", null, { rule: 1, action: "silent", natural: { code: 250, key: "250.ok", text: "250 OK" } }],
   ];
   const at = tl.exchanges.length - 3;
   const base = tl.exchanges.slice(0, at);
   const tail = tl.exchanges.slice(at);
   const out = new Timeline(tl.meta);
   for (const e of base) out.add(e);
-  for (const [from, kind, text, code] of extra) out.add({ from, kind, text, code: code ?? null, phase: "transfer", fault: null });
+  for (const [from, kind, text, code, fault] of extra) out.add({ from, kind, text, code: code ?? null, phase: "transfer", fault: fault ?? null });
   for (const e of tail) out.add(e);
   return out;
 }
@@ -65,7 +67,7 @@ for (const [lang, t] of [["en", tOf(EN)], ["ru", tOf(RU)]]) {
     const tl = nastySession();
     const msgs = await parsed(toMermaid(tl, t));
     const arrows = msgs.filter((m) => !m.note);
-    const wanted = tl.exchanges.filter((e) => e.kind !== "tcp");
+    const wanted = tl.exchanges.filter((e) => e.kind !== "tcp" && e.kind !== "silence");
     assert.equal(arrows.length, wanted.length);
     wanted.forEach((ex, i) => {
       const m = arrows[i];
@@ -78,5 +80,8 @@ for (const [lang, t] of [["en", tOf(EN)], ["ru", tOf(RU)]]) {
     const notes = msgs.filter((m) => m.note).map((m) => m.text);
     assert.ok(notes.includes(lang === "en" ? "1 · Connection establishment (fig. 14.6)" : "1 · Установление соединения (рис. 14.6)"));
     assert.ok(notes.some((n) => n.startsWith("TCP")));
+    // A silence is a note over the server alone: nothing reaches the client.
+    const quiet = msgs.filter((m) => m.note && m.from === "Server" && m.to === "Server").map((m) => m.text);
+    assert.deepEqual(quiet, [t("diagram.mermaid.silence", { n: 2 })]);
   });
 }

@@ -3,7 +3,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Timeline, TranscriptError, phaseSpans, replyClass, textLines, dataSummary, tr, trn }
   from "../../static/js/timeline.js";
-import { smtpSession, transcriptOf } from "./fixtures.mjs";
+import { smtpSession, transcriptOf, silentSession } from "./fixtures.mjs";
 
 test("replyClass gives the first digit of 2yz..5yz codes and null otherwise", () => {
   assert.equal(replyClass(220), 2);
@@ -109,4 +109,24 @@ test("tr falls back to the key and fills placeholders; trn picks plural forms", 
   const en = { "d.l.one": "{n} line", "d.l.other": "{n} lines" };
   assert.equal(trn((k) => en[k] ?? k, "d.l", 2, null, "en"), "2 lines");
   assert.equal(trn((k) => en[k] ?? k, "d.l", 1, null, "en"), "1 line");
+});
+
+test("a silence (the server sends nothing) is a kind of its own and survives the file format", () => {
+  const tl = new Timeline({ protocol: "smtp", session: "s-silent" });
+  for (const ex of silentSession({ rule: 2 })) tl.add(ex);
+  const back = Timeline.fromJSON(JSON.parse(JSON.stringify(tl.toJSON())));
+  assert.deepEqual(back.exchanges, tl.exchanges);
+  const quiet = back.exchanges.find((e) => e.kind === "silence");
+  assert.deepEqual(quiet.fault, { rule: 2, action: "silent", natural: { code: 250, key: "250.ok", text: "250 2.1.0 Sender OK" } });
+  assert.equal(quiet.code, null);
+  // Without a fault (an older or hand-made file) it is still a silence.
+  const bare = transcriptOf(15);
+  bare.exchanges[5] = { from: "server", kind: "silence", text: "" };
+  assert.equal(Timeline.fromJSON(bare).at(5).kind, "silence");
+  // Only the server can stay silent, and a silence has no reply code.
+  const e = badFile((o) => { o.exchanges[5] = { from: "client", kind: "silence", text: "" }; });
+  assert.equal(e.key, "diagram.import.bad_silence");
+  assert.equal(e.params.n, 6);
+  assert.equal(badFile((o) => { o.exchanges[5] = { from: "server", kind: "silence", text: "", code: 250 }; }).key,
+    "diagram.import.bad_code");
 });
