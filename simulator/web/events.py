@@ -41,33 +41,68 @@ class ApiError(Exception):
 
 
 class LabSession:
-    """A lab session: a Session fed by a worker thread from a queue of lines."""
+    """A lab session: a Session fed in order, by its own worker thread.
+
+    A typed line is fed at once, on the handler's thread, when nothing is
+    queued before it and the fault plan cannot make the server sleep (the
+    common case: no thread hand-off in the round trip). Otherwise it joins
+    the queue, so lines stay in order and a slow-server fault delays only
+    this session.
+    """
 
     def __init__(self, session: Session):
         self.session = session
         self.queue: "queue.Queue[tuple[str, Any]]" = queue.Queue()
         self.playing = threading.Event()
+        self._lock = threading.Lock()
+        self._pending = 1  # the greeting, sent by the worker when it starts
         self.thread = threading.Thread(target=self._run, name=f"lab-{session.sid}", daemon=True)
 
     def start(self) -> None:
         self.thread.start()
 
+    def put(self, kind: str, payload: Any) -> None:
+        with self._lock:
+            self._pending += 1
+        self.queue.put((kind, payload))
+
+    def send_line(self, line: str) -> None:
+        """Feed a typed line now if nothing is ahead of it, else queue it."""
+        faults = self.session.faults
+        may_sleep = faults is not None and any(r.delay_ms for r in faults.plan.rules)
+        with self._lock:
+            inline = self._pending == 0 and not may_sleep
+            if not inline:
+                self._pending += 1
+        if inline:
+            self._send_typed(line)
+        else:
+            self.queue.put(("line", line))
+
+    def _done(self) -> None:
+        with self._lock:
+            self._pending -= 1
+
     def _run(self) -> None:
         s = self.session
         try:
             s.open()
+            self._done()
             while True:
                 kind, payload = self.queue.get()
-                if kind == "stop":
-                    s.client_closed(payload)
-                    return
-                if kind == "line":
-                    self._send_typed(payload)
-                elif kind == "script":
-                    try:
-                        self._play(payload)
-                    finally:
-                        self.playing.clear()
+                try:
+                    if kind == "stop":
+                        s.client_closed(payload)
+                        return
+                    if kind == "line":
+                        self._send_typed(payload)
+                    elif kind == "script":
+                        try:
+                            self._play(payload)
+                        finally:
+                            self.playing.clear()
+                finally:
+                    self._done()
         except Exception:  # a bug costs this session only
             log.exception("lab session %s failed", s.sid)
             s.client_closed("gone")
@@ -150,16 +185,15 @@ def api(handler):
 
     @functools.wraps(handler)
     def wrapper(data=None, *extra):
-        lang = current_language()
         try:
             result = handler(data)
         except ApiError as exc:
-            message = i18n.t(lang, f"web.error.{exc.code}", **exc.params)
+            message = i18n.t(current_language(), f"web.error.{exc.code}", **exc.params)
             return {"ok": False, "error": {"code": exc.code, "message": message}}
         except Exception:
             log.exception("handler %s failed", handler.__name__)
             return {"ok": False, "error": {"code": "internal",
-                                           "message": i18n.t(lang, "web.error.internal")}}
+                                           "message": i18n.t(current_language(), "web.error.internal")}}
         return {"ok": True, **(result or {})}
 
     return wrapper
@@ -178,8 +212,10 @@ def _open(protocol: Any, plan: FaultPlan) -> LabSession:
         sid = "lab-" + secrets.token_urlsafe(6)
         sim = sim_of(current_app)
 
+        server = socketio.server
+
         def emit(name: str, payload: dict, _to=owner) -> None:
-            socketio.emit(name, payload, to=_to)
+            server.emit(name, payload, to=_to)
 
         session = Session(sid, sim.new_engine(protocol), faults=FaultRuntime(plan),
                           deliver=sim.store.deliver, listener=emit, protocol=protocol,
@@ -213,7 +249,7 @@ def lab_send(data):
         raise ApiError("line_too_long", limit=limit)
     if lab.playing.is_set():
         raise ApiError("busy")
-    lab.queue.put(("line", line))
+    lab.send_line(line)
     return {}
 
 
@@ -245,7 +281,7 @@ def lab_scenario(data):
         if lab.playing.is_set():
             raise ApiError("busy")
         lab.playing.set()
-        lab.queue.put(("script", lines))
+        lab.put("script", lines)
         return {"session": lab.session.sid}
     plan = FaultPlan()
     preset = getattr(found, "preset", None)
@@ -253,7 +289,7 @@ def lab_scenario(data):
         plan = scenario_data.load_presets()[preset].plan
     lab = _open("smtp", plan)
     lab.playing.set()
-    lab.queue.put(("script", lines))
+    lab.put("script", lines)
     lab.start()
     return {"session": lab.session.sid, "faults": plan.to_json()}
 
@@ -264,7 +300,7 @@ def lab_close(data):
     """Browser closes a lab connection (the client side hangs up)."""
     data = _payload(data, session=str)
     lab = _lab(data)
-    lab.queue.put(("stop", "client"))
+    lab.put("stop", "client")
     return {}
 
 
@@ -308,7 +344,7 @@ def on_disconnect(*_args):
         mine = _labs.pop(request.sid, {})
         _watchers.discard(request.sid)
     for lab in mine.values():
-        lab.queue.put(("stop", "gone"))
+        lab.put("stop", "gone")
 
 
 @socketio.on_error_default
