@@ -193,7 +193,8 @@ export function createConsole(root, { send }) {
     if (ok) input.value = "";
     hint.textContent = "";
     updateControls();
-    input.focus();
+    // The reply may already have switched the console to the message box.
+    (dataForm.hidden ? input : dataInput).focus();
   });
 
   async function sendMessage() {
