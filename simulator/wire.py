@@ -1,25 +1,61 @@
 """Real TCP listeners: adapt :class:`~simulator.session.Session` to sockets.
 
-Thin on purpose: bytes in, bytes out, an idle timer. One thread per
-connection, so a slow or hostile client stalls only itself; a cap on open
-connections answers the excess with the catalogue's 421 and closes.
+Thin on purpose: bytes in, bytes out, an idle timer. All connections of a
+listener are served by **one thread running its own asyncio event loop**
+(an :class:`asyncio.Protocol` per connection), as aiosmtpd does: with many
+connections, a thread each made the GIL change hands dozens of times per
+message (docs/performance.md).
+
+Nothing may block the loop, so that a slow or hostile client stalls only
+itself:
+
+* **Feeds run inline** on the loop while the session's fault runtime has no
+  rule with ``delay_ms`` (engine, faults, delivery and the Live events are
+  all in-memory work). A session whose plan *can* delay sleeps synchronously
+  (its injected ``sleep``), so such a connection gets **a worker thread of
+  its own**: every call into its session (``open``, ``feed``,
+  ``client_closed``, ``timeout``) is queued to that thread, in order, and the
+  loop never touches the session (its lock could be held by a sleeping
+  feed). Bytes that arrive while a feed is in flight wait in the queue;
+  reading pauses once too many are waiting.
+* **Back-pressure:** a client that sends but never reads fills the
+  transport's write buffer; above the high-water mark reading is paused, so
+  the server stops taking commands it cannot answer (the kernel buffers then
+  fill and the client's sends block). Reading resumes when the buffer drains.
+  If the client stays stalled for the idle timeout the connection is dropped
+  (``client_closed("gone")``), as a blocking ``sendall`` timing out did.
+* **Idle timeout:** a timer reset by every ``data_received`` (and held while a
+  worker is still busy with the connection); on expiry the session sends the
+  catalogue's 421 (``timeout_reply()``) and closes.
+* A cap on open connections answers the excess with ``on_busy`` (the 421)
+  and closes. EOF → ``client_closed("client")``; a connection error →
+  ``client_closed("client")``; an exception in a session costs that
+  connection only (``client_closed("gone")``).
+
+``conn.write`` and ``conn.close`` may be called from any thread (a worker, a
+Socket.IO handler): off the loop they are handed to it with
+``call_soon_threadsafe``, which keeps their order.
 
 The listening socket is bound by :func:`bind` (in gunicorn's master process,
 before the worker is forked, so a port in use fails at start with a clear
-message and port 0 is resolved before anyone asks /healthz); the accept loop
+message and port 0 is resolved before anyone asks /healthz); the event loop
 runs in the worker process, next to the Socket.IO server that mirrors it.
 """
 from __future__ import annotations
 
-import itertools
+import asyncio
 import logging
+import queue
 import socket
 import threading
-from typing import Callable, Optional
+from typing import Any, Callable, Optional
 
 log = logging.getLogger(__name__)
 
-RECV_SIZE = 65536
+# Above this many bytes waiting in a transport's write buffer, reading pauses.
+WRITE_HIGH_WATER = 64 * 1024
+# Above this many bytes received but not yet fed (worker mode), reading pauses.
+QUEUE_HIGH_WATER = 256 * 1024
 
 
 def bind(host: str, port: int, backlog: int = 128) -> socket.socket:
@@ -33,29 +69,293 @@ def bind(host: str, port: int, backlog: int = 128) -> socket.socket:
     return sock
 
 
-class Connection:
-    """The transport side of one accepted connection."""
+def needs_thread(session: Any) -> bool:
+    """True if feeding this session may sleep: its fault plan has a delay rule."""
+    plan = getattr(getattr(session, "faults", None), "plan", None)
+    return any(getattr(rule, "delay_ms", 0) for rule in getattr(plan, "rules", ()))
 
-    def __init__(self, sock: socket.socket):
-        self.sock = sock
-        self._wlock = threading.Lock()
+
+class Connection:
+    """The transport side of one accepted connection; safe to use from any thread."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, transport: asyncio.Transport,
+                 loop_thread: int, close_grace: float):
+        self._loop = loop
+        self._transport = transport
+        self._loop_thread = loop_thread
+        self._close_grace = close_grace
         self.closed = False
 
     def write(self, data: bytes) -> None:
-        with self._wlock:
-            if not self.closed:
-                self.sock.sendall(data)
+        if self.closed:
+            return
+        if threading.get_ident() == self._loop_thread:
+            self._write(data)
+        else:
+            try:
+                self._loop.call_soon_threadsafe(self._write, data)
+            except RuntimeError:  # the loop has been closed (listener stopped)
+                pass
 
     def close(self, _reason: str = "") -> None:
-        with self._wlock:
-            if self.closed:
+        if self.closed:
+            return
+        self.closed = True
+        if threading.get_ident() == self._loop_thread:
+            self._close()
+        else:
+            try:
+                self._loop.call_soon_threadsafe(self._close)
+            except RuntimeError:
+                pass
+
+    def _write(self, data: bytes) -> None:
+        if not self._transport.is_closing():
+            self._transport.write(data)
+
+    def _close(self) -> None:
+        transport = self._transport
+        if transport.is_closing():
+            return
+        transport.close()  # sends what is buffered, then FIN
+        if transport.get_write_buffer_size():
+            # A client that never reads must not keep the socket for ever.
+            self._loop.call_later(self._close_grace, transport.abort)
+
+
+class _Worker:
+    """A thread that runs one connection's session calls, in order."""
+
+    def __init__(self, name: str, done: Callable[[], None]):
+        self._jobs: "queue.SimpleQueue[Optional[tuple]]" = queue.SimpleQueue()
+        self._done = done
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._thread.start()
+
+    def submit(self, fn: Callable, *args: Any) -> None:
+        self._jobs.put((fn, args))
+
+    def stop(self) -> None:
+        self._jobs.put(None)
+
+    def _run(self) -> None:
+        while True:
+            job = self._jobs.get()
+            if job is None:
                 return
-            self.closed = True
+            fn, args = job
+            fn(*args)
+            self._done()
+
+
+class _Protocol(asyncio.Protocol):
+    """One accepted connection: its session, its idle timer, its flow control."""
+
+    def __init__(self, listener: "Listener"):
+        self.listener = listener
+        self.loop = listener._loop
+        self.transport: Optional[asyncio.Transport] = None
+        self.conn: Optional[Connection] = None
+        self.session = None
+        self.peer = "?"
+        self.counted = False
+        self.worker: Optional[_Worker] = None
+        self.pending = 0          # jobs handed to the worker and not yet done
+        self.queued_bytes = 0     # bytes handed to the worker and not yet fed
+        self.write_paused = False
+        self.reading_paused = False
+        self.idle: Optional[asyncio.TimerHandle] = None
+        self.last_activity = 0.0
+        self.faults_checked: Any = None
+
+    # ------------------------------------------------------------ asyncio
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        listener = self.listener
+        self.transport = transport
+        self.conn = Connection(self.loop, transport, listener._loop_thread, listener.idle_timeout)
+        if listener._active >= listener.max_connections:
+            try:
+                if listener.on_busy:
+                    listener.on_busy(self.conn)
+            except Exception:  # noqa: BLE001 - a refusal must not hurt the loop
+                log.exception("on_busy failed")
+            self.conn.close()
+            return
+        listener._active += 1
+        self.counted = True
+        addr = transport.get_extra_info("peername") or ("?", 0)
+        self.peer = f"{addr[0]}:{addr[1]}"
+        sock = transport.get_extra_info("socket")
         try:
-            self.sock.shutdown(socket.SHUT_RDWR)
+            if sock is not None:
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         except OSError:
             pass
-        self.sock.close()
+        transport.set_write_buffer_limits(high=WRITE_HIGH_WATER)
+        try:
+            self.session = listener.make_session(self.peer, self.conn)
+        except Exception:  # noqa: BLE001
+            log.exception("connection %s: no session", self.peer)
+            transport.abort()
+            return
+        self._choose_mode()
+        self._run(self._open)
+        self._arm_idle()
+
+    def data_received(self, data: bytes) -> None:
+        if self.session is None:
+            return
+        self._arm_idle()
+        if self.worker is None:
+            self._choose_mode()
+        if self.worker is None:
+            self._guarded(self.session.feed, data)
+            return
+        self.queued_bytes += len(data)
+        self._submit(self._feed_job, data)
+        self._update_reading()
+
+    def eof_received(self) -> bool:
+        if self.session is not None:
+            self._run(self._eof)
+            return True  # keep the transport until the session has closed it
+        return False
+
+    def connection_lost(self, exc: Optional[Exception]) -> None:
+        self._cancel_idle()
+        if self.conn is not None:
+            self.conn.closed = True
+        if self.counted:
+            self.counted = False
+            self.listener._active -= 1
+        if self.session is not None:
+            self._run(self.session.client_closed, "client")
+        if self.worker is not None:
+            self.worker.stop()
+
+    def pause_writing(self) -> None:
+        self.write_paused = True
+        self._update_reading()
+
+    def resume_writing(self) -> None:
+        self.write_paused = False
+        self._update_reading()
+
+    # ---------------------------------------------------------- internals
+    def _choose_mode(self) -> None:
+        faults = getattr(self.session, "faults", None)
+        if faults is self.faults_checked and self.faults_checked is not None:
+            return
+        self.faults_checked = faults
+        if self.listener.threaded(self.session):
+            self.worker = _Worker(f"{self.listener.name}-conn-{self.peer}", self._done_threadsafe)
+
+    def _run(self, fn: Callable, *args: Any) -> None:
+        """Call into the session: inline on the loop, or queued to the worker."""
+        if self.worker is None:
+            self._guarded(fn, *args)
+        else:
+            self._submit(self._guarded, fn, *args)
+
+    def _submit(self, fn: Callable, *args: Any) -> None:
+        self.pending += 1
+        self.worker.submit(fn, *args)
+
+    def _guarded(self, fn: Callable, *args: Any) -> None:
+        """Run a session call; a bug costs this connection, never the listener."""
+        session, conn = self.session, self.conn
+        try:
+            fn(*args)
+        except Exception:  # noqa: BLE001
+            log.exception("connection %s failed", self.peer)
+            try:
+                session.client_closed("gone")
+            except Exception:  # noqa: BLE001
+                log.exception("connection %s: client_closed failed", self.peer)
+            conn.close()
+            return
+        if session.closed:
+            conn.close()
+
+    def _open(self) -> None:
+        self.session.open()
+
+    def _eof(self) -> None:
+        self.session.client_closed("client")
+        self.conn.close()
+
+    def _feed_job(self, data: bytes) -> None:  # worker thread
+        try:
+            self._guarded(self.session.feed, data)
+        finally:
+            try:
+                self.loop.call_soon_threadsafe(self._fed, len(data))
+            except RuntimeError:  # the listener has stopped
+                pass
+
+    def _fed(self, n: int) -> None:
+        self.queued_bytes -= n
+        self._update_reading()
+
+    def _done_threadsafe(self) -> None:  # worker thread, after each job
+        try:
+            self.loop.call_soon_threadsafe(self._done)
+        except RuntimeError:
+            pass
+
+    def _done(self) -> None:
+        self.pending -= 1
+        if self.pending == 0 and not self.conn.closed:
+            self._arm_idle()  # the idle time counts from the end of a (slow) reply
+
+    def _update_reading(self) -> None:
+        transport = self.transport
+        if transport is None or transport.is_closing():
+            return
+        pause = self.write_paused or self.queued_bytes > QUEUE_HIGH_WATER
+        if pause and not self.reading_paused:
+            self.reading_paused = True
+            transport.pause_reading()
+        elif not pause and self.reading_paused:
+            self.reading_paused = False
+            transport.resume_reading()
+
+    def _arm_idle(self) -> None:
+        # Cheap on every input: note the time; the one timer re-arms itself
+        # for the rest of the period when it fires early (no timer per input).
+        self.last_activity = self.loop.time()
+        if self.idle is None:
+            self.idle = self.loop.call_later(self.listener.idle_timeout, self._idle_expired)
+
+    def _cancel_idle(self) -> None:
+        if self.idle is not None:
+            self.idle.cancel()
+            self.idle = None
+
+    def _idle_expired(self) -> None:
+        self.idle = None
+        if self.conn.closed or self.session is None:
+            return
+        if self.pending:  # still answering (a delay fault): not idle
+            self._arm_idle()
+            return
+        left = self.last_activity + self.listener.idle_timeout - self.loop.time()
+        if left > 0:
+            self.idle = self.loop.call_later(left, self._idle_expired)
+            return
+        if self.write_paused:
+            # The client has read nothing for the whole timeout: it is gone.
+            self._run(self.session.client_closed, "gone")
+            self.conn.closed = True
+            self.transport.abort()
+            return
+        listener = self.listener
+        reply = listener.timeout_reply() if listener.timeout_reply else None
+        self._run(self._timeout, reply)
+
+    def _timeout(self, reply: Any) -> None:
+        self.session.timeout(reply)
+        self.conn.close()
 
 
 class Listener:
@@ -63,13 +363,16 @@ class Listener:
 
     ``make_session(peer, conn)`` returns a Session wired to ``conn.write`` and
     ``conn.close``; ``on_busy(conn)`` answers a connection over the cap;
-    ``timeout_reply()`` gives the reply sent when the idle timeout expires.
+    ``timeout_reply()`` gives the reply sent when the idle timeout expires;
+    ``threaded(session)`` says whether a connection's session calls must run
+    in a worker thread (default: :func:`needs_thread`, a delay rule).
     """
 
     def __init__(self, sock: socket.socket, make_session: Callable, *,
                  idle_timeout: float = 300.0, max_connections: int = 200,
                  on_busy: Optional[Callable[[Connection], None]] = None,
                  timeout_reply: Optional[Callable[[], object]] = None,
+                 threaded: Callable[[Any], bool] = needs_thread,
                  name: str = "smtp"):
         self.sock = sock
         self.make_session = make_session
@@ -77,83 +380,67 @@ class Listener:
         self.max_connections = max_connections
         self.on_busy = on_busy
         self.timeout_reply = timeout_reply
+        self.threaded = threaded
         self.name = name
-        self._active = 0
-        self._count_lock = threading.Lock()
-        self._stopping = threading.Event()
-        self._ids = itertools.count(1)
+        self._port = sock.getsockname()[1]
+        self._active = 0  # touched on the loop thread only
+        self._loop: Optional[asyncio.AbstractEventLoop] = None
+        self._loop_thread = 0
+        self._server: Optional[asyncio.AbstractServer] = None
         self._thread: Optional[threading.Thread] = None
+        self._ready = threading.Event()
+        self._error: Optional[BaseException] = None
 
     @property
     def port(self) -> int:
-        return self.sock.getsockname()[1]
+        return self._port
+
+    @property
+    def active(self) -> int:
+        """Connections being served now (not counting refused ones)."""
+        return self._active
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._accept_loop, name=f"{self.name}-accept",
-                                        daemon=True)
+        self._thread = threading.Thread(target=self._main, name=f"{self.name}-loop", daemon=True)
         self._thread.start()
+        self._ready.wait(10)
+        if self._error is not None:
+            raise self._error
 
     def stop(self) -> None:
-        self._stopping.set()
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            try:
+                loop.call_soon_threadsafe(self._shutdown)
+            except RuntimeError:
+                pass
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(5)
         try:
             self.sock.close()
         except OSError:
             pass
 
-    def _accept_loop(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                client, addr = self.sock.accept()
-            except OSError:
-                if self._stopping.is_set():
-                    return
-                continue
-            with self._count_lock:
-                busy = self._active >= self.max_connections
-                if not busy:
-                    self._active += 1
-            conn = Connection(client)
-            if busy:
-                threading.Thread(target=self._refuse, args=(conn,), daemon=True).start()
-                continue
-            peer = f"{addr[0]}:{addr[1]}"
-            threading.Thread(target=self._serve, args=(conn, peer),
-                             name=f"{self.name}-conn-{next(self._ids)}", daemon=True).start()
+    def _shutdown(self) -> None:
+        if self._server is not None:
+            self._server.close()
+        self._loop.stop()
 
-    def _refuse(self, conn: Connection) -> None:
+    def _main(self) -> None:
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        self._loop_thread = threading.get_ident()
+        asyncio.set_event_loop(loop)
         try:
-            if self.on_busy:
-                self.on_busy(conn)
-        except OSError:
-            pass
-        finally:
-            conn.close()
-
-    def _serve(self, conn: Connection, peer: str) -> None:
-        session = None
+            self._server = loop.run_until_complete(
+                loop.create_server(lambda: _Protocol(self), sock=self.sock))
+        except BaseException as exc:  # noqa: BLE001
+            self._error = exc
+            self._ready.set()
+            loop.close()
+            return
+        self._ready.set()
         try:
-            conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            conn.sock.settimeout(self.idle_timeout)
-            session = self.make_session(peer, conn)
-            session.open()
-            while not session.closed and not conn.closed:
-                try:
-                    data = conn.sock.recv(RECV_SIZE)
-                except socket.timeout:
-                    session.timeout(self.timeout_reply() if self.timeout_reply else None)
-                    break
-                except OSError:
-                    session.client_closed("client")
-                    break
-                if not data:
-                    session.client_closed("client")
-                    break
-                session.feed(data)
-        except Exception:  # a bug must cost one connection, never the listener
-            log.exception("connection %s failed", peer)
-            if session is not None:
-                session.client_closed("gone")
+            loop.run_forever()
         finally:
-            conn.close()
-            with self._count_lock:
-                self._active -= 1
+            loop.close()

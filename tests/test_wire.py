@@ -237,3 +237,170 @@ def test_live_registry_forgets_finished_sessions_while_one_stays_open(tmp_path):
     sessions = sim.live_sessions()
     assert len(sessions) <= LIVE_KEEP + 1
     assert sessions[0]["session"] == idle.sid and not sessions[0]["closed"]
+
+
+# ---------------------------------------------------------------------------
+# The event-loop listener itself, in this process: one loop thread for every
+# connection, a worker thread only for sessions whose plan can delay.
+
+import contextlib  # noqa: E402
+import socket  # noqa: E402
+
+from simulator import wire  # noqa: E402
+from simulator.faults import FaultPlan  # noqa: E402
+from simulator.server import Simulator  # noqa: E402
+
+
+@contextlib.contextmanager
+def in_process(tmp_path, rules=(), *, small_buffers=False, **options):
+    sim = Simulator(data_dir=tmp_path, smtp_faults=FaultPlan.from_json({"rules": list(rules)}))
+    sock = wire.bind("127.0.0.1", 0)
+    if small_buffers:  # accepted sockets inherit these (Linux)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 8192)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8192)
+    sessions = []
+
+    def make_session(peer, conn):
+        s = sim.new_port_session(peer, conn)
+        sessions.append(s)
+        return s
+
+    listener = wire.Listener(sock, make_session, on_busy=lambda conn: conn.write(sim.busy_reply().wire()),
+                             timeout_reply=sim.timeout_reply, **options)
+    listener.start()
+    try:
+        yield listener, sessions
+    finally:
+        listener.stop()
+
+
+def wait_for(predicate, timeout=5.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return predicate()
+
+
+def test_a_delay_fault_on_one_connection_does_not_delay_another(tmp_path):
+    rules = [{"stage": "NOOP", "delay_ms": 2000}]
+    with in_process(tmp_path, rules) as (listener, _):
+        slow = RawSMTP(listener.port)
+        try:
+            greet(slow)
+            slow.send("NOOP\r\n")  # answered 2 s late, by its connection's worker
+            time.sleep(0.1)
+            start = time.monotonic()
+            for _ in range(3):
+                with RawSMTP(listener.port) as c:
+                    greet(c)
+                    assert c.cmd("MAIL FROM:<a@client.test>")[0] == 250
+                    assert c.cmd("QUIT")[0] == 221
+            assert time.monotonic() - start < 1.0
+            assert slow.reply()[0] == 250
+            assert time.monotonic() - start > 1.5
+        finally:
+            slow.close()
+
+
+def test_a_delayed_connection_keeps_its_input_in_order_and_answers_after_eof(tmp_path):
+    rules = [{"stage": "NOOP", "delay_ms": 300}]
+    with in_process(tmp_path, rules) as (listener, sessions):
+        with RawSMTP(listener.port) as c:
+            assert c.reply()[0] == 220
+            for line in ["EHLO client.test", "NOOP", "MAIL FROM:<a@client.test>", "NOOP",
+                         "RCPT TO:<alice@example.org>", "QUIT"]:
+                c.send(line + "\r\n")  # pipelined, in separate segments
+            c.sock.shutdown(socket.SHUT_WR)
+            codes = [c.reply()[0] for _ in range(6)]
+            assert codes == [250, 250, 250, 250, 250, 221]
+            assert c.closed_by_server()
+        assert sessions[0].close_reason == "quit"
+        assert wait_for(lambda: listener.active == 0)
+
+
+def test_a_slow_greeting_does_not_hold_up_other_connections(tmp_path):
+    # The plan delays the greeting of the first connection only.
+    rules = [{"stage": "greeting", "delay_ms": 2000, "times": 1}]
+    with in_process(tmp_path, rules) as (listener, _):
+        slow = RawSMTP(listener.port)
+        try:
+            time.sleep(0.1)
+            start = time.monotonic()
+            with RawSMTP(listener.port) as c:
+                greet(c)
+                assert c.cmd("QUIT")[0] == 221
+            assert time.monotonic() - start < 1.0
+            assert slow.reply()[0] == 220
+        finally:
+            slow.close()
+
+
+def test_a_client_that_never_reads_is_paused_then_dropped_and_others_are_served(tmp_path):
+    with in_process(tmp_path, small_buffers=True, idle_timeout=2) as (listener, sessions):
+        hog = socket.socket()
+        hog.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        hog.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+        hog.connect(("127.0.0.1", listener.port))
+        hog.settimeout(1.0)
+        chunk = b"NOOP\r\n" * 1000
+        sent = 0
+        try:
+            while sent < 64 * 1024 * 1024:
+                sent += hog.send(chunk)  # never reads a reply
+        except socket.timeout:
+            pass  # the server stopped reading: the sends block
+        # Bounded: the transport's high-water mark, the queued input and the
+        # kernel buffers, nowhere near the 64 MB the client was ready to send.
+        assert sent < 4 * 1024 * 1024, sent
+        start = time.monotonic()
+        with RawSMTP(listener.port) as c:
+            greet(c)
+            assert c.cmd("QUIT")[0] == 221
+        assert time.monotonic() - start < 1.0
+        # Stalled for the whole idle timeout: dropped as gone.
+        assert wait_for(lambda: sessions[0].closed, timeout=6)
+        assert sessions[0].close_reason == "gone"
+        assert wait_for(lambda: listener.active == 0)
+        hog.close()
+
+
+def test_idle_timeout_in_process_sends_421_and_closes(tmp_path):
+    with in_process(tmp_path, idle_timeout=0.5) as (listener, sessions):
+        with RawSMTP(listener.port) as c:
+            greet(c)
+            time.sleep(0.2)
+            assert c.cmd("NOOP")[0] == 250  # input resets the timer
+            start = time.monotonic()
+            assert c.reply()[0] == 421
+            assert 0.3 < time.monotonic() - start < 2
+            assert c.closed_by_server()
+        assert sessions[0].close_reason == "timeout"
+        assert wait_for(lambda: listener.active == 0)
+
+
+def test_idle_timeout_does_not_count_a_delayed_reply(tmp_path):
+    rules = [{"stage": "NOOP", "delay_ms": 1500}]
+    with in_process(tmp_path, rules, idle_timeout=1.0) as (listener, sessions):
+        with RawSMTP(listener.port) as c:
+            greet(c)
+            assert c.cmd("NOOP")[0] == 250  # 1.5 s late, longer than the idle timeout
+            start = time.monotonic()
+            assert c.reply()[0] == 421
+            assert 0.7 < time.monotonic() - start < 2.5
+            assert c.closed_by_server()
+        assert sessions[0].close_reason == "timeout"
+
+
+def test_connections_over_the_cap_get_421_and_closed(tmp_path):
+    with in_process(tmp_path, max_connections=1) as (listener, _):
+        with RawSMTP(listener.port) as first:
+            assert first.reply()[0] == 220
+            with RawSMTP(listener.port) as second:
+                assert second.reply()[0] == 421
+                assert second.closed_by_server()
+            assert first.cmd("QUIT")[0] == 221
+        assert wait_for(lambda: listener.active == 0)
+        with RawSMTP(listener.port) as third:
+            assert third.reply()[0] == 220
