@@ -8,7 +8,7 @@ messages per second. Both servers get the very same client and message, in
 the same run, with 1 connection and with 20 in parallel.
 
 * MailSim: ``python -m simulator serve`` (its real SMTP port, in the gunicorn
-  worker, a thread per connection); the recipient is a local mailbox of the
+  worker, one event loop for all connections); the recipient is a local mailbox of the
   simulated world (bob@example.org), so every message is really delivered
   into the in-memory store.
 * aiosmtpd: ``python -m aiosmtpd -n -c aiosmtpd.handlers.Sink``: accepts and

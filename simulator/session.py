@@ -20,7 +20,8 @@ input the session
 So the engine always tells the truth about the protocol and the fault layer
 says what it changed: a fault-made exchange carries ``fault = {rule,
 natural, action}``. The session holds a lock, so transports may call it from
-any thread; delays are slept in the caller's thread (each connection has one).
+any thread; a delay is slept in the caller's thread, so a transport feeds a
+session whose faults can delay from a thread of that connection's own.
 """
 from __future__ import annotations
 
