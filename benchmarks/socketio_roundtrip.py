@@ -15,15 +15,31 @@ and stops the clock when the echoed ``echo`` event arrives.
 without its code: an acknowledged ``echo.send``, a worker thread per
 connection, two exchange-sized events back; the clock stops at the second.
 
-Each client is a python-socketio ``Client`` on the websocket transport,
-driven by its own thread. All clients connect and warm up first; then a
-barrier starts the measured round trips together. Besides p50/p99 of the
+Each client is driven by its own thread, with one of two client
+implementations, the same for every target (``--client``):
+
+* ``raw`` (the default): benchmarks/raw_sio_client.py, Engine.IO v4 /
+  Socket.IO v5 spoken directly over one WebSocket (websocket-client), every
+  packet read by the client's own thread with a blocking read. This models
+  a browser, whose Socket.IO client handles packets on its one event loop,
+  and it loads both servers identically: the client's cost per packet is
+  small and does not depend on threads.
+* ``python-socketio``: python-socketio's ``Client`` on the websocket
+  transport. It starts a thread for every packet it receives; MailSim sends
+  three per ``lab.send`` (acknowledgement + two ``exchange`` events, all
+  required by the API) and the echo one, so on 2 shared cores this client's
+  own CPU (about 2.3x the echo's) weighs on MailSim's latency much more than
+  on the echo's. Kept for comparison with earlier runs.
+
+All clients connect and warm up first; then a barrier starts the measured
+round trips together. Besides p50/p99 of the
 round trip, the table gives the round trips per second of the whole run and
 the server's CPU time per round trip (from /proc, the whole process tree).
 
     python benchmarks/socketio_roundtrip.py                 # 1 and 100 clients
     python benchmarks/socketio_roundtrip.py --clients 1 --rounds 500
     python benchmarks/socketio_roundtrip.py --repeat 2
+    python benchmarks/socketio_roundtrip.py --repeat 2 --client python-socketio
 
 Target: MailSim within 1.5x of echo-bare, for p50 and for p99.
 """
@@ -134,16 +150,105 @@ class Probe:
             pass
 
 
+class RawProbe:
+    """One client on the raw client (benchmarks/raw_sio_client.py): no thread per packet.
+
+    The same protocol as :class:`Probe` (same events, payloads and stop
+    condition), but every packet is read by this client's own thread with a
+    blocking read, as a browser's Socket.IO client handles packets on its one
+    event loop. Acknowledgements are consumed as they come: the clock stops
+    at the answering event whatever their order, as with :class:`Probe`, and
+    an acknowledgement that comes after it is read (untimed) before the next
+    round trip.
+    """
+
+    def __init__(self, url: str, target: str, *, ack: bool = True):
+        from raw_sio_client import RawSocketIO
+
+        self.target = target
+        self.ack = ack
+        self.shape = target == "echo-shape"
+        self.session = None
+        self.errors: list = []
+        self.late_acks = 0      # acknowledgements that came after the answering event
+        self.client = RawSocketIO(url, timeout=TIMEOUT)
+        if target == "mailsim":
+            # The greeting may be emitted before the acknowledgement arrives.
+            events: list = []
+            answer = self.client.call("lab.open", {"protocol": "smtp"}, events)
+            if not answer or not answer.get("ok"):
+                raise RuntimeError(f"lab.open failed: {answer!r}")
+            self.session = answer["session"]
+            if not any(self._is_reply(name, data, 220) for name, data in events):
+                while True:
+                    kind, _aid, body = self.client.next()
+                    if kind == "2" and self._is_reply(body[0], body[1], 220):
+                        break
+
+    def _is_reply(self, name, data, code) -> bool:
+        return (name == "exchange" and isinstance(data, dict) and data.get("session") == self.session
+                and data.get("kind") == "reply" and data.get("code") == code)
+
+    def _check_ack(self, body) -> None:
+        answer = body[0] if body else None
+        if not (isinstance(answer, dict) and answer.get("ok")):
+            self.errors.append(answer)
+
+    def round_trip(self, n: int) -> float:
+        client = self.client
+        if self.target == "mailsim":
+            payload = {"session": self.session, "line": "NOOP"}
+            start = time.perf_counter()
+            aid = client.emit("lab.send", payload, ack=self.ack)
+            done = lambda name, data: self._is_reply(name, data, 250)  # noqa: E731
+        else:
+            payload = {"n": n, "line": "NOOP"}
+            start = time.perf_counter()
+            if self.shape:
+                aid = client.emit("echo.send", payload, ack=self.ack)
+                done = lambda name, data: name == "echo" and data.get("n") == n and data.get("last")  # noqa: E731
+            else:
+                aid = client.emit("echo", payload)
+                done = lambda name, data: name == "echo" and data.get("n") == n  # noqa: E731
+        acked = aid is None
+        while True:
+            kind, got, body = client.next()
+            if kind == "3" and got == aid:
+                acked = True
+                self._check_ack(body)
+            elif kind == "2" and body and done(body[0], body[1] if len(body) > 1 else None):
+                elapsed = time.perf_counter() - start
+                break
+        if not acked:
+            self.late_acks += 1
+            while True:
+                kind, got, body = client.next()
+                if kind == "3" and got == aid:
+                    self._check_ack(body)
+                    break
+        if self.errors:
+            raise RuntimeError(f"{self.target}: round trip {n} not acknowledged: {self.errors[-1]!r}")
+        return elapsed
+
+    def close(self) -> None:
+        self.client.close()
+
+
 def measure(server: common.Server, target: str, clients: int, rounds: int, warmup: int,
-            *, ack: bool, inline: bool) -> dict:
+            *, ack: bool, inline: bool, client: str = "raw") -> dict:
     """Connect ``clients`` probes, warm up, then time ``rounds`` round trips each."""
+    def connect(_i):
+        if client == "raw":
+            return RawProbe(server.url, target, ack=ack)
+        return Probe(server.url, target, ack=ack, inline=inline)
+
     with ThreadPoolExecutor(max_workers=min(clients, 16)) as pool:
-        probes = list(pool.map(lambda _i: Probe(server.url, target, ack=ack, inline=inline),
-                               range(clients)))
+        probes = list(pool.map(connect, range(clients)))
     samples: list[list[float]] = [[] for _ in probes]
     failures: list[BaseException] = []
     start: dict = {}
     ends = [0.0] * len(probes)
+    packets_before = [0] * len(probes)
 
     def stamp() -> None:  # run by the barrier itself, as the measured phase starts
         start["cpu"], start["t"] = server.cpu_seconds(), time.perf_counter()
@@ -160,6 +265,8 @@ def measure(server: common.Server, target: str, clients: int, rounds: int, warmu
             failures.append(exc)
             barrier.wait()
             return
+        if client == "raw":
+            packets_before[i] = probe.client.packets
         barrier.wait()
         try:
             for n in range(rounds):
@@ -179,6 +286,8 @@ def measure(server: common.Server, target: str, clients: int, rounds: int, warmu
     client_cpu = time.process_time() - start["client_cpu"]
     switches = server.context_switches() - start["switches"]
     wall = max(ends) - start["t"]
+    packets = (sum(p.client.packets for p in probes) - sum(packets_before)) if client == "raw" else None
+    late_acks = sum(p.late_acks for p in probes) if client == "raw" else None
     for probe in probes:
         probe.close()
     if failures:
@@ -204,6 +313,11 @@ def measure(server: common.Server, target: str, clients: int, rounds: int, warmu
         "client_cpu_s": client_cpu,
         "client_cpu_us_per_rt": client_cpu / len(flat) * 1e6 if flat else None,
         "ack": ack if target == "mailsim" else None,
+        "client": client if client == "raw" else ("python-socketio-inline" if inline else "python-socketio"),
+        # raw client only: Socket.IO packets received per measured round trip, and
+        # acknowledgements that arrived after the answering event (warm-up included)
+        "packets_per_rt": packets / (clients * rounds) if packets is not None else None,
+        "late_acks": late_acks,
         "samples_ms": [round(s * 1000, 3) for s in flat],  # dropped from the JSON unless --samples
     }
 
@@ -225,8 +339,13 @@ def main(argv=None) -> int:
                              "e.g. sync-handlers")
     parser.add_argument("--no-ack", dest="ack", action="store_false",
                         help="MailSim's (and echo-shape's) client does not ask for the acknowledgement")
+    parser.add_argument("--client", choices=["raw", "python-socketio"], default=None,
+                        help="raw (default): benchmarks/raw_sio_client.py, Engine.IO/Socket.IO over one WebSocket, "
+                             "packets read by the client's own thread as a browser does; python-socketio: "
+                             "socketio.Client, which starts a thread per received packet")
     parser.add_argument("--inline-client", action="store_true",
-                        help="run the client's message handlers in its read thread (no thread per message)")
+                        help="python-socketio client only (implies --client python-socketio): run its message "
+                             "handlers in its read thread (no thread per message)")
     parser.add_argument("--threads", type=int, default=256, help="server worker threads (as mailsim serve)")
     parser.add_argument("--wait-quiet", type=float, default=0, metavar="SECONDS",
                         help="before each measurement, wait up to this long for the CPU to be idle "
@@ -238,6 +357,10 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if args.rounds and len(args.rounds) not in (1, len(args.clients)):
         parser.error("--rounds takes one value or one per --clients value")
+    if args.inline_client and args.client == "raw":
+        parser.error("--inline-client applies to --client python-socketio only")
+    if args.client is None:
+        args.client = "python-socketio" if args.inline_client else "raw"
     if max(args.clients) + 8 > args.threads:
         parser.error("--threads must exceed the clients: each WebSocket holds a worker thread")
 
@@ -272,7 +395,7 @@ def main(argv=None) -> int:
                           file=sys.stderr, flush=True)
                     busy = common.wait_quiet(args.wait_quiet)
                     result = measure(servers[target], target.partition("+")[0], clients, rounds, warmup,
-                                     ack=args.ack, inline=args.inline_client)
+                                     ack=args.ack, inline=args.inline_client, client=args.client)
                     result["target"] = target
                     result["repeat"] = rep + 1
                     result["cpu_busy_before"] = round(busy, 3)
@@ -302,13 +425,15 @@ def main(argv=None) -> int:
                     })
 
     print()
+    print(f"client: {rows[0]['client'] if rows else args.client}")
     print(common.table(
         ["run", "clients", "server", "round trips", "p50 ms", "p99 ms", "mean ms", "rt/s",
-         "server CPU us/rt", "ctx sw/rt", "client CPU us/rt", "busy before"],
+         "server CPU us/rt", "ctx sw/rt", "client CPU us/rt", "pkts/rt", "busy before"],
         [[r["repeat"], r["clients"], r["target"], r["round_trips"], f"{r['p50_ms']:.2f}",
           f"{r['p99_ms']:.2f}", f"{r['mean_ms']:.2f}", f"{r['round_trips_per_s']:.0f}",
           f"{r['server_cpu_us_per_rt']:.0f}",
           f"{r['server_context_switches_per_rt']:.1f}", f"{r['client_cpu_us_per_rt']:.0f}",
+          "-" if r["packets_per_rt"] is None else f"{r['packets_per_rt']:.1f}",
           f"{r['cpu_busy_before']:.0%}"] for r in rows]))
     if summary:
         print()
@@ -319,7 +444,8 @@ def main(argv=None) -> int:
     if not args.no_json:
         path = common.write_results("socketio_roundtrip", {
             "settings": {"clients": args.clients, "rounds": args.rounds, "warmup": args.warmup,
-                         "repeat": args.repeat, "ack": args.ack, "inline_client": args.inline_client,
+                         "repeat": args.repeat, "ack": args.ack, "client": args.client,
+                         "inline_client": args.inline_client,
                          "threads": args.threads, "variant": args.variant, "pin_server": args.pin_server,
                          "target_ratio": TARGET_RATIO, "quiet_machine_at_start": idle_before},
             "results": rows, "ratios": summary})
