@@ -134,6 +134,8 @@ _labs: dict[str, dict[str, LabSession]] = {}
 _labs_lock = threading.Lock()
 # sids of the connections watching the real ports (nothing is emitted without one)
 _watchers: set[str] = set()
+# sid -> the connection's language, for handlers without a Flask request
+_langs: dict[str, str] = {}
 
 
 def _payload(data: Any, **fields: type) -> dict:
@@ -154,12 +156,12 @@ def _payload(data: Any, **fields: type) -> dict:
     return data
 
 
-def _lab(data: dict) -> LabSession:
+def _lab(data: dict, owner: Optional[str] = None) -> LabSession:
     sid = data.get("session")
     if not isinstance(sid, str):
         raise ApiError("bad_request", detail="'session' must be a string")
     with _labs_lock:
-        lab = _labs.get(request.sid, {}).get(sid)
+        lab = _labs.get(owner or request.sid, {}).get(sid)
     if lab is None or lab.session.closed:
         raise ApiError("unknown_session")
     return lab
@@ -180,21 +182,26 @@ def _plan(obj: Any, seed: Any = None) -> Optional[FaultPlan]:
     return plan
 
 
+def _ack(call, lang) -> dict:
+    """Run ``call`` and turn its result or error into an acknowledgement."""
+    try:
+        result = call()
+    except ApiError as exc:
+        message = i18n.t(lang(), f"web.error.{exc.code}", **exc.params)
+        return {"ok": False, "error": {"code": exc.code, "message": message}}
+    except Exception:
+        log.exception("Socket.IO handler failed")
+        return {"ok": False, "error": {"code": "internal",
+                                       "message": i18n.t(lang(), "web.error.internal")}}
+    return {"ok": True, **(result or {})}
+
+
 def api(handler):
     """Turn ApiError and any unexpected exception into an error acknowledgement."""
 
     @functools.wraps(handler)
     def wrapper(data=None, *extra):
-        try:
-            result = handler(data)
-        except ApiError as exc:
-            message = i18n.t(current_language(), f"web.error.{exc.code}", **exc.params)
-            return {"ok": False, "error": {"code": exc.code, "message": message}}
-        except Exception:
-            log.exception("handler %s failed", handler.__name__)
-            return {"ok": False, "error": {"code": "internal",
-                                           "message": i18n.t(current_language(), "web.error.internal")}}
-        return {"ok": True, **(result or {})}
+        return _ack(lambda: handler(data), current_language)
 
     return wrapper
 
@@ -235,12 +242,18 @@ def lab_open(data):
     return {"session": lab.session.sid}
 
 
-@socketio.on("lab.send")
-@api
-def lab_send(data):
-    """Browser sends one line (a command, or a message line in DATA)."""
+def lab_send(owner: str, data=None, *extra):
+    """Browser sends one line (a command, or a message line in DATA).
+
+    The one hot path of the API, so it is registered on python-socketio
+    directly (see attach): no Flask request context is built per line.
+    """
+    return _ack(lambda: _send(owner, data), lambda: _langs.get(owner, i18n.DEFAULT_LANGUAGE))
+
+
+def _send(owner: str, data) -> dict:
     data = _payload(data, session=str, line=str)
-    lab = _lab(data)
+    lab = _lab(data, owner)
     line = data["line"]
     if any(ch in line for ch in "\r\n\x00"):
         raise ApiError("bad_line")
@@ -337,12 +350,20 @@ def live_history(data):
     return {"exchanges": list(session.transcript), "info": session.info()}
 
 
+@socketio.on("connect")
+def on_connect(*_args):
+    """A browser connects: remember its language for the messages it may get."""
+    with _labs_lock:
+        _langs[request.sid] = current_language()
+
+
 @socketio.on("disconnect")
 def on_disconnect(*_args):
     """The browser went away: hang up every lab session it had open."""
     with _labs_lock:
         mine = _labs.pop(request.sid, {})
         _watchers.discard(request.sid)
+        _langs.pop(request.sid, None)
     for lab in mine.values():
         lab.put("stop", "gone")
 
@@ -362,3 +383,4 @@ def attach(app) -> None:
             socketio.emit(name, payload, to=LIVE_ROOM)
 
     sim.live_listeners.append(to_watchers)
+    socketio.server.on("lab.send", lab_send)
