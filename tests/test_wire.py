@@ -404,3 +404,25 @@ def test_connections_over_the_cap_get_421_and_closed(tmp_path):
         assert wait_for(lambda: listener.active == 0)
         with RawSMTP(listener.port) as third:
             assert third.reply()[0] == 220
+
+
+def test_a_desktop_client_conversation_like_thunderbirds_goes_through(port):
+    """Thunderbird with no security and no authentication: EHLO with an address
+    literal, MAIL with SIZE and BODY, PIPELINING-style batches; STARTTLS and AUTH
+    are refused with 502 so a client configured to try them falls back."""
+    with RawSMTP(port) as c:
+        assert c.reply()[0] == 220
+        code, text = c.cmd("EHLO [127.0.0.1]")
+        assert code == 250 and "PIPELINING" in text and "8BITMIME" in text and "SIZE" in text
+        assert "STARTTLS" not in text and "AUTH" not in text
+        assert c.cmd("STARTTLS")[0] == 502
+        assert c.cmd("AUTH PLAIN AGFsaWNlAGFsaWNl")[0] == 502
+        body = "From: T <t@client.test>\r\nTo: alice@example.org\r\nSubject: =?UTF-8?B?0J/RgNC40LLQtdGC?=\r\n" \
+               "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n" \
+               "Привет\r\n"
+        size = len(body.encode())
+        c.send(f"MAIL FROM:<t@client.test> BODY=8BITMIME SIZE={size}\r\nRCPT TO:<alice@example.org>\r\nDATA\r\n")
+        assert [c.reply()[0] for _ in range(3)] == [250, 250, 354]
+        c.send(body.encode() + b".\r\n")
+        assert c.reply()[0] == 250
+        assert c.cmd("QUIT")[0] == 221
