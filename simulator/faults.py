@@ -591,6 +591,10 @@ class FaultRuntime:
         if decision.reply is None:
             raise ValueError(f"rule {decision.index} ({decision.kind}) makes no reply")
         _, replies = _protocol_modules(decision.rule.protocol)
+        if decision.text is None and decision.rule.stage == "greeting":
+            key = replies.GREETING_KEYS.get(decision.reply)
+            if key:  # RFC 5321 3.1's wording for a refused greeting
+                return replies.reply(key)
         return replies.default_reply(decision.reply, decision.text)
 
     def counters(self) -> list[dict]:

@@ -128,10 +128,8 @@ class Simulator:
 
     @staticmethod
     def busy_reply():
-        return replies.reply("421.too_busy") if "421.too_busy" in replies.REPLIES \
-            else replies.default_reply(421)
+        return replies.reply("421.too_busy")
 
     @staticmethod
     def timeout_reply():
-        return replies.reply("421.timeout") if "421.timeout" in replies.REPLIES \
-            else replies.default_reply(421)
+        return replies.reply("421.timeout")

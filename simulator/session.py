@@ -29,7 +29,6 @@ import threading
 import time
 from typing import Any, Callable, Optional
 
-from .protocols import replies
 from .protocols.base import Command, Delivery, MessageData, Outcome, Reply
 
 Listener = Callable[[str, dict], None]
@@ -139,8 +138,6 @@ class Session:
                     return
                 if decision.reply is not None:
                     reply = self.faults.fault_reply(decision)
-                    if reply.code == 554 and decision.text is None:
-                        reply = replies.reply("554.no_service")  # RFC 5321 3.1's wording
                     if reply.code != 220:
                         self.engine.refuse(reply)
                         close = reply.code == 421

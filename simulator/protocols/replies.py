@@ -456,6 +456,10 @@ DEFAULT_KEYS: dict[int, str] = {
     555: "555.param_unrecognized",
 }
 
+# A fault that replaces the greeting with just a code gets the greeting's own
+# wording (RFC 5321 3.1) rather than the code's generic text.
+GREETING_KEYS: dict[int, str] = {554: "554.no_service"}
+
 
 def _clean(value: Any) -> str:
     """A parameter as printable ASCII: a client's bytes must never break the wire form."""

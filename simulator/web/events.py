@@ -28,8 +28,6 @@ from . import current_language, sim_of, socketio
 log = logging.getLogger(__name__)
 
 MAX_SESSIONS = 20
-COMMAND_LIMIT = 512  # RFC 5321 4.5.3.1.4, CR LF included
-TEXT_LIMIT = 1000    # RFC 5321 4.5.3.1.6, CR LF included
 LIVE_ROOM = "live"
 
 
@@ -257,7 +255,8 @@ def _send(owner: str, data) -> dict:
     line = data["line"]
     if any(ch in line for ch in "\r\n\x00"):
         raise ApiError("bad_line")
-    limit = TEXT_LIMIT if lab.session.in_data else COMMAND_LIMIT
+    limits = lab.session.engine.limits  # RFC 5321 4.5.3.1, CR LF included
+    limit = limits.text_line if lab.session.in_data else limits.command_line
     if len(line.encode("utf-8")) + 2 + (1 if line.startswith(".") else 0) > limit:
         raise ApiError("line_too_long", limit=limit)
     if lab.playing.is_set():
