@@ -56,7 +56,8 @@ class Simulator:
                  host: str = "127.0.0.1"):
         self.data_dir = Path(data_dir) if data_dir else default_data_dir()
         self.world = world or World.load()
-        self.store = MailStore()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.store = MailStore(path=self.data_dir / "mail.sqlite3", world=self.world)
         self.host = host
         self.teacher_key = teacher_key
         self.ports: dict[str, Optional[int]] = {"http": None, "smtp": None}
