@@ -14,15 +14,19 @@ engine itself would", engines expose ``snapshot()``/``restore()``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Any, Optional
 
 
 @dataclass(frozen=True)
 class Reply:
-    """One server reply: a code and one or more text lines.
+    """One SMTP server reply: a code and one or more text lines.
 
     ``key`` names the catalogue entry the reply came from (e.g. ``"250.ok"``);
     every reply an engine sends has one, so the UI can explain it.
+
+    Every protocol's reply type offers the same interface to the session:
+    ``code``, ``key``, ``text``, ``wire()``, ``ok`` and ``closes`` (see
+    "The engine contract" below).
     """
 
     code: int
@@ -41,6 +45,16 @@ class Reply:
     def text(self) -> str:
         """The wire form without the final CRLF (lines joined by CRLF), as shown in transcripts."""
         return self.wire().decode("ascii").rstrip("\r\n").replace("\r\n", "\n")
+
+    @property
+    def ok(self) -> bool:
+        """A positive reply (1yz-3yz): a fault that answers so lets the command stand."""
+        return self.code < 400
+
+    @property
+    def closes(self) -> bool:
+        """The server closes the connection after this reply (421, RFC 5321 §3.8)."""
+        return self.code == 421
 
 
 @dataclass(frozen=True)
@@ -62,6 +76,7 @@ class Command:
     line: str
     problem: Optional[str] = None
     params: tuple[tuple[str, Optional[str]], ...] = ()
+    tag: Optional[str] = None  # IMAP: the client's tag ("A1"); None for SMTP/POP3 and untagged input
 
 
 @dataclass(frozen=True)
@@ -96,15 +111,78 @@ class Delivery:
     queue_id: str = ""
 
 
+@dataclass(frozen=True)
+class Effect:
+    """A change to the mail store that an engine asks for (POP3 and IMAP).
+
+    Engines never write to the store themselves: ``handle()`` answers from
+    the engine's own view (updated as if the change had happened) and lists
+    the changes as effects. The session applies them in one transaction,
+    committed before the reply is written, and only if the reply stands (a
+    fault that refuses the command drops them and restores the snapshot).
+    ``op`` and ``args`` (all about one user of the engine's realm):
+
+    ======================  ==================================================
+    ``append``              ``(user, folder, content: bytes, flags: tuple, internal_date: float)``
+    ``set_flags``           ``(user, folder, uid, flags: tuple)`` (replace)
+    ``delete``              ``(user, folder, uids: tuple)`` (POP3 UPDATE, IMAP EXPUNGE)
+    ``create``              ``(user, folder)`` (missing parents too)
+    ``delete_folder``       ``(user, folder)``
+    ``rename``              ``(user, old, new)`` (children move too; INBOX: RFC 3501 §6.3.5)
+    ``subscribe``           ``(user, folder, on: bool)``
+    ``copy``                ``(user, src_folder, uids: tuple, dst_folder)`` (flags kept, new UIDs)
+    ======================  ==================================================
+
+    If applying fails with a ``MailStoreError`` (another session deleted the
+    folder meanwhile, say) the session restores the snapshot and sends
+    ``engine.effect_failed(input, error)`` instead.
+    """
+
+    op: str
+    args: tuple
+
+
 @dataclass
 class Outcome:
     """What handling one input produced.
 
     ``replies`` is usually one reply (a multi-line reply is one Reply).
-    ``deliveries`` are to be performed only if the final reply stays positive.
+    ``deliveries`` (SMTP) and ``effects`` (POP3/IMAP) are to be committed only
+    if the final reply stays positive, and before it is written.
     ``close`` asks the transport to close the connection after sending.
     """
 
-    replies: list[Reply] = field(default_factory=list)
+    replies: list[Any] = field(default_factory=list)
     deliveries: list[Delivery] = field(default_factory=list)
+    effects: list[Effect] = field(default_factory=list)
     close: bool = False
+
+
+ENGINE_CONTRACT = """
+The engine contract: what the session (simulator/session.py) uses.
+
+Module level: ``STAGES`` (verbs a fault rule may name), ``STATES``, and the
+protocol's reply catalogue module with ``CODES`` (the codes a fault may
+send: ints for SMTP, "+OK"/"-ERR" for POP3, "OK"/"NO"/"BAD"/"BYE" for IMAP),
+``GREETING_CODES`` and ``catalogue_for_ui()``.
+
+Engine object:
+  state -> str                  current state (one of STATES)
+  phase -> str                  the diagram band of the current state
+  greeting() -> reply           the opening reply
+  refuse(reply)                 a fault replaced the greeting with a negative reply
+  receive_data(bytes)           buffer only
+  next_input() -> Command | MessageData | None
+  handle(input) -> Outcome      never raises; never writes to the store
+  snapshot() / restore(snap)    protocol state a refused command must leave unchanged
+  phase_of(input) -> str        the diagram band of an input
+  fault_reply(code, text, stage) -> reply   what a fault rule's code looks like here
+                                (IMAP: tagged with the current command's tag)
+  effect_failed(input, error) -> Outcome    when the store refused an effect
+  timeout_reply() -> reply | None           sent when the idle timeout expires
+  connection_closed()           the connection ended, however (release locks)
+
+A reply has ``code``, ``key`` (catalogue entry), ``text`` (for transcripts),
+``wire() -> bytes``, ``ok`` (positive: the command stands) and ``closes``
+(the server closes after sending it).
+"""
