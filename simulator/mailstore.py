@@ -1,55 +1,71 @@
-"""Durable mailboxes: where SMTP deliveries land and POP3/IMAP will read from.
-
-The session calls :meth:`MailStore.deliver` just before it sends the 250 that
-ends a message (from then on the server is responsible for the message,
-RFC 5321 §4.1.1.4). Delivery expands mailing lists through the world and drops
-addresses that have no mailbox here (moved, departed or remote ones: this
-simulated server does not relay).
+"""Durable mailboxes: where SMTP deliveries land and POP3/IMAP read from.
 
 The store is a SQLite database (stdlib :mod:`sqlite3`), normally
-``<data dir>/mail.sqlite3``. ``deliver`` commits before it returns, in WAL
-mode with ``synchronous=FULL``, so a message whose 250 was sent survives a
-kill -9 of the server (and a power cut). ``MailStore()`` with no path keeps
-the same schema in memory, for tests and throw-away stores.
+``<data dir>/mail.sqlite3``, in WAL mode with ``synchronous=FULL``: a write
+has reached the disk when it returns, so a message whose 250 was sent
+survives a kill -9 of the server (and a power cut). ``MailStore()`` with no
+path keeps the same schema in memory, for tests and throw-away stores.
 
-Layout (see ``MIGRATIONS``): ``users`` (the world's users, added at open),
-``mailboxes`` (per user: INBOX always, plus folders whose names use "/" as
-the IMAP hierarchy delimiter, each with its UIDVALIDITY and UIDNEXT) and
-``messages`` (a UID unique in its mailbox, flags as space-separated text,
-internal date, size, envelope, subject and the raw content). ``meta`` holds
-``schema_version``; opening an older database applies the missing
-migrations, each in one transaction, so a data folder upgrades in place.
+Realms
+------
+The database holds several independent copies of the world, called
+*realms*: ``"server"`` is what the real TCP ports use; each browser learner
+gets ``"learner:<id>"``, a private copy of the default world made on first
+use (users, INBOXes, the sample folders and messages of ``data/seed.json``),
+so nothing a learner does can spoil anyone else's mail. A realm is read and
+changed through its view, :class:`~simulator.mailboxes.Mailboxes`
+(``store.realm(name)``); ``store.reset_realm(name)`` restores the default.
 
-One store is shared by every connection, lab and real port alike: it has one
-SQLite connection guarded by a lock. The connection is opened lazily in the
-process that uses it (``mailsim serve`` builds the store in gunicorn's master
-and forks the worker; SQLite connections must not cross a fork).
+Writing off the caller's thread, committed in groups
+----------------------------------------------------
+Every write (a delivery before its 250, the effects of a POP3 QUIT or an
+IMAP STORE) is a function run by **one writer thread** that owns the only
+writing connection. The writer takes every job waiting in its queue, runs
+each in a SAVEPOINT of one transaction (a job that fails is rolled back
+alone and gets its exception), commits once and only then wakes the
+callers. Twenty SMTP sessions ending their messages together thus pay for
+one fsync, not twenty; each caller still returns only once its own write is
+on disk. Reads use a connection per thread (WAL lets them run beside the
+writer). Both kinds of connection are opened lazily in the process that uses
+them (``mailsim serve`` builds the store in gunicorn's master and forks the
+worker; SQLite connections must not cross a fork).
+
+Layout (``MIGRATIONS``): ``realms``; ``users`` and ``mailboxes`` per realm
+(INBOX plus folders whose names use "/" as the IMAP hierarchy delimiter,
+each with UIDVALIDITY, UIDNEXT and a ``version`` bumped by every change, so
+an IMAP session notices another's changes with one cheap query) and
+``messages`` (UID unique in its mailbox, flags, internal date, size,
+envelope, subject, the raw content). ``meta`` holds ``schema_version``;
+opening an older database applies the missing migrations in order, so a data
+folder upgrades in place.
 """
 from __future__ import annotations
 
 import json
 import os
+import queue
 import sqlite3
 import threading
 import time
-from email.parser import BytesHeaderParser
-from email.policy import default as default_policy
+from datetime import datetime
 from pathlib import Path
-from typing import Iterable, Optional, Union
+from typing import Any, Callable, Optional, Union
 
-from .protocols.base import Delivery
 from .world import World
 
-# How deep nested lists are followed; deeper nesting (or a loop) stops here.
-MAX_LIST_DEPTH = 8
-
+DATA = Path(__file__).parent / "data"
+SEED_FILE = DATA / "seed.json"
+SERVER_REALM = "server"
 INBOX = "INBOX"
 DELIMITER = "/"  # the IMAP hierarchy delimiter of folder names
+MAX_REALM = 100  # characters in a realm name
+# The writer commits at most this many waiting jobs together.
+MAX_GROUP = 512
 
 # The schema, as an ordered list of migrations: MIGRATIONS[i] takes a database
 # from version i to version i + 1. Append new ones; never edit a released one.
 MIGRATIONS: list[tuple[str, ...]] = [
-    # 1: users, mailboxes, messages
+    # 1: users, mailboxes, messages (one world)
     (
         """CREATE TABLE users (
                login TEXT PRIMARY KEY,
@@ -83,6 +99,42 @@ MIGRATIONS: list[tuple[str, ...]] = [
     (
         "ALTER TABLE mailboxes ADD COLUMN subscribed INTEGER NOT NULL DEFAULT 1",
     ),
+    # 3: realms (the real ports' world and each learner's private copy) and a
+    # change counter per folder. Tables are rebuilt (SQLite cannot change a
+    # primary key); what was there becomes the "server" realm.
+    (
+        """CREATE TABLE realms (
+               name    TEXT PRIMARY KEY,
+               created REAL NOT NULL,
+               seeded  INTEGER NOT NULL DEFAULT 0
+           )""",
+        "INSERT INTO realms (name, created, seeded) VALUES ('server', strftime('%s', 'now'), 1)",
+        """CREATE TABLE users_v3 (
+               realm TEXT NOT NULL REFERENCES realms(name) ON DELETE CASCADE,
+               login TEXT NOT NULL,
+               name  TEXT NOT NULL DEFAULT '',
+               PRIMARY KEY (realm, login)
+           )""",
+        "INSERT INTO users_v3 (realm, login, name) SELECT 'server', login, name FROM users",
+        """CREATE TABLE mailboxes_v3 (
+               id          INTEGER PRIMARY KEY,
+               realm       TEXT NOT NULL,
+               user        TEXT NOT NULL,
+               name        TEXT NOT NULL,
+               uidvalidity INTEGER NOT NULL,
+               uidnext     INTEGER NOT NULL DEFAULT 1,
+               subscribed  INTEGER NOT NULL DEFAULT 1,
+               version     INTEGER NOT NULL DEFAULT 0,
+               UNIQUE (realm, user, name),
+               FOREIGN KEY (realm, user) REFERENCES users_v3(realm, login) ON DELETE CASCADE
+           )""",
+        "INSERT INTO mailboxes_v3 (id, realm, user, name, uidvalidity, uidnext, subscribed) "
+        "SELECT id, 'server', user, name, uidvalidity, uidnext, subscribed FROM mailboxes",
+        "DROP TABLE mailboxes",
+        "DROP TABLE users",
+        "ALTER TABLE users_v3 RENAME TO users",
+        "ALTER TABLE mailboxes_v3 RENAME TO mailboxes",
+    ),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -96,78 +148,313 @@ class MailStoreError(Exception):
 class NoSuchMailbox(MailStoreError, KeyError):
     """The user or the folder does not exist."""
 
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""
+
+
+class NoSuchMessage(MailStoreError, KeyError):
+    """No message with that UID in the folder."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
 
 class MailboxExists(MailStoreError):
-    """CREATE of a folder that is already there."""
+    """CREATE or RENAME to a folder that is already there."""
 
 
 class BadMailboxName(MailStoreError, ValueError):
     """An empty name, or one with an empty hierarchy level ("a//b", "/a", "a/")."""
 
 
-class MailStore:
-    """Every local user's mailboxes in SQLite, safe to use from several threads."""
+class CannotDelete(MailStoreError):
+    """DELETE of INBOX, or of a folder that still has folders below it."""
 
-    def __init__(self, world: Optional[World] = None, path: Optional[PathLike] = None):
+
+class MailStore:
+    """Every realm's mailboxes in SQLite, safe to use from many threads."""
+
+    def __init__(self, world: Optional[World] = None, path: Optional[PathLike] = None,
+                 *, seed_file: Optional[PathLike] = SEED_FILE):
         self.world = world or World.load()
         self.path: Optional[Path] = Path(path) if path is not None else None
-        self._lock = threading.RLock()
-        self._db: Optional[sqlite3.Connection] = None
+        self.seed_file = Path(seed_file) if seed_file is not None else None
+        self._views: dict[str, Any] = {}
+        self._views_lock = threading.Lock()
+        self._locks: dict[tuple[str, str], str] = {}  # POP3 maildrop locks: (realm, login) -> owner
+        self._locks_lock = threading.Lock()
+        # In memory there is one connection, used under this lock; on disk see _Writer/_local.
+        self._mem_lock = threading.RLock()
+        self._mem: Optional[sqlite3.Connection] = None
+        self._local = threading.local()
         self._pid = os.getpid()
-        self._inherited: list[sqlite3.Connection] = []
+        self._writer: Optional[_Writer] = None
+        self._writer_lock = threading.Lock()
         if self.path is None:
-            self._db = self._connect()
-            self._open(self._db)
+            self._mem = self._connect()
+            _migrate(self._mem, self.path)
         else:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             db = self._connect()
             try:
-                self._open(db)
+                _migrate(db, self.path)
             finally:
-                db.close()  # the working connection is opened by the process that uses it
+                db.close()
 
-    # ------------------------------------------------------------ connection
+    # ------------------------------------------------------------ connections
     def _connect(self) -> sqlite3.Connection:
         target = ":memory:" if self.path is None else str(self.path)
-        db = sqlite3.connect(target, check_same_thread=False, isolation_level=None, timeout=10)
+        db = sqlite3.connect(target, check_same_thread=False, isolation_level=None, timeout=30)
         db.execute("PRAGMA foreign_keys = ON")
         if self.path is not None:
             db.execute("PRAGMA journal_mode = WAL")
             db.execute("PRAGMA synchronous = FULL")
         return db
 
-    def _conn(self) -> sqlite3.Connection:
-        """The connection of this process (call with the lock held)."""
-        if self._db is not None and self._pid != os.getpid():
-            # Inherited across a fork: never use it, and never close it here
-            # (closing could checkpoint or unlock on the parent's behalf).
-            self._inherited.append(self._db)
-            self._db = None
-        if self._db is None:
-            self._db = self._connect()
-            self._pid = os.getpid()
-        return self._db
+    def read(self, fn: Callable[[sqlite3.Connection], Any]) -> Any:
+        """Run ``fn(db)`` on a connection for reading (this thread's own, for a file)."""
+        if self._mem is not None:
+            with self._mem_lock:
+                return fn(self._mem)
+        local = self._local
+        if getattr(local, "pid", None) != os.getpid():
+            # A new thread, or a thread-local inherited across a fork: open our own
+            # (never close an inherited one: that could unlock on the parent's behalf).
+            local.db = self._connect()
+            local.pid = os.getpid()
+        return fn(local.db)
+
+    def write(self, fn: Callable[[sqlite3.Connection], Any]) -> Any:
+        """Run ``fn(db)`` in a transaction; return its result once committed (or raise its error)."""
+        if self._mem is not None:
+            with self._mem_lock:
+                db = self._mem
+                db.execute("BEGIN IMMEDIATE")
+                try:
+                    result = fn(db)
+                except BaseException:
+                    db.execute("ROLLBACK")
+                    raise
+                db.execute("COMMIT")
+                return result
+        return self._the_writer().submit(fn)
+
+    def _the_writer(self) -> "_Writer":
+        with self._writer_lock:
+            if self._writer is None or self._writer.pid != os.getpid():
+                self._writer = _Writer(self._connect)
+            return self._writer
+
+    def stats(self) -> dict:
+        """Writes so far in this process: jobs and the commits (fsyncs) they took."""
+        writer = self._writer
+        if writer is None or writer.pid != os.getpid():
+            return {"jobs": 0, "commits": 0}
+        return {"jobs": writer.jobs, "commits": writer.commits}
 
     def close(self) -> None:
-        with self._lock:
-            if self._db is not None and self._pid == os.getpid() and self.path is not None:
-                self._db.close()
-                self._db = None
+        """Stop the writer (after what it was given) and close this thread's reader."""
+        with self._writer_lock:
+            if self._writer is not None and self._writer.pid == os.getpid():
+                self._writer.stop()
+                self._writer = None
+        local = self._local
+        if getattr(local, "pid", None) == os.getpid():
+            local.db.close()
+            local.pid = None
 
-    def _open(self, db: sqlite3.Connection) -> None:
-        """Bring the schema up to date, then give each of the world's users an INBOX."""
-        db.execute("BEGIN IMMEDIATE")
+    # ----------------------------------------------------------------- realms
+    def realm(self, name: str = SERVER_REALM, *, seed: bool = True):
+        """The view of one realm, created (and seeded from the default world) on first use."""
+        from .mailboxes import Mailboxes  # the view is built on this store
+
+        if not isinstance(name, str) or not name or len(name) > MAX_REALM:
+            raise ValueError(f"bad realm name: {name!r}")
+        with self._views_lock:
+            view = self._views.get(name)
+            if view is None:
+                self.write(lambda db: self._create_realm(db, name, seed))
+                view = self._views[name] = Mailboxes(self, name)
+            return view
+
+    @property
+    def server(self):
+        """The realm the real TCP ports use."""
+        return self.realm(SERVER_REALM)
+
+    def reset_realm(self, name: str, *, seed: bool = True) -> None:
+        """Throw a realm's mail away and restore the default world (the learner's reset button)."""
+        def reset(db: sqlite3.Connection) -> None:
+            db.execute("DELETE FROM realms WHERE name = ?", (name,))
+            self._create_realm(db, name, seed)
+        self.write(reset)
+        with self._locks_lock:
+            for key in [k for k in self._locks if k[0] == name]:
+                del self._locks[key]
+
+    def drop_realm(self, name: str) -> None:
+        """Forget a realm and all its mail (a connection's throw-away world)."""
+        self.write(lambda db: db.execute("DELETE FROM realms WHERE name = ?", (name,)))
+        with self._views_lock:
+            self._views.pop(name, None)
+        with self._locks_lock:
+            for key in [k for k in self._locks if k[0] == name]:
+                del self._locks[key]
+
+    def realms(self) -> list[str]:
+        return [r[0] for r in self.read(lambda db: db.execute("SELECT name FROM realms ORDER BY name").fetchall())]
+
+    def _create_realm(self, db: sqlite3.Connection, name: str, seed: bool) -> None:
+        if db.execute("SELECT 1 FROM realms WHERE name = ?", (name,)).fetchone():
+            self._add_world_users(db, name)  # users added to the world since
+            return
+        db.execute("INSERT INTO realms (name, created, seeded) VALUES (?, ?, ?)", (name, time.time(), int(seed)))
+        self._add_world_users(db, name)
+        if seed and self.seed_file is not None and self.seed_file.exists():
+            self._seed(db, name)
+
+    def _add_world_users(self, db: sqlite3.Connection, realm: str) -> None:
+        for login, user in self.world.users.items():
+            db.execute("INSERT OR IGNORE INTO users (realm, login, name) VALUES (?, ?, ?)", (realm, login, user.name))
+            if not db.execute("SELECT 1 FROM mailboxes WHERE realm = ? AND user = ? AND name = ?",
+                              (realm, login, INBOX)).fetchone():
+                insert_mailbox(db, realm, login, INBOX)
+
+    def _seed(self, db: sqlite3.Connection, realm: str) -> None:
+        """The sample folders and messages of seed.json (lecture section 6: MIME)."""
+        from .mailboxes import insert_message
+
+        seed = json.loads(self.seed_file.read_text(encoding="utf-8"))
+        base = self.seed_file.parent
+        for login, names in seed.get("folders", {}).items():
+            if login not in self.world.users:
+                continue
+            for folder in names:
+                for depth in range(1, len(folder.split(DELIMITER)) + 1):
+                    part = DELIMITER.join(folder.split(DELIMITER)[:depth])
+                    if not db.execute("SELECT 1 FROM mailboxes WHERE realm = ? AND user = ? AND name = ?",
+                                      (realm, login, part)).fetchone():
+                        insert_mailbox(db, realm, login, part)
+        for item in seed.get("messages", []):
+            login = item["user"]
+            if login not in self.world.users:
+                continue
+            content = (base / item["file"]).read_bytes()
+            box = db.execute("SELECT id, uidnext FROM mailboxes WHERE realm = ? AND user = ? AND name = ?",
+                             (realm, login, normalize_mailbox(item.get("folder", INBOX)))).fetchone()
+            when = datetime.fromisoformat(item["date"].replace("Z", "+00:00")).timestamp() if "date" in item \
+                else time.time()
+            insert_message(db, box, content, item.get("flags", ()), when,
+                           mail_from=item.get("mail_from", ""), recipients=item.get("recipients"))
+
+    # ------------------------------------------------------- POP3 maildrop locks
+    def lock_maildrop(self, realm: str, login: str, owner: str) -> bool:
+        with self._locks_lock:
+            holder = self._locks.setdefault((realm, login), owner)
+            return holder == owner
+
+    def unlock_maildrop(self, realm: str, login: str, owner: str) -> None:
+        with self._locks_lock:
+            if self._locks.get((realm, login)) == owner:
+                del self._locks[(realm, login)]
+
+
+class _Writer:
+    """The one thread that writes: runs jobs in groups, one commit per group."""
+
+    def __init__(self, connect: Callable[[], sqlite3.Connection]):
+        self.pid = os.getpid()
+        self._connect = connect
+        self._queue: "queue.SimpleQueue[Optional[_Job]]" = queue.SimpleQueue()
+        self.commits = 0  # transactions committed (each one fsync), for tests and benchmarks
+        self.jobs = 0
+        self._thread = threading.Thread(target=self._run, name="mailstore-writer", daemon=True)
+        self._thread.start()
+
+    def submit(self, fn: Callable[[sqlite3.Connection], Any]) -> Any:
+        if threading.current_thread() is self._thread:  # a job that writes again: run it in place
+            return fn(self._db)
+        job = _Job(fn)
+        self._queue.put(job)
+        job.done.wait()
+        if job.error is not None:
+            raise job.error
+        return job.result
+
+    def stop(self) -> None:
+        self._queue.put(None)
+        self._thread.join(10)
+
+    def _run(self) -> None:
+        self._db = db = self._connect()
+        stopping = False
+        while not stopping:
+            first = self._queue.get()
+            if first is None:
+                break
+            jobs = [first]
+            while len(jobs) < MAX_GROUP:
+                try:
+                    job = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if job is None:
+                    stopping = True
+                    break
+                jobs.append(job)
+            self._run_group(db, jobs)
+        db.close()
+
+    def _run_group(self, db: sqlite3.Connection, jobs: list["_Job"]) -> None:
         try:
-            db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
-            row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-            version = int(row[0]) if row else 0
-            if version > SCHEMA_VERSION:
-                raise MailStoreError(f"{self.path}: schema version {version} is newer than this "
-                                     f"MailSim understands ({SCHEMA_VERSION})")
+            db.execute("BEGIN IMMEDIATE")
+            for job in jobs:
+                db.execute("SAVEPOINT job")
+                try:
+                    job.result = job.fn(db)
+                    db.execute("RELEASE job")
+                except BaseException as exc:  # this job only: roll it back, keep the others
+                    db.execute("ROLLBACK TO job")
+                    db.execute("RELEASE job")
+                    job.error = exc
             db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
+            self.commits += 1
+            self.jobs += len(jobs)
+        except BaseException as exc:  # the commit itself failed: nobody's write is on disk
+            try:
+                db.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass
+            for job in jobs:
+                if job.error is None:
+                    job.error = exc if isinstance(exc, Exception) else MailStoreError(str(exc))
+        for job in jobs:
+            job.done.set()
+
+
+class _Job:
+    __slots__ = ("fn", "done", "result", "error")
+
+    def __init__(self, fn: Callable[[sqlite3.Connection], Any]):
+        self.fn = fn
+        self.done = threading.Event()
+        self.result: Any = None
+        self.error: Optional[BaseException] = None
+
+
+def _migrate(db: sqlite3.Connection, path: Optional[Path]) -> None:
+    """Bring the schema up to date, one migration per transaction."""
+    db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+    row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    version = int(row[0]) if row else 0
+    if version > SCHEMA_VERSION:
+        raise MailStoreError(f"{path}: schema version {version} is newer than this "
+                             f"MailSim understands ({SCHEMA_VERSION})")
+    if version == SCHEMA_VERSION:
+        return
+    # Table rebuilds must not cascade deletes through the foreign keys meanwhile.
+    db.execute("PRAGMA foreign_keys = OFF")
+    try:
         for number in range(version, SCHEMA_VERSION):
             db.execute("BEGIN IMMEDIATE")
             try:
@@ -178,276 +465,38 @@ class MailStore:
                         db.execute(statement)
                     db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)",
                                (str(number + 1),))
+                    problems = db.execute("PRAGMA foreign_key_check").fetchall()
+                    if problems:
+                        raise MailStoreError(f"{path}: migration {number + 1} broke references: {problems[:3]}")
                 db.execute("COMMIT")
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            for login, user in self.world.users.items():
-                db.execute("INSERT OR IGNORE INTO users (login, name) VALUES (?, ?)", (login, user.name))
-                if not db.execute("SELECT 1 FROM mailboxes WHERE user = ? AND name = ?",
-                                  (login, INBOX)).fetchone():
-                    self._insert_mailbox(db, login, INBOX)
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-
-    def _transaction(self):
-        return _Transaction(self)
-
-    # ------------------------------------------------------------- delivery
-    def mailboxes_for(self, address: str) -> list[str]:
-        """The logins whose mailboxes a message to ``address`` lands in (lists expanded)."""
-        found: list[str] = []
-        self._expand(address, found, set(), 0)
-        return found
-
-    def _expand(self, address: str, found: list[str], seen: set[str], depth: int) -> None:
-        where = self.world.lookup(address)
-        if where.address in seen or depth > MAX_LIST_DEPTH:
-            return
-        seen.add(where.address)
-        if where.kind == "local" and where.user not in found:
-            found.append(where.user)
-        elif where.kind == "list":
-            for member in where.members:
-                self._expand(member, found, seen, depth + 1)
-
-    def deliver(self, delivery: Delivery, internal_date: Optional[float] = None) -> list[str]:
-        """Put a copy of the message in each recipient's INBOX, committed; return the new message ids."""
-        logins: list[str] = []
-        for rcpt in delivery.recipients:
-            for login in self.mailboxes_for(rcpt):
-                if login not in logins:
-                    logins.append(login)
-        if not logins:
-            return []
-        subject = _subject(delivery.content)
-        when = time.time() if internal_date is None else internal_date
-        ids = []
-        with self._transaction() as db:
-            for login in logins:
-                box = self._mailbox_row(db, login, INBOX, create_user=True)
-                rowid, _uid = self._insert_message(
-                    db, box, delivery.content, (), when, mail_from=delivery.mail_from,
-                    recipients=list(delivery.recipients), helo=delivery.helo,
-                    queue_id=delivery.queue_id, subject=subject)
-                ids.append(_message_id(rowid))
-        return ids
-
-    # ------------------------------------------------ the original interface
-    def messages(self, user: str) -> list[dict]:
-        """The messages in ``user``'s INBOX, oldest first (empty for nobody)."""
-        with self._lock:
-            rows = self._conn().execute(
-                f"SELECT {_MESSAGE_COLUMNS} FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id "
-                "WHERE b.user = ? AND b.name = ? ORDER BY m.uid", (user.lower(), INBOX)).fetchall()
-        return [{
-            "id": _message_id(r[0]), "user": r[1], "mail_from": r[7], "recipients": json.loads(r[8]),
-            "helo": r[9], "queue_id": r[10], "subject": r[11], "size": r[6], "content": bytes(r[12]),
-        } for r in rows]
-
-    def count(self, user: Optional[str] = None) -> int:
-        """How many messages ``user``'s INBOX holds, or every mailbox of everyone together."""
-        with self._lock:
-            db = self._conn()
-            if user is not None:
-                row = db.execute("SELECT COUNT(*) FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id "
-                                 "WHERE b.user = ? AND b.name = ?", (user.lower(), INBOX)).fetchone()
-            else:
-                row = db.execute("SELECT COUNT(*) FROM messages").fetchone()
-        return row[0]
-
-    def delete(self, user: str, message_id: str) -> bool:
-        """Remove one message of ``user`` by its id (POP3 DELE + QUIT); True if it was there."""
-        try:
-            rowid = int(message_id)
-        except (TypeError, ValueError):
-            return False
-        with self._transaction() as db:
-            cur = db.execute("DELETE FROM messages WHERE id = ? AND mailbox_id IN "
-                             "(SELECT id FROM mailboxes WHERE user = ?)", (rowid, user.lower()))
-            return cur.rowcount > 0
-
-    def clear(self) -> None:
-        """Empty every mailbox (folders stay; UIDs are not reused)."""
-        with self._transaction() as db:
-            db.execute("DELETE FROM messages")
-
-    # ------------------------------------------------ folders, for POP3/IMAP
-    def mailboxes(self, user: str) -> list[dict]:
-        """``user``'s folders, INBOX first: name, uidvalidity, uidnext, subscribed, exists (message count)."""
-        with self._lock:
-            rows = self._conn().execute(
-                "SELECT b.name, b.uidvalidity, b.uidnext, b.subscribed, "
-                "(SELECT COUNT(*) FROM messages m WHERE m.mailbox_id = b.id) "
-                "FROM mailboxes b WHERE b.user = ? ORDER BY b.name != 'INBOX', b.name",
-                (user.lower(),)).fetchall()
-        return [{"name": r[0], "uidvalidity": r[1], "uidnext": r[2], "subscribed": bool(r[3]),
-                 "exists": r[4]} for r in rows]
-
-    def create_mailbox(self, user: str, name: str) -> str:
-        """Create a folder (and any missing parents, as RFC 3501 CREATE suggests); return its name."""
-        name = normalize_mailbox(name)
-        login = user.lower()
-        with self._transaction() as db:
-            if not db.execute("SELECT 1 FROM users WHERE login = ?", (login,)).fetchone():
-                raise NoSuchMailbox(f"no such user: {user}")
-            if db.execute("SELECT 1 FROM mailboxes WHERE user = ? AND name = ?", (login, name)).fetchone():
-                raise MailboxExists(f"mailbox exists: {name}")
-            parts = name.split(DELIMITER)
-            for depth in range(1, len(parts)):
-                parent = DELIMITER.join(parts[:depth])
-                if not db.execute("SELECT 1 FROM mailboxes WHERE user = ? AND name = ?",
-                                  (login, parent)).fetchone():
-                    self._insert_mailbox(db, login, parent)
-            self._insert_mailbox(db, login, name)
-        return name
-
-    def append(self, user: str, mailbox: str, content: bytes, flags: Iterable[str] = (),
-               internal_date: Optional[float] = None) -> int:
-        """Store a message in a folder (IMAP APPEND), committed; return its UID."""
-        when = time.time() if internal_date is None else internal_date
-        with self._transaction() as db:
-            box = self._mailbox_row(db, user, mailbox)
-            _rowid, uid = self._insert_message(db, box, bytes(content), flags, when,
-                                               subject=_subject(bytes(content)))
-        return uid
-
-    def fetch(self, user: str, mailbox: str) -> list[dict]:
-        """Every message of a folder in UID order, with uid, flags, internal_date and the envelope."""
-        with self._lock:
-            db = self._conn()
-            box = self._mailbox_row(db, user, mailbox)
-            rows = db.execute(f"SELECT {_MESSAGE_COLUMNS} FROM messages m JOIN mailboxes b "
-                              "ON b.id = m.mailbox_id WHERE m.mailbox_id = ? ORDER BY m.uid",
-                              (box[0],)).fetchall()
-        return [{
-            "id": _message_id(r[0]), "user": r[1], "mailbox": r[2], "uid": r[3],
-            "flags": r[4].split(), "internal_date": r[5], "size": r[6], "mail_from": r[7],
-            "recipients": json.loads(r[8]), "helo": r[9], "queue_id": r[10], "subject": r[11],
-            "content": bytes(r[12]),
-        } for r in rows]
-
-    def set_flags(self, user: str, mailbox: str, uid: int, flags: Iterable[str]) -> bool:
-        """Replace one message's flags (IMAP STORE FLAGS); False if no message has that UID."""
-        with self._transaction() as db:
-            box = self._mailbox_row(db, user, mailbox)
-            cur = db.execute("UPDATE messages SET flags = ? WHERE mailbox_id = ? AND uid = ?",
-                             (_flags_text(flags), box[0], int(uid)))
-            return cur.rowcount > 0
-
-    def expunge(self, user: str, mailbox: str) -> list[int]:
-        r"""Remove the folder's messages flagged \Deleted; return their UIDs in order."""
-        with self._transaction() as db:
-            box = self._mailbox_row(db, user, mailbox)
-            gone = [uid for uid, flags in db.execute(
-                "SELECT uid, flags FROM messages WHERE mailbox_id = ? ORDER BY uid", (box[0],))
-                if "\\deleted" in flags.lower().split()]
-            db.executemany("DELETE FROM messages WHERE mailbox_id = ? AND uid = ?",
-                           [(box[0], uid) for uid in gone])
-        return gone
-
-    # -------------------------------------------------------------- helpers
-    def _mailbox_row(self, db: sqlite3.Connection, user: str, mailbox: str,
-                     create_user: bool = False) -> tuple:
-        login = user.lower()
-        name = normalize_mailbox(mailbox)
-        row = db.execute("SELECT id, uidnext FROM mailboxes WHERE user = ? AND name = ?",
-                         (login, name)).fetchone()
-        if row is None and create_user and name == INBOX:
-            # A user added to the world while this store was open.
-            db.execute("INSERT OR IGNORE INTO users (login, name) VALUES (?, ?)", (login, login))
-            self._insert_mailbox(db, login, INBOX)
-            row = db.execute("SELECT id, uidnext FROM mailboxes WHERE user = ? AND name = ?",
-                             (login, name)).fetchone()
-        if row is None:
-            raise NoSuchMailbox(f"no such mailbox: {user}/{mailbox}")
-        return row
-
-    @staticmethod
-    def _insert_mailbox(db: sqlite3.Connection, login: str, name: str) -> None:
-        # UIDVALIDITY: the clock in seconds, but always above every earlier one,
-        # so a folder deleted and created again never repeats a (uidvalidity, uid) pair.
-        row = db.execute("SELECT value FROM meta WHERE key = 'last_uidvalidity'").fetchone()
-        uidvalidity = max(int(time.time()), (int(row[0]) + 1) if row else 1)
-        db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('last_uidvalidity', ?)", (str(uidvalidity),))
-        db.execute("INSERT INTO mailboxes (user, name, uidvalidity, uidnext) VALUES (?, ?, ?, 1)",
-                   (login, name, uidvalidity))
-
-    @staticmethod
-    def _insert_message(db: sqlite3.Connection, box: tuple, content: bytes, flags: Iterable[str],
-                        internal_date: float, *, mail_from: str = "", recipients: Optional[list] = None,
-                        helo: str = "", queue_id: str = "", subject: str = "") -> tuple[int, int]:
-        box_id, uid = box[0], box[1]
-        db.execute("UPDATE mailboxes SET uidnext = ? WHERE id = ?", (uid + 1, box_id))
-        cur = db.execute(
-            "INSERT INTO messages (mailbox_id, uid, flags, internal_date, size, mail_from, recipients, "
-            "helo, queue_id, subject, content) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (box_id, uid, _flags_text(flags), float(internal_date), len(content), mail_from,
-             json.dumps(recipients or []), helo, queue_id, subject, sqlite3.Binary(content)))
-        return cur.lastrowid, uid
+    finally:
+        db.execute("PRAGMA foreign_keys = ON")
 
 
-class _Transaction:
-    """``with store._transaction() as db``: the lock, BEGIN IMMEDIATE, then COMMIT or ROLLBACK."""
-
-    def __init__(self, store: MailStore):
-        self.store = store
-
-    def __enter__(self) -> sqlite3.Connection:
-        self.store._lock.acquire()
-        try:
-            self.db = self.store._conn()
-            self.db.execute("BEGIN IMMEDIATE")
-        except BaseException:
-            self.store._lock.release()
-            raise
-        return self.db
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        try:
-            self.db.execute("ROLLBACK" if exc_type else "COMMIT")
-        finally:
-            self.store._lock.release()
+def insert_mailbox(db: sqlite3.Connection, realm: str, login: str, name: str) -> None:
+    # UIDVALIDITY: the clock in seconds, but always above every earlier one,
+    # so a folder deleted (or renamed) and made again never repeats a (uidvalidity, uid) pair.
+    uidvalidity = next_uidvalidity(db)
+    db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('last_uidvalidity', ?)", (str(uidvalidity),))
+    db.execute("INSERT INTO mailboxes (realm, user, name, uidvalidity, uidnext) VALUES (?, ?, ?, ?, 1)",
+               (realm, login, name, uidvalidity))
 
 
-_MESSAGE_COLUMNS = ("m.id, b.user, b.name, m.uid, m.flags, m.internal_date, m.size, m.mail_from, "
-                    "m.recipients, m.helo, m.queue_id, m.subject, m.content")
+def next_uidvalidity(db: sqlite3.Connection) -> int:
+    row = db.execute("SELECT value FROM meta WHERE key = 'last_uidvalidity'").fetchone()
+    return max(int(time.time()), (int(row[0]) + 1) if row else 1)
 
 
 def normalize_mailbox(name: str) -> str:
     """A folder name as stored: INBOX in any case is INBOX (RFC 3501 §5.1); no empty levels."""
     if not isinstance(name, str) or not name or any(not part for part in name.split(DELIMITER)):
         raise BadMailboxName(f"bad mailbox name: {name!r}")
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in name) or len(name) > 200:
+        raise BadMailboxName(f"bad mailbox name: {name!r}")
     head, sep, rest = name.partition(DELIMITER)
     if head.upper() == INBOX:
         return INBOX + sep + rest
     return name
-
-
-def _message_id(rowid: int) -> str:
-    return f"{rowid:06d}"
-
-
-def _flags_text(flags: Iterable[str]) -> str:
-    seen: list[str] = []
-    for flag in flags:
-        if not isinstance(flag, str) or not flag or any(c.isspace() for c in flag):
-            raise ValueError(f"bad flag: {flag!r}")
-        if flag not in seen:
-            seen.append(flag)
-    return " ".join(seen)
-
-
-def _subject(content: bytes) -> str:
-    """The Subject header, decoded, or "" (a message need not have headers at all)."""
-    try:
-        end = content.find(b"\r\n\r\n")
-        head = content if end < 0 else content[:end + 2]  # only the header block
-        headers = BytesHeaderParser(policy=default_policy).parsebytes(head)
-        return str(headers.get("Subject", "") or "")
-    except Exception:  # a malformed header must never stop a delivery
-        return ""

@@ -89,6 +89,13 @@ class Simulator:
             raise KeyError(protocol)
         return SmtpEngine(self.world)
 
+    def learner_mailboxes(self, learner: str):
+        """A learner's private copy of the world, made on first use."""
+        return self.store.realm(f"learner:{learner}")
+
+    def forget_learner(self, learner: str) -> None:
+        self.store.drop_realm(f"learner:{learner}")
+
     # ---------------------------------------------------------- real port
     def new_port_session(self, peer: str, conn, protocol: str = "smtp") -> Session:
         sid = f"live-{next(self._live_ids)}"
@@ -96,7 +103,7 @@ class Simulator:
             sid,
             self.new_engine(protocol),
             faults=self._port_runtimes[protocol],
-            deliver=self.store.deliver,
+            deliver=self.store.server.deliver,
             listener=self._live_event,
             write=conn.write,
             close=conn.close,

@@ -1,11 +1,13 @@
 """The web layer: Flask app factory, pages and REST (routes.py), Socket.IO (events.py)."""
 from __future__ import annotations
 
+import re
+import secrets
 import sys
 from pathlib import Path
 from typing import Optional
 
-from flask import Flask, request
+from flask import Flask, g, request
 from flask_socketio import SocketIO
 
 from .. import i18n
@@ -15,6 +17,12 @@ socketio = SocketIO()
 # Largest Socket.IO/Engine.IO packet accepted; a bigger frame closes that one
 # connection (python-engineio enforces it), never the server.
 MAX_PACKET = 64 * 1024
+
+# The anonymous learner id: a long-lived random cookie, no sign-up. It names the
+# learner's private copy of the world (mail store realm "learner:<id>").
+LEARNER_COOKIE = "mailsim_learner"
+LEARNER_MAX_AGE = 5 * 365 * 24 * 3600
+_LEARNER_ID = re.compile(r"[A-Za-z0-9_-]{16,64}")
 
 
 def site_dir() -> Path:
@@ -52,6 +60,14 @@ def create_app(config: Optional[dict] = None, simulator=None) -> Flask:
             "page": request.endpoint or "",
         }
 
+    @app.after_request
+    def _learner_cookie(response):
+        # Every visitor gets an id on first sight; it is renewed so it lives as long as it is used.
+        if request.endpoint != "static":
+            response.set_cookie(LEARNER_COOKIE, current_learner(create=True), max_age=LEARNER_MAX_AGE,
+                                samesite="Lax", httponly=True)
+        return response
+
     from . import events, routes  # noqa: F401  (registers handlers)
 
     app.register_blueprint(routes.bp)
@@ -68,6 +84,18 @@ def create_app(config: Optional[dict] = None, simulator=None) -> Flask:
 
 def current_language() -> str:
     return i18n.pick_language(request.cookies.get("lang"), request.accept_languages)
+
+
+def current_learner(create: bool = False) -> Optional[str]:
+    """The learner id of this request's cookie (or a new one, with ``create``)."""
+    learner = g.get("learner")
+    if learner is None:
+        value = request.cookies.get(LEARNER_COOKIE, "")
+        learner = value if _LEARNER_ID.fullmatch(value) else None
+        if learner is None and create:
+            learner = secrets.token_urlsafe(18)
+        g.learner = learner
+    return learner
 
 
 def sim_of(app: Flask):

@@ -23,7 +23,7 @@ from .. import i18n
 from .. import scenarios as scenario_data
 from ..faults import FaultPlan, FaultPlanError, FaultRuntime
 from ..session import Session
-from . import current_language, sim_of, socketio
+from . import current_language, current_learner, sim_of, socketio
 
 log = logging.getLogger(__name__)
 
@@ -134,6 +134,8 @@ _labs_lock = threading.Lock()
 _watchers: set[str] = set()
 # sid -> the connection's language, for handlers without a Flask request
 _langs: dict[str, str] = {}
+# sid -> the learner whose private world the connection's labs use (cookie, or one per connection)
+_learners: dict[str, str] = {}
 
 
 def _payload(data: Any, **fields: type) -> dict:
@@ -223,7 +225,8 @@ def _open(protocol: Any, plan: FaultPlan) -> LabSession:
             server.emit(name, payload, to=_to)
 
         session = Session(sid, sim.new_engine(protocol), faults=FaultRuntime(plan),
-                          deliver=sim.store.deliver, listener=emit, protocol=protocol,
+                          deliver=sim.learner_mailboxes(_learners.get(owner, f"conn-{owner}")).deliver,
+                          listener=emit, protocol=protocol,
                           peer="lab")
         lab = LabSession(session)
         mine[sid] = lab
@@ -354,6 +357,8 @@ def on_connect(*_args):
     """A browser connects: remember its language for the messages it may get."""
     with _labs_lock:
         _langs[request.sid] = current_language()
+        # No cookie (a script, say): a throw-away world of this connection's own.
+        _learners[request.sid] = current_learner() or f"conn-{request.sid}"
 
 
 @socketio.on("disconnect")
@@ -363,8 +368,11 @@ def on_disconnect(*_args):
         mine = _labs.pop(request.sid, {})
         _watchers.discard(request.sid)
         _langs.pop(request.sid, None)
+        learner = _learners.pop(request.sid, None)
     for lab in mine.values():
         lab.put("stop", "gone")
+    if learner and learner.startswith("conn-") and mine:
+        sim_of(current_app).forget_learner(learner)
 
 
 @socketio.on_error_default
