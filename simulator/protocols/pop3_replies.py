@@ -170,7 +170,7 @@ CODES: dict[str, CodeInfo] = {
         OK, 2, _t("Positive: the command succeeded. A multi-line reply (LIST, RETR, TOP, UIDL, CAPA) follows this line and ends with a line holding only a period.",
                   "Положительный ответ: команда выполнена. За этой строкой может идти многострочный ответ (LIST, RETR, TOP, UIDL, CAPA), который заканчивается строкой из одной точки."),
         "continue", "RFC 1939 §3",
-        lecture=_t("OK", "OK"),
+        lecture=_t("OK, the answer to each step of the POP3 figure", "OK — ответ на каждом шаге рисунка о POP3"),
         note=_t("The lecture's figure answers each step with OK; on the wire the indicator is \"+OK\" with a plus sign, and the text after it is free-form, for people.",
                 "На рисунке лекции каждый шаг подтверждается ответом OK; в самом протоколе это «+OK» со знаком плюс, а текст после него произвольный и предназначен для людей."),
         advice_by_command=_by(QUIT=("close", "After QUIT the server enters the UPDATE state, removes the messages marked with DELE and closes the connection.",
