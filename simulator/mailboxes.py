@@ -14,6 +14,7 @@ before each command to see whether another session changed the folder.
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import time
 from dataclasses import dataclass
@@ -156,13 +157,17 @@ class Mailboxes:
 
     def deliver(self, delivery: Delivery, internal_date: Optional[float] = None) -> list[str]:
         """A copy of the message in each local recipient's INBOX, committed; returns the message ids."""
+        run = self._delivery(delivery, internal_date)
+        return self.store.write(run) if run is not None else []
+
+    def _delivery(self, delivery: Delivery, internal_date: Optional[float] = None):
         logins: list[str] = []
         for rcpt in delivery.recipients:
             for login in self.mailboxes_for(rcpt):
                 if login not in logins:
                     logins.append(login)
         if not logins:
-            return []
+            return None
         subject = _subject(delivery.content)
         when = time.time() if internal_date is None else internal_date
 
@@ -175,19 +180,47 @@ class Mailboxes:
                                              queue_id=delivery.queue_id, subject=subject)
                 ids.append(f"{rowid:06d}")
             return ids
-        return self.store.write(run)
+        return run
 
-    # ---------------------------------------------------------------- effects
-    def apply(self, effects: Iterable[Effect]) -> list:
-        """Apply an engine's effects in one transaction; the result of each, in order."""
+    # ------------------------------------------------------- sessions' writes
+    def _commit_fn(self, deliveries: Iterable[Delivery], effects: Iterable[Effect]):
+        runs = [r for r in (self._delivery(d) for d in deliveries) if r is not None]
         effects = list(effects)
         for effect in effects:
             if effect.op not in _OPS:
                 raise ValueError(f"unknown effect {effect.op!r}")
-        if not effects:
-            return []
         now = time.time()
-        return self.store.write(lambda db: [_OPS[e.op](db, self.realm, now, *e.args) for e in effects])
+
+        def run(db: sqlite3.Connection) -> list:
+            for r in runs:
+                r(db)
+            return [_OPS[e.op](db, self.realm, now, *e.args) for e in effects]
+        return run if runs or effects else None
+
+    def commit(self, deliveries: Iterable[Delivery], effects: Iterable[Effect]) -> None:
+        """A session's writes for one reply, in one transaction, committed when this returns."""
+        run = self._commit_fn(deliveries, effects)
+        if run is not None:
+            self.store.write(run)
+
+    def commit_async(self, deliveries: Iterable[Delivery], effects: Iterable[Effect],
+                     done) -> None:
+        """:meth:`commit` without waiting; ``done(error or None)`` once committed (any thread)."""
+        try:
+            run = self._commit_fn(deliveries, effects)
+        except Exception as exc:  # noqa: BLE001
+            done(exc)
+            return
+        if run is None:
+            done(None)
+        else:
+            self.store.write_async(run, done)
+
+    # ---------------------------------------------------------------- effects
+    def apply(self, effects: Iterable[Effect]) -> list:
+        """Apply an engine's effects in one transaction; the result of each, in order."""
+        run = self._commit_fn((), effects)
+        return self.store.write(run) if run is not None else []
 
     def clear(self) -> None:
         """Empty every folder of the realm (folders stay; UIDs are not reused)."""
@@ -379,8 +412,19 @@ def _flags_text(flags: Iterable[str]) -> str:
     return " ".join(seen)
 
 
+_SUBJECT = re.compile(rb"^subject:[ \t]*(.*(?:\r?\n[ \t].*)*)", re.IGNORECASE | re.MULTILINE)
+
+
 def _subject(content: bytes) -> str:
     """The Subject header, decoded, or "" (a message need not have headers at all)."""
+    end = content.find(b"\r\n\r\n")
+    head = content if end < 0 else content[:end + 2]
+    found = _SUBJECT.search(head)
+    if found is None:
+        return ""
+    value = found.group(1)
+    if value.isascii() and b"=?" not in value:  # the common case, without the email package
+        return " ".join(value.decode("ascii").split())
     try:
         end = content.find(b"\r\n\r\n")
         head = content if end < 0 else content[:end + 2]  # only the header block

@@ -42,6 +42,7 @@ folder upgrades in place.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import queue
 import sqlite3
@@ -239,6 +240,22 @@ class MailStore:
                 return result
         return self._the_writer().submit(fn)
 
+    def write_async(self, fn: Callable[[sqlite3.Connection], Any],
+                    done: Callable[[Optional[BaseException]], Any]) -> None:
+        """Like :meth:`write` without waiting: ``done(error or None)`` runs once committed.
+
+        On disk ``done`` runs on the writer thread: keep it short (hand the
+        rest to your own thread or loop)."""
+        if self._mem is not None:
+            try:
+                self.write(fn)
+            except Exception as exc:  # noqa: BLE001 - handed to the caller
+                done(exc)
+            else:
+                done(None)
+            return
+        self._the_writer().submit_async(fn, done)
+
     def _the_writer(self) -> "_Writer":
         with self._writer_lock:
             if self._writer is None or self._writer.pid != os.getpid():
@@ -381,6 +398,12 @@ class _Writer:
             raise job.error
         return job.result
 
+    def submit_async(self, fn: Callable[[sqlite3.Connection], Any],
+                     done: Callable[[Optional[BaseException]], Any]) -> None:
+        job = _Job(fn)
+        job.callback = done
+        self._queue.put(job)
+
     def stop(self) -> None:
         self._queue.put(None)
         self._thread.join(10)
@@ -430,16 +453,22 @@ class _Writer:
                     job.error = exc if isinstance(exc, Exception) else MailStoreError(str(exc))
         for job in jobs:
             job.done.set()
+            if job.callback is not None:
+                try:
+                    job.callback(job.error)
+                except Exception:  # noqa: BLE001 - one caller's bug must not stop the writer
+                    logging.getLogger(__name__).exception("write callback failed")
 
 
 class _Job:
-    __slots__ = ("fn", "done", "result", "error")
+    __slots__ = ("fn", "done", "result", "error", "callback")
 
     def __init__(self, fn: Callable[[sqlite3.Connection], Any]):
         self.fn = fn
         self.done = threading.Event()
         self.result: Any = None
         self.error: Optional[BaseException] = None
+        self.callback: Optional[Callable[[Optional[BaseException]], Any]] = None
 
 
 def _migrate(db: sqlite3.Connection, path: Optional[Path]) -> None:

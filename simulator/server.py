@@ -103,7 +103,7 @@ class Simulator:
             sid,
             self.new_engine(protocol),
             faults=self._port_runtimes[protocol],
-            deliver=self.store.server.deliver,
+            store=self.store.server,
             listener=self._live_event,
             write=conn.write,
             close=conn.close,

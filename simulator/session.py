@@ -22,14 +22,27 @@ says what it changed: a fault-made exchange carries ``fault = {rule,
 natural, action}``. The session holds a lock, so transports may call it from
 any thread; a delay is slept in the caller's thread, so a transport feeds a
 session whose faults can delay from a thread of that connection's own.
+
+Writes (SMTP deliveries, POP3/IMAP effects) go to ``store`` (a
+:class:`~simulator.mailboxes.Mailboxes` view; tests may pass ``deliver``
+instead). By default the session waits for the commit. A transport running
+many sessions on one event loop calls :meth:`Session.commit_on` to be given
+the commit instead: the session pauses (later input waits in the engine's
+buffer), the store commits on its writer thread, and the transport runs
+:meth:`Session.resume` back on its loop, which sends the reply and goes on
+with the input that waited. So a loop never blocks on a disk flush, and the
+store can commit many sessions' writes together.
 """
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from typing import Any, Callable, Optional
 
 from .protocols.base import Command, Delivery, MessageData, Outcome, Reply
+
+log = logging.getLogger(__name__)
 
 Listener = Callable[[str, dict], None]
 
@@ -57,7 +70,8 @@ class Session:
         engine: Any,
         *,
         faults: Any = None,
-        deliver: Callable[[Delivery], Any] = _noop,
+        deliver: Optional[Callable[[Delivery], Any]] = None,
+        store: Any = None,
         listener: Listener = _noop,
         write: Callable[[bytes], Any] = _noop,
         close: Callable[[str], Any] = _noop,
@@ -72,6 +86,9 @@ class Session:
         self.protocol = protocol
         self.peer = peer
         self._deliver = deliver
+        self.store = store
+        self._schedule: Optional[Callable[[Callable[[], Any]], Any]] = None
+        self._paused = False
         self._listener = listener
         self._write = write
         self._close_transport = close
@@ -106,6 +123,12 @@ class Session:
             "closed": self.closed,
         }
 
+    def commit_on(self, schedule: Optional[Callable[[Callable[[], Any]], Any]]) -> None:
+        """Commit writes without waiting; ``schedule(fn)`` must run ``fn`` on the transport's thread.
+
+        ``None`` goes back to waiting for each commit."""
+        self._schedule = schedule
+
     # ------------------------------------------------------------ lifecycle
     def open(self) -> None:
         """The client has connected: record it and send the greeting (through faults)."""
@@ -137,10 +160,10 @@ class Session:
                     self._record("server", "silence", "", phase="establishment", fault=fault)
                     return
                 if decision.reply is not None:
-                    reply = self.faults.fault_reply(decision)
-                    if reply.code != 220:
+                    reply = self.engine.fault_reply(decision.reply, decision.text, "greeting")
+                    if not reply.ok:
                         self.engine.refuse(reply)
-                        close = reply.code == 421
+                        close = reply.closes
             self._send_reply(reply, "establishment", fault)
             if close:
                 self._finish("server", side="server")
@@ -151,11 +174,25 @@ class Session:
             if self.closed:
                 return
             self.engine.receive_data(data)
-            while not self.closed:
-                item = self.engine.next_input()
-                if item is None:
-                    break
-                self._process(item)
+            self._drain()
+
+    def _drain(self) -> None:
+        while not self.closed and not self._paused:
+            item = self.engine.next_input()
+            if item is None:
+                break
+            self._process(item)
+
+    def poll(self) -> None:
+        """Let the engine report changes made elsewhere (IMAP IDLE); transports call it now and then."""
+        with self._lock:
+            poll = getattr(self.engine, "poll", None)
+            if self.closed or self._paused or poll is None:
+                return
+            outcome = poll()
+            if outcome is not None:
+                for reply in outcome.replies:
+                    self._send_reply(reply, self.engine.phase, None)
 
     def client_closed(self, reason: str = "client") -> None:
         """The client went away (EOF, browser left, or the learner closed it)."""
@@ -207,7 +244,7 @@ class Session:
         decision = self._decide(stage, arg)
 
         if decision is None:
-            self._complete(outcome, phase, None, stage)
+            self._complete(outcome, phase, None, stage, item, snap)
             return
 
         fault = {"rule": decision.index, "natural": _reply_summary(natural),
@@ -226,12 +263,12 @@ class Session:
             self._record("server", "silence", "", phase=phase, fault=fault)
             return
         if decision.reply is None:  # delay only: the natural answer, late
-            self._complete(outcome, phase, fault, stage)
+            self._complete(outcome, phase, fault, stage, item, snap)
             return
 
-        reply = self.faults.fault_reply(decision)
-        natural_ok = natural is not None and natural.code < 400
-        keep = reply.code < 400 and natural_ok
+        reply = engine.fault_reply(decision.reply, decision.text, stage)
+        natural_ok = natural is not None and natural.ok
+        keep = reply.ok and natural_ok
         if stage == "DATA_END":
             # The transaction has ended either way; a refusal delivers nothing.
             deliveries = outcome.deliveries if keep else []
@@ -239,19 +276,67 @@ class Session:
             if not keep:
                 engine.restore(snap)
             deliveries = outcome.deliveries if keep else []
-        close = (outcome.close and keep) or reply.code == 421
-        self._complete(Outcome(replies=[reply], deliveries=deliveries, close=close),
-                       phase, fault, stage)
+        close = (outcome.close and keep) or reply.closes
+        replies = list(outcome.replies[:-1]) + [reply] if keep else [reply]
+        self._complete(Outcome(replies=replies, deliveries=deliveries,
+                               effects=outcome.effects if keep else [], close=close),
+                       phase, fault, stage, item, snap)
 
-    def _complete(self, outcome: Outcome, phase: str, fault: Optional[dict], stage: str) -> None:
-        for delivery in outcome.deliveries:
-            self._deliver(delivery)
-        if stage == "QUIT":
-            phase = "termination"
+    def _complete(self, outcome: Outcome, phase: str, fault: Optional[dict], stage: str,
+                  item: Any = None, snap: Any = None) -> None:
+        if outcome.deliveries or outcome.effects:
+            if self._schedule is not None:
+                self._paused = True
+                args = (outcome, phase, fault, stage, item, snap)
+                self._commit_async(outcome, lambda error: self._schedule(lambda: self.resume(error, *args)))
+                return
+            try:
+                self._commit(outcome)
+            except Exception as error:  # noqa: BLE001 - the store refused: the engine says so
+                outcome = self._refused_by_store(error, item, snap)
+        self._send(outcome, phase, fault, stage)
+
+    def resume(self, error: Optional[BaseException], outcome: Outcome, phase: str,
+               fault: Optional[dict], stage: str, item: Any, snap: Any) -> None:
+        """The commit a paused session waited for has ended: answer, then go on with waiting input."""
+        with self._lock:
+            self._paused = False
+            if self.closed:
+                return
+            if error is not None:
+                outcome = self._refused_by_store(error, item, snap)
+            self._send(outcome, phase, fault, stage)
+            self._drain()
+
+    def _commit(self, outcome: Outcome) -> None:
+        if self.store is not None:
+            self.store.commit(outcome.deliveries, outcome.effects)
+        elif self._deliver is not None:
+            for delivery in outcome.deliveries:
+                self._deliver(delivery)
+
+    def _commit_async(self, outcome: Outcome, done: Callable[[Optional[BaseException]], Any]) -> None:
+        if self.store is not None and hasattr(self.store, "commit_async"):
+            self.store.commit_async(outcome.deliveries, outcome.effects, done)
+            return
+        try:
+            self._commit(outcome)
+        except Exception as error:  # noqa: BLE001
+            done(error)
+        else:
+            done(None)
+
+    def _refused_by_store(self, error: BaseException, item: Any, snap: Any) -> Outcome:
+        log.warning("session %s: the store refused a write: %s", self.sid, error)
+        if snap is not None:
+            self.engine.restore(snap)
+        return self.engine.effect_failed(item, error)
+
+    def _send(self, outcome: Outcome, phase: str, fault: Optional[dict], stage: str) -> None:
         for reply in outcome.replies:
             self._send_reply(reply, phase, fault)
         if outcome.close and not self.closed:
-            if stage == "QUIT":
+            if stage in ("QUIT", "LOGOUT"):
                 reason = "quit"
             elif not outcome.replies:
                 reason = "protocol"
@@ -275,6 +360,10 @@ class Session:
             return
         self.closed = True
         self.close_reason = reason
+        try:
+            self.engine.connection_closed()  # e.g. a POP3 maildrop lock
+        except Exception:  # noqa: BLE001 - closing must always finish
+            pass
         self._record(side, "tcp", text, phase="termination", fault=fault)
         self._listener("session.state", {"session": self.sid, "state": "closed",
                                          "phase": "termination"})
@@ -288,8 +377,7 @@ class Session:
         state = self.state
         if state != self._last_state:
             self._last_state = state
-            phase = "termination" if state == "closed" else (
-                "establishment" if state in ("greeted", "refused") else "transfer")
+            phase = "termination" if state == "closed" else self.engine.phase
             self._listener("session.state", {"session": self.sid, "state": state, "phase": phase})
 
     def _record(self, side: str, kind: str, text: str, *, phase: str,

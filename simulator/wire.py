@@ -10,8 +10,9 @@ Nothing may block the loop, so that a slow or hostile client stalls only
 itself:
 
 * **Feeds run inline** on the loop while the session's fault runtime has no
-  rule with ``delay_ms`` (engine, faults, delivery and the Live events are
-  all in-memory work). A session whose plan *can* delay sleeps synchronously
+  rule with ``delay_ms`` (engine, faults and the Live events are in-memory
+  work; a write to the mail store is committed by the store's writer thread
+  while the session waits, paused, and resumes on the loop: ``commit_on``). A session whose plan *can* delay sleeps synchronously
   (its injected ``sleep``), so such a connection gets **a worker thread of
   its own**: every call into its session (``open``, ``feed``,
   ``client_closed``, ``timeout``) is queued to that thread, in order, and the
@@ -249,6 +250,17 @@ class _Protocol(asyncio.Protocol):
         self.faults_checked = faults
         if self.listener.threaded(self.session):
             self.worker = _Worker(f"{self.listener.name}-conn-{self.peer}", self._done_threadsafe)
+            self.session.commit_on(None)  # a worker may wait for its commits
+        elif hasattr(self.session, "commit_on"):
+            # On the loop, never wait for a disk flush: the store commits on its own
+            # thread and the session resumes here (docs/architecture.md).
+            self.session.commit_on(self._schedule)
+
+    def _schedule(self, fn: Callable[[], Any]) -> None:  # any thread
+        try:
+            self.loop.call_soon_threadsafe(self._guarded, fn)
+        except RuntimeError:  # the listener has stopped
+            pass
 
     def _run(self, fn: Callable, *args: Any) -> None:
         """Call into the session: inline on the loop, or queued to the worker."""

@@ -179,3 +179,100 @@ def test_client_closed_records_the_tcp_close_from_the_client():
     assert last["from"] == "client" and last["kind"] == "tcp" and h.session.closed
     h.send("NOOP")  # ignored after close
     assert h.session.transcript[-1] is last
+
+
+# ------------------------------------------------------- commits to the store
+from simulator.mailstore import MailStore  # noqa: E402
+from simulator.protocols.base import Effect, Outcome  # noqa: E402
+
+MESSAGE_LINES = ("EHLO c.example", "MAIL FROM:<a@b.example>", "RCPT TO:<bob@example.org>", "DATA",
+                 "Subject: one", "", "hi", ".")
+
+
+def _store_session(mailboxes, **kw):
+    written: list[bytes] = []
+    session = Session("s-1", SmtpEngine(World.load()), store=mailboxes, write=written.append, **kw)
+    session.open()
+    return session, written
+
+
+def test_a_session_with_a_store_commits_the_message_before_its_250():
+    mb = MailStore(seed_file=None).realm("t")
+    session, written = _store_session(mb)
+    for line in MESSAGE_LINES:
+        session.feed(line.encode() + b"\r\n")
+    assert written[-1].startswith(b"250 ") and mb.count("bob") == 1
+
+
+def test_a_paused_session_answers_and_reads_on_only_when_the_commit_is_done():
+    mb = MailStore(seed_file=None).realm("t")
+    pending: list = []
+
+    class SlowStore:  # commits when the test says so
+        def commit(self, deliveries, effects):
+            mb.commit(deliveries, effects)
+
+        def commit_async(self, deliveries, effects, done):
+            pending.append(lambda: (mb.commit(deliveries, effects), done(None)))
+
+    scheduled: list = []
+    session, written = _store_session(SlowStore())
+    session.commit_on(scheduled.append)
+    session.feed(b"".join(line.encode() + b"\r\n" for line in MESSAGE_LINES) + b"NOOP\r\nQUIT\r\n")
+    assert written[-1].startswith(b"354 ") and mb.count("bob") == 0  # waiting: no 250, NOOP not read
+    pending.pop()()  # the store commits (on its thread) ...
+    assert not written[-1].startswith(b"250 ")
+    scheduled.pop()()  # ... and the transport runs the rest on its own thread
+    assert [w[:3] for w in written[-3:]] == [b"250", b"250", b"221"] and mb.count("bob") == 1
+    assert session.closed
+
+
+def test_a_store_that_refuses_the_message_makes_a_451_and_nothing_is_kept():
+    class BrokenStore:
+        def commit(self, deliveries, effects):
+            raise OSError("disk full")
+
+    session, written = _store_session(BrokenStore())
+    for line in MESSAGE_LINES:
+        session.feed(line.encode() + b"\r\n")
+    assert written[-1].startswith(b"451 ") and session.engine.state == "ready"
+    session.feed(b"MAIL FROM:<a@b.example>\r\n")
+    assert written[-1].startswith(b"250 ")  # the session goes on
+
+
+class _EffectEngine(SmtpEngine):
+    """An SMTP engine whose NOOP asks for a store change, to test effects like POP3/IMAP ones."""
+
+    def handle(self, item):
+        outcome = super().handle(item)
+        if getattr(item, "verb", "") == "NOOP":
+            outcome.effects.append(Effect("create", ("bob", "Made")))
+        return outcome
+
+
+def test_effects_are_applied_only_when_the_reply_stands():
+    mb = MailStore(seed_file=None).realm("t")
+    plan = FaultPlan.from_json({"rules": [{"stage": "NOOP", "reply": 421, "times": 1}]})
+    session = Session("s", _EffectEngine(World.load()), store=mb, faults=FaultRuntime(plan))
+    session.open()
+    session.feed(b"NOOP\r\n")  # refused by the fault: no folder
+    assert "Made" not in [f.name for f in mb.folders("bob")] and session.closed
+    session = Session("s2", _EffectEngine(World.load()), store=mb)
+    session.open()
+    session.feed(b"NOOP\r\n")
+    assert "Made" in [f.name for f in mb.folders("bob")]
+
+
+def test_the_engine_is_told_when_the_connection_ends():
+    ended = []
+
+    class Engine(SmtpEngine):
+        def connection_closed(self):
+            ended.append(self.state)
+
+    session = Session("s", Engine(World.load()))
+    session.open()
+    session.client_closed()
+    session.client_closed()
+    assert ended == ["greeted"]
+    assert isinstance(Outcome().effects, list)

@@ -159,7 +159,31 @@ class SmtpEngine:
             return "establishment"
         return "transfer"
 
+    @property
+    def phase(self) -> str:
+        """The diagram band of the current state."""
+        if self.state == "closed":
+            return "termination"
+        return "establishment" if self.state in ("greeted", "refused") else "transfer"
+
     # ----------------------------------------------------------- connection
+    def fault_reply(self, code: int, text: Optional[str], stage: str) -> Reply:
+        """The reply a fault rule sends: the catalogue's for the code, with the rule's text if any."""
+        if text is None and stage == "greeting" and code in replies.GREETING_KEYS:
+            return self._reply(replies.GREETING_KEYS[code])  # RFC 5321 3.1's wording for a refused greeting
+        return replies.default_reply(code, text)
+
+    def effect_failed(self, item: Union[Command, MessageData], error: Exception) -> Outcome:
+        """The store could not take the message: 451, the client keeps it and retries (RFC 5321 §4.2.2)."""
+        self._end_transaction()
+        return self._say("451.local_error")
+
+    def timeout_reply(self) -> Reply:
+        return self._reply("421.timeout")
+
+    def connection_closed(self) -> None:
+        """Nothing to release: an unfinished transaction is simply forgotten."""
+
     def greeting(self) -> Reply:
         """The 220 the server opens with (fig. 14.6, step 1)."""
         return self._reply("220.ready")

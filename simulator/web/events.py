@@ -225,7 +225,7 @@ def _open(protocol: Any, plan: FaultPlan) -> LabSession:
             server.emit(name, payload, to=_to)
 
         session = Session(sid, sim.new_engine(protocol), faults=FaultRuntime(plan),
-                          deliver=sim.learner_mailboxes(_learners.get(owner, f"conn-{owner}")).deliver,
+                          store=sim.learner_mailboxes(_learners.get(owner, f"conn-{owner}")),
                           listener=emit, protocol=protocol,
                           peer="lab")
         lab = LabSession(session)
