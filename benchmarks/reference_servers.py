@@ -491,7 +491,7 @@ alias_database =
 local_recipient_maps =
 virtual_mailbox_domains = {DOMAIN}
 virtual_mailbox_base = {folder}/vmail
-virtual_mailbox_maps = texthash:{folder}/vmailbox
+virtual_mailbox_maps = texthash:{folder}/conf/vmailbox
 virtual_uid_maps = static:{uid}
 virtual_gid_maps = static:{gid}
 virtual_minimum_uid = 1
@@ -499,25 +499,29 @@ smtpd_banner = $myhostname ESMTP
 biff = no
 append_dot_mydomain = no
 readme_directory = no
-maillog_file = {folder}/maillog
-maillog_file_prefixes = {folder}
 smtputf8_enable = no
 """
 
 
-def start_postfix(folder: Path, users: list[str] = list(USERS)) -> Running:
+def start_postfix(folder: Path, users: list[str] = list(USERS), log_file: bool = False) -> Running:
     """Postfix accepting mail for ``<user>@example.org`` on a free loopback port.
 
     Every accepted message goes through Postfix's queue (cleanup, fsync'd
     queue file, qmgr) and is delivered by virtual(8) into
     ``extra["maildirs"][user]`` (``.../Maildir/new``).
     The returned server has ``ports["smtp"]``.
+
+    Postfix logs to syslog, as Debian's does; with no syslog daemon on the
+    machine those lines are dropped. ``log_file`` sends them to
+    ``<folder>/maillog`` through postlogd instead (one more process doing
+    work for every message: for debugging, not for figures).
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     _open_path(folder)
     uid, gid = mail_owner()
-    for sub in ("queue", "data"):
+    conf = folder / "conf"  # postfix-script wants everything below it owned by root
+    for sub in ("conf", "queue", "data"):
         (folder / sub).mkdir(exist_ok=True)
     shutil.chown(folder / "data", "postfix", "postfix")
     vmail = folder / "vmail"
@@ -529,27 +533,28 @@ def start_postfix(folder: Path, users: list[str] = list(USERS)) -> Running:
             (maildir / sub).mkdir(parents=True, exist_ok=True)
         maildirs[user] = maildir / "new"
     _chown_tree(vmail, uid, gid)
-    (folder / "vmailbox").write_text(
+    (conf / "vmailbox").write_text(
         "".join(f"{u}@{DOMAIN} {DOMAIN}/{u}/Maildir/\n" for u in users))
     port = common.free_port()
-    (folder / "main.cf").write_text(postfix_main_cf(folder, users, uid, gid))
-    (folder / "master.cf").write_text(POSTFIX_MASTER_CF.format(listen=f"{HOST}:{port}"))
-    env = {**os.environ, "MAIL_CONFIG": str(folder)}
+    main_cf = postfix_main_cf(folder, users, uid, gid)
+    if log_file:
+        main_cf += f"maillog_file = {folder}/maillog\nmaillog_file_prefixes = {folder}\n"
+    (conf / "main.cf").write_text(main_cf)
+    (conf / "master.cf").write_text(POSTFIX_MASTER_CF.format(listen=f"{HOST}:{port}"))
+    env = {**os.environ, "MAIL_CONFIG": str(conf)}
     # Creates the queue directories with their owners and modes.
-    prepared = _run(["postfix", "-c", str(folder), "set-permissions"], env=env)
-    if prepared.returncode != 0:
-        prepared = _run(["/usr/lib/postfix/sbin/post-install", f"config_directory={folder}",
-                         "create-missing"], env=env)
-    checked = _run(["postfix", "-c", str(folder), "check"], env=env)
+    _run(["postfix", "-c", str(conf), "set-permissions"], env=env)
+    checked = _run(["postfix", "-c", str(conf), "check"], env=env)
     if checked.returncode != 0:
-        # Postfix reports to syslog (and to stderr only on a terminal): postconf tells more.
-        raise ReferenceError(f"postfix check failed for {folder}: {checked.stderr.strip()} "
-                             f"(try: script -qc 'postfix -c {folder} check' /dev/null)")
+        # Postfix reports to syslog (and to stderr only on a terminal).
+        raise ReferenceError(f"postfix check failed for {conf}: {checked.stderr.strip()} "
+                             f"(try: script -qc 'postfix -c {conf} check' /dev/null)")
     log = folder / "postfix.stderr"
-    proc = subprocess.Popen(["postfix", "-c", str(folder), "start-fg"], stdout=open(log, "w"),
+    proc = subprocess.Popen(["postfix", "-c", str(conf), "start-fg"], stdout=open(log, "w"),
                             stderr=subprocess.STDOUT, env=env, start_new_session=True)
-    server = Running("postfix", proc, folder, folder / "maillog", {"smtp": port},
-                     {"maildirs": maildirs}, stop_command=["postfix", "-c", str(folder), "stop"])
+    server = Running("postfix", proc, folder, folder / "maillog" if log_file else log, {"smtp": port},
+                     {"maildirs": maildirs, "config": conf},
+                     stop_command=["postfix", "-c", str(conf), "stop"])
     try:
         _wait_greeting(server, port, b"220")
     except BaseException:

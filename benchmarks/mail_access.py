@@ -1,0 +1,604 @@
+"""POP3 RETR and IMAP FETCH throughput through real ports: MailSim against Dovecot.
+
+Both servers run in the same run on this machine, on 127.0.0.1, with the
+same users (alice/alice and bob/bob, MailSim's world) and the same messages
+in each user's INBOX: ``--messages`` messages of ``--size`` bytes each
+(CRLF text, a few headers and a plain body). Dovecot (Debian's
+dovecot-pop3d and dovecot-imapd, see reference_servers.py) gets them written
+straight into its Maildirs; MailSim gets them delivered over its SMTP port
+to both users before anything is timed (it may add a trace header, so its
+copies can be a little larger: bytes are counted as received).
+
+Tests (each with every client count, every target):
+
+* ``pop3-retr``: a session is USER, PASS, STAT, then ``RETR 1`` .. ``RETR n``
+  one at a time (each reply read to its terminating ``.``), then QUIT; no
+  DELE, so the mailbox stays as it is. POP3 locks a maildrop for the length
+  of a session (RFC 1939 §8), and there are only two users, so at most two
+  sessions can run at once: client i uses user i mod 2, and clients sharing a
+  user take turns (a lock in the benchmark), the same for both servers. The
+  default client counts are therefore 1 and 2.
+* ``imap-body``: a session is LOGIN, EXAMINE INBOX, ``UID FETCH 1:* (UID)``
+  (to learn the UIDs), then ``UID FETCH a:b (BODY.PEEK[])`` in batches of
+  ``--batch`` UIDs, each batch read to its tagged OK, then LOGOUT. IMAP
+  allows many sessions on one mailbox, so the clients (1 and 10 by default)
+  share the two users and run freely in parallel.
+* ``imap-header``: the same with ``BODY.PEEK[HEADER]`` (the header block only).
+
+Every client is a thread with a blocking socket and a small buffered reader:
+the reply terminator (``CRLF.CRLF``) and IMAP literals (``{n}``) are found
+with ``bytearray.find`` and skipped without copying, so the client costs a
+few microseconds per message (its CPU per message is in the table and in the
+JSON, to check that it is not the bottleneck). A client repeats whole
+sessions until the round's ``--seconds`` are up (a session is never cut); a
+round's rate is its messages over the time from the common start to the end
+of the last session. Each figure is the median of ``--rounds`` rounds; the
+targets' rounds alternate (A B, B A, ...) so that drift of the machine hits
+both. One unmeasured session per user and test warms every server up first.
+
+    python benchmarks/mail_access.py                     # Dovecot and MailSim (starts both)
+    python benchmarks/mail_access.py --only-reference    # Dovecot alone (MailSim without POP3/IMAP yet)
+    python benchmarks/mail_access.py --install           # apt-get install Dovecot/Postfix if missing
+    python benchmarks/mail_access.py --tests imap-body --imap-clients 10 --rounds 9
+    python benchmarks/mail_access.py --mailsim-pop3 127.0.0.1:1100 --mailsim-imap 127.0.0.1:1430 \\
+        --mailsim-smtp 127.0.0.1:2525                    # a MailSim already running
+
+Target: MailSim >= Dovecot (messages/s ratio mailsim/dovecot >= 1), for each test.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import smtplib
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Optional
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import common  # noqa: E402
+import reference_servers as refs  # noqa: E402
+
+TARGET_RATIO = 1.0
+TESTS = ("pop3-retr", "imap-body", "imap-header")
+USERS = list(refs.USERS.items())  # [(login, password), ...]
+TIMEOUT = 60.0
+MAX_LINE = 1 << 20
+
+
+# ------------------------------------------------------------------ messages
+def make_message(n: int, size: int) -> bytes:
+    """Message ``n`` (1-based) of exactly ``size`` bytes (CRLF lines, none starting with '.')."""
+    head = (f"From: Alice Liddell <alice@example.org>\r\n"
+            f"To: Bob Smith <bob@example.org>\r\n"
+            f"Subject: benchmark message {n}\r\n"
+            f"Date: Fri, 27 Nov 2026 12:00:00 +0000\r\n"
+            f"Message-ID: <bench-{n}@example.org>\r\n"
+            f"MIME-Version: 1.0\r\n"
+            f"Content-Type: text/plain; charset=us-ascii\r\n"
+            f"\r\n").encode("ascii")
+    words = f"message {n} of the mail access benchmark, line "
+    body = bytearray()
+    line = 0
+    room = max(0, size - len(head))
+    while len(body) < room:
+        line += 1
+        text = f"{words}{line:05d} " + "x" * 20
+        body += text.encode("ascii")[:70] + b"\r\n"
+    body = body[:room]
+    if room >= 2:  # end on CRLF, keeping the exact size
+        body[-2:] = b"\r\n"
+        if len(body) >= 3 and body[-3:-2] == b"\r":
+            body[-3:-2] = b"z"
+    return head + bytes(body)
+
+
+# -------------------------------------------------------------------- client
+class Wire:
+    """A blocking TCP client with a buffer; scans with bytearray.find, skips without copies."""
+
+    def __init__(self, host: str, port: int, timeout: float = TIMEOUT):
+        self.sock = socket.create_connection((host, port), timeout=timeout)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.buf = bytearray()
+        self.pos = 0
+
+    def send(self, data: bytes) -> None:
+        self.sock.sendall(data)
+
+    def _compact(self) -> None:
+        if self.pos > 65536 or self.pos == len(self.buf):
+            del self.buf[:self.pos]
+            self.pos = 0
+
+    def _fill(self) -> None:
+        chunk = self.sock.recv(262144)
+        if not chunk:
+            raise ConnectionError("the server closed the connection")
+        self.buf += chunk
+
+    def line(self) -> bytes:
+        """The next line, without its CRLF."""
+        self._compact()
+        start = self.pos
+        while True:
+            i = self.buf.find(b"\r\n", start)
+            if i >= 0:
+                out = bytes(self.buf[self.pos:i])
+                self.pos = i + 2
+                return out
+            if len(self.buf) - self.pos > MAX_LINE:
+                raise ConnectionError("line too long")
+            start = max(self.pos, len(self.buf) - 1)
+            self._fill()
+
+    def skip_until(self, marker: bytes) -> int:
+        """Consume everything up to and including ``marker``; return how many bytes."""
+        self._compact()
+        start = search = self.pos
+        while True:
+            i = self.buf.find(marker, search)
+            if i >= 0:
+                self.pos = i + len(marker)
+                return self.pos - start
+            search = max(start, len(self.buf) - len(marker) + 1)
+            self._fill()
+
+    def skip(self, n: int) -> None:
+        self._compact()
+        while len(self.buf) - self.pos < n:
+            self._fill()
+        self.pos += n
+
+    def close(self) -> None:
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+
+class ProtocolError(RuntimeError):
+    pass
+
+
+def _expect_ok(line: bytes, what: str) -> bytes:
+    if not line.startswith(b"+OK"):
+        raise ProtocolError(f"{what}: {line[:200]!r}")
+    return line
+
+
+def pop3_session(addr: tuple[str, int], user: str, password: str, _args) -> tuple[int, int]:
+    """One POP3 session reading every message with RETR; returns (messages, bytes)."""
+    w = Wire(*addr)
+    try:
+        _expect_ok(w.line(), "greeting")
+        w.send(f"USER {user}\r\n".encode())
+        _expect_ok(w.line(), "USER")
+        w.send(f"PASS {password}\r\n".encode())
+        _expect_ok(w.line(), "PASS")
+        w.send(b"STAT\r\n")
+        count = int(_expect_ok(w.line(), "STAT").split()[1])
+        total = 0
+        for n in range(1, count + 1):
+            w.send(b"RETR %d\r\n" % n)
+            _expect_ok(w.line(), f"RETR {n}")
+            w._compact()
+            if w.buf.startswith(b".\r\n", w.pos):  # an empty message
+                w.pos += 3
+                total += 3
+            else:
+                total += w.skip_until(b"\r\n.\r\n")
+        w.send(b"QUIT\r\n")
+        _expect_ok(w.line(), "QUIT")
+        return count, total
+    finally:
+        w.close()
+
+
+class Imap:
+    """Just enough IMAP4rev1 client for the benchmark (RFC 3501 literals in replies)."""
+
+    def __init__(self, addr: tuple[str, int]):
+        self.w = Wire(*addr)
+        self.n = 0
+        greeting = self.w.line()
+        if not greeting.startswith(b"* OK"):
+            raise ProtocolError(f"greeting: {greeting[:200]!r}")
+
+    def command(self, text: str, on_line: Optional[Callable[[bytes], None]] = None) -> tuple[int, int]:
+        """Send a command, read to its tagged reply; return (literals, literal bytes)."""
+        self.n += 1
+        tag = b"b%d" % self.n
+        self.w.send(tag + b" " + text.encode() + b"\r\n")
+        literals = size = 0
+        w = self.w
+        while True:
+            line = w.line()
+            while line.endswith(b"}"):
+                brace = line.rfind(b"{")
+                n = int(line[brace + 1:-1])
+                w.skip(n)
+                literals += 1
+                size += n
+                line = w.line()
+            if line.startswith(tag + b" "):
+                if line[len(tag) + 1:len(tag) + 3] != b"OK":
+                    raise ProtocolError(f"{text.split()[0]}: {line[:200]!r}")
+                return literals, size
+            if on_line is not None:
+                on_line(line)
+
+    def close(self) -> None:
+        self.w.close()
+
+
+_UID = re.compile(rb"UID (\d+)")
+
+
+def imap_session(addr: tuple[str, int], user: str, password: str, args) -> tuple[int, int]:
+    """LOGIN, EXAMINE, UIDs, UID FETCH in batches, LOGOUT; returns (messages, bytes)."""
+    item = "BODY.PEEK[HEADER]" if args.test == "imap-header" else "BODY.PEEK[]"
+    imap = Imap(addr)
+    try:
+        imap.command(f"LOGIN {user} {password}")
+        imap.command("EXAMINE INBOX")
+        uids: list[int] = []
+
+        def on_uid(line: bytes) -> None:
+            m = _UID.search(line)
+            if m and b" FETCH " in line:
+                uids.append(int(m.group(1)))
+
+        imap.command("UID FETCH 1:* (UID)", on_uid)
+        uids.sort()
+        messages = total = 0
+        for i in range(0, len(uids), args.batch):
+            chunk = uids[i:i + args.batch]
+            got, size = imap.command(f"UID FETCH {chunk[0]}:{chunk[-1]} ({item})")
+            messages += got
+            total += size
+        imap.command("LOGOUT")
+        return messages, total
+    finally:
+        imap.close()
+
+
+SESSIONS = {"pop3-retr": ("pop3", pop3_session), "imap-body": ("imap", imap_session),
+            "imap-header": ("imap", imap_session)}
+
+
+# --------------------------------------------------------------------- rounds
+@dataclass
+class Target:
+    name: str
+    addrs: dict  # protocol -> (host, port)
+    server: Optional[object] = None  # has pids() when we started it
+    extra: dict = field(default_factory=dict)
+
+    def cpu(self) -> float:
+        if self.server is None:
+            return float("nan")
+        return sum(refs.tree_cpu_times(self.server.pids()))
+
+
+class RoundArgs:
+    def __init__(self, test: str, batch: int):
+        self.test = test
+        self.batch = batch
+
+
+def run_round(target: Target, test: str, clients: int, seconds: float, batch: int,
+              expect: Optional[int] = None) -> dict:
+    """``clients`` threads repeat sessions until ``seconds`` are up; figures of the round."""
+    protocol, session = SESSIONS[test]
+    addr = target.addrs[protocol]
+    args = RoundArgs(test, batch)
+    user_locks = {login: threading.Lock() for login, _ in USERS}
+    lock_users = protocol == "pop3"  # POP3: one session per maildrop at a time
+    barrier = threading.Barrier(clients + 1)
+    results = [None] * clients
+    ends = [0.0] * clients
+
+    def client(i: int) -> None:
+        login, password = USERS[i % len(USERS)]
+        messages = size = sessions = 0
+        error = None
+        try:
+            barrier.wait(TIMEOUT)
+            deadline = time.perf_counter() + seconds
+            while True:
+                if lock_users:
+                    with user_locks[login]:
+                        got, nbytes = session(addr, login, password, args)
+                else:
+                    got, nbytes = session(addr, login, password, args)
+                if expect is not None and got != expect:
+                    raise ProtocolError(f"{login}: a session read {got} messages, expected {expect}")
+                messages += got
+                size += nbytes
+                sessions += 1
+                if time.perf_counter() >= deadline:
+                    break
+        except BaseException as exc:  # reported below
+            error = exc
+            try:
+                barrier.abort()
+            except Exception:
+                pass
+        ends[i] = time.perf_counter()
+        results[i] = (messages, size, sessions, error)
+
+    threads = [threading.Thread(target=client, args=(i,), daemon=True) for i in range(clients)]
+    for t in threads:
+        t.start()
+    cpu0, mine0 = target.cpu(), time.process_time()
+    barrier.wait(TIMEOUT)
+    t0 = time.perf_counter()
+    for t in threads:
+        t.join(TIMEOUT + seconds * 4)
+    t1 = max(ends) if all(ends) else time.perf_counter()
+    cpu1, mine1 = target.cpu(), time.process_time()
+    errors = [r[3] for r in results if r and r[3] is not None]
+    if errors or any(r is None for r in results):
+        raise RuntimeError(f"{target.name} {test} x{clients}: {errors[0] if errors else 'client hung'}")
+    messages = sum(r[0] for r in results)
+    size = sum(r[1] for r in results)
+    wall = t1 - t0
+    return {
+        "target": target.name, "test": test, "clients": clients,
+        "seconds": wall, "sessions": sum(r[2] for r in results),
+        "messages": messages, "bytes": size,
+        "messages_per_s": messages / wall, "mb_per_s": size / wall / 1e6,
+        "server_cpu_s": cpu1 - cpu0,
+        "server_cpu_us_per_msg": (cpu1 - cpu0) / messages * 1e6 if messages else None,
+        "client_cpu_s": mine1 - mine0,
+        "client_cpu_us_per_msg": (mine1 - mine0) / messages * 1e6 if messages else None,
+        "per_client_messages": [r[0] for r in results],
+    }
+
+
+# ----------------------------------------------------------------- MailSim
+def parse_addr(text: str) -> tuple[str, int]:
+    host, _, port = text.rpartition(":")
+    return host or common.HOST, int(port)
+
+
+def start_mailsim_ports(workdir: Path) -> common.Server:
+    """``python -m simulator serve`` with SMTP, POP3 and IMAP on free ports (read from /healthz)."""
+    port = common.free_port()
+    cmd = [sys.executable, "-m", "simulator", "serve", "--host", common.HOST, "--port", str(port),
+           "--smtp-port", "0", "--pop3-port", "0", "--imap-port", "0",
+           "--data", str(workdir / "mailsim-data")]
+    proc, log = common._spawn("mailsim", cmd, workdir)
+    time.sleep(0.5)
+    if proc.poll() is not None:
+        text = log.read_text(errors="replace")
+        if "unrecognized arguments" in text:
+            raise RuntimeError("this MailSim has no --pop3-port/--imap-port yet: run with --only-reference, "
+                               "or point --mailsim-pop3/--mailsim-imap at a running one")
+        raise RuntimeError(f"MailSim exited: {text[-2000:]}")
+    health = common._wait_http(proc, log, f"http://{common.HOST}:{port}")
+    ports = health.get("ports", {})
+    missing = [p for p in ("smtp", "pop3", "imap") if not ports.get(p)]
+    if missing:
+        proc.terminate()
+        proc.wait(10)
+        raise RuntimeError(f"MailSim's /healthz names no port for {', '.join(missing)}: {ports}")
+    server = common.Server("mailsim", proc, log, f"http://{common.HOST}:{port}", port, ports["smtp"],
+                           extra={"ports": ports})
+    common._wait_smtp(proc, log, ports["smtp"])
+    return server
+
+
+def deliver_over_smtp(addr: tuple[str, int], messages: list[bytes], recipients: list[str]) -> None:
+    with smtplib.SMTP(*addr, timeout=TIMEOUT) as smtp:
+        smtp.ehlo("bench.example.net")
+        for raw in messages:
+            refused = smtp.sendmail("alice@example.org", recipients, raw)
+            if refused:
+                raise RuntimeError(f"MailSim refused {refused} while preloading")
+
+
+def inbox_count(addr: tuple[str, int], user: str, password: str) -> int:
+    w = Wire(*addr)
+    try:
+        _expect_ok(w.line(), "greeting")
+        for cmd in (f"USER {user}", f"PASS {password}"):
+            w.send(cmd.encode() + b"\r\n")
+            _expect_ok(w.line(), cmd.split()[0])
+        w.send(b"STAT\r\n")
+        count = int(_expect_ok(w.line(), "STAT").split()[1])
+        w.send(b"QUIT\r\n")
+        w.line()
+        return count
+    finally:
+        w.close()
+
+
+# ---------------------------------------------------------------------- main
+def summarise(rows: list[dict]) -> tuple[list[dict], list[dict]]:
+    groups: dict = {}
+    for r in rows:
+        groups.setdefault((r["test"], r["clients"], r["target"]), []).append(r)
+    summary = []
+    for (test, clients, target), rs in groups.items():
+        rates = [r["messages_per_s"] for r in rs]
+        summary.append({
+            "test": test, "clients": clients, "target": target, "rounds": len(rs),
+            "messages_per_s_median": statistics.median(rates),
+            "messages_per_s_min": min(rates), "messages_per_s_max": max(rates),
+            "mb_per_s_median": statistics.median(r["mb_per_s"] for r in rs),
+            "server_cpu_us_per_msg_median": _median([r["server_cpu_us_per_msg"] for r in rs]),
+            "client_cpu_us_per_msg_median": _median([r["client_cpu_us_per_msg"] for r in rs]),
+        })
+    ratios = []
+    by = {(s["test"], s["clients"], s["target"]): s for s in summary}
+    for (test, clients, target), s in by.items():
+        ref = by.get((test, clients, "dovecot"))
+        if target != "dovecot" and ref:
+            ratio = s["messages_per_s_median"] / ref["messages_per_s_median"]
+            ratios.append({"test": test, "clients": clients, "server": target, "reference": "dovecot",
+                           "ratio": ratio, "met": ratio >= TARGET_RATIO})
+    return summary, ratios
+
+
+def _median(values):
+    values = [v for v in values if v is not None and v == v]
+    return statistics.median(values) if values else None
+
+
+def _fmt(v, spec=".0f"):
+    return "-" if v is None else format(v, spec)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description="POP3 RETR / IMAP FETCH messages/s: MailSim vs Dovecot")
+    parser.add_argument("--tests", nargs="+", default=list(TESTS), choices=TESTS)
+    parser.add_argument("--messages", type=int, default=1000, help="messages in each INBOX (default 1000)")
+    parser.add_argument("--size", type=int, default=4096, help="bytes per message, CRLF (default 4096)")
+    parser.add_argument("--pop3-clients", type=int, nargs="+", default=[1, 2],
+                        help="parallel POP3 clients (default 1 2; more than 2 take turns on the 2 users)")
+    parser.add_argument("--imap-clients", type=int, nargs="+", default=[1, 10],
+                        help="parallel IMAP clients (default 1 10)")
+    parser.add_argument("--batch", type=int, default=100, help="UIDs per UID FETCH command (default 100)")
+    parser.add_argument("--seconds", type=float, default=2.0, help="length of a round (default 2 s)")
+    parser.add_argument("--rounds", type=int, default=5, help="rounds per figure, median taken (default 5)")
+    parser.add_argument("--targets", nargs="+", default=["dovecot", "mailsim"], choices=["dovecot", "mailsim"])
+    parser.add_argument("--only-reference", action="store_true", help="Dovecot alone (same as --targets dovecot)")
+    parser.add_argument("--mailsim-pop3", metavar="HOST:PORT", help="use a running MailSim's POP3 port")
+    parser.add_argument("--mailsim-imap", metavar="HOST:PORT", help="use a running MailSim's IMAP port")
+    parser.add_argument("--mailsim-smtp", metavar="HOST:PORT",
+                        help="with --mailsim-pop3/--mailsim-imap: its SMTP port, to preload the messages")
+    parser.add_argument("--no-preload", action="store_true",
+                        help="with a running MailSim: its INBOXes already hold the messages")
+    parser.add_argument("--install", action="store_true", help="apt-get install Dovecot if it is missing")
+    parser.add_argument("--wait-quiet", type=float, default=0, metavar="SECONDS",
+                        help="before each round wait up to this long for an idle CPU")
+    parser.add_argument("--keep", action="store_true", help="keep the work folder (configs, logs, data)")
+    parser.add_argument("--no-json", action="store_true", help="do not write benchmarks/results/*.json")
+    args = parser.parse_args(argv)
+    if args.only_reference:
+        args.targets = ["dovecot"]
+
+    refs.ensure_installed(args.install)
+    warning = common.busy_warning()
+    if warning:
+        print(warning, file=sys.stderr)
+    workdir = common.workdir("mail-access")
+    messages = [make_message(n, args.size) for n in range(1, args.messages + 1)]
+    targets: list[Target] = []
+    started: list = []
+    rows: list[dict] = []
+    try:
+        if "dovecot" in args.targets:
+            print(f"starting Dovecot, {args.messages} x {args.size} B in each INBOX ...", file=sys.stderr, flush=True)
+            dovecot = refs.start_dovecot(workdir / "dovecot", {login: messages for login, _ in USERS})
+            started.append(dovecot)
+            targets.append(Target("dovecot", {p: (common.HOST, port) for p, port in dovecot.ports.items()},
+                                  dovecot))
+        if "mailsim" in args.targets:
+            if args.mailsim_pop3 or args.mailsim_imap:
+                addrs = {}
+                if args.mailsim_pop3:
+                    addrs["pop3"] = parse_addr(args.mailsim_pop3)
+                if args.mailsim_imap:
+                    addrs["imap"] = parse_addr(args.mailsim_imap)
+                smtp = parse_addr(args.mailsim_smtp) if args.mailsim_smtp else None
+                mailsim = Target("mailsim", addrs, None)
+            else:
+                print("starting MailSim ...", file=sys.stderr, flush=True)
+                server = start_mailsim_ports(workdir)
+                started.append(server)
+                ports = server.extra["ports"]
+                mailsim = Target("mailsim", {"pop3": (common.HOST, ports["pop3"]),
+                                             "imap": (common.HOST, ports["imap"])}, server)
+                smtp = (common.HOST, ports["smtp"])
+            if not args.no_preload:
+                if smtp is None:
+                    parser.error("a running MailSim needs --mailsim-smtp (or --no-preload)")
+                print(f"delivering {args.messages} messages to alice and bob over MailSim's SMTP ...",
+                      file=sys.stderr, flush=True)
+                t = time.perf_counter()
+                deliver_over_smtp(smtp, messages, [f"{login}@{refs.DOMAIN}" for login, _ in USERS])
+                mailsim.extra["preload_s"] = time.perf_counter() - t
+            targets.append(mailsim)
+
+        # Every INBOX must hold exactly the messages, else the figures compare different work.
+        expect = None
+        for target in targets:
+            if "pop3" in target.addrs:
+                counts = {login: inbox_count(target.addrs["pop3"], login, pw) for login, pw in USERS}
+                target.extra["inbox_counts"] = counts
+                if args.no_preload and target.name == "mailsim":
+                    expect = None
+                elif any(c != args.messages for c in counts.values()):
+                    raise RuntimeError(f"{target.name}: INBOX counts {counts}, expected {args.messages} each")
+        expect = None if args.no_preload else args.messages
+
+        for target in targets:  # warm-up: one session per user and test, not measured
+            for test in args.tests:
+                if SESSIONS[test][0] in target.addrs:
+                    run_round(target, test, len(USERS), 0, args.batch, expect)
+
+        plan = [(test, c) for test in args.tests
+                for c in (args.pop3_clients if test.startswith("pop3") else args.imap_clients)]
+        for test, clients in plan:
+            usable = [t for t in targets if SESSIONS[test][0] in t.addrs]
+            for rnd in range(args.rounds):
+                order = usable if rnd % 2 == 0 else list(reversed(usable))
+                for target in order:
+                    busy = common.wait_quiet(args.wait_quiet) if args.wait_quiet else None
+                    row = run_round(target, test, clients, args.seconds, args.batch, expect)
+                    row["round"] = rnd + 1
+                    row["cpu_busy_before"] = None if busy is None else round(busy, 3)
+                    rows.append(row)
+                    print(f"  {test} x{clients} {target.name} round {rnd + 1}: "
+                          f"{row['messages_per_s']:.0f} msg/s", file=sys.stderr, flush=True)
+    finally:
+        for server in started:
+            server.stop()
+        if not args.keep:
+            common.cleanup(workdir)
+        else:
+            print(f"work folder kept: {workdir}", file=sys.stderr)
+
+    summary, ratios = summarise(rows)
+    print()
+    print(common.table(
+        ["test", "clients", "server", "rounds", "messages/s (median)", "min-max", "MB/s",
+         "server CPU us/msg", "client CPU us/msg"],
+        [[s["test"], s["clients"], s["target"], s["rounds"], f"{s['messages_per_s_median']:.0f}",
+          f"{s['messages_per_s_min']:.0f}-{s['messages_per_s_max']:.0f}", f"{s['mb_per_s_median']:.1f}",
+          _fmt(s["server_cpu_us_per_msg_median"]), _fmt(s["client_cpu_us_per_msg_median"])]
+         for s in summary]))
+    if ratios:
+        print()
+        print(common.table(
+            ["test", "clients", "server", "ratio to dovecot", f"target >= {TARGET_RATIO:g}"],
+            [[r["test"], r["clients"], r["server"], f"{r['ratio']:.2f}", "met" if r["met"] else "MISSED"]
+             for r in ratios]))
+    if not args.no_json:
+        path = common.write_results("mail_access", {
+            "settings": {"tests": args.tests, "messages": args.messages, "message_bytes": args.size,
+                         "pop3_clients": args.pop3_clients, "imap_clients": args.imap_clients,
+                         "batch": args.batch, "seconds": args.seconds, "rounds": args.rounds,
+                         "targets": args.targets, "users": [u for u, _ in USERS],
+                         "pop3_sessions_per_user": "one at a time (maildrop lock)",
+                         "target_ratio": TARGET_RATIO},
+            "servers": refs.versions(),
+            "targets": {t.name: {"addrs": {p: f"{h}:{port}" for p, (h, port) in t.addrs.items()},
+                                 **t.extra} for t in targets},
+            "results": rows, "summary": summary, "ratios": ratios})
+        print(f"\nresults: {path.relative_to(common.ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
