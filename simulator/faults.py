@@ -45,7 +45,7 @@ import random
 import re
 import threading
 from dataclasses import dataclass, field, fields
-from typing import Any, Optional
+from typing import Any, Optional, Union
 
 __all__ = [
     "FaultPlanError",
@@ -85,11 +85,15 @@ _NO_ARGUMENT = frozenset({CONNECT, GREETING, DATA_END})
 # waits for QUIT), or 421 (service not available; the server closes).
 GREETING_CODES = (220, 421, 554)
 
-# Where each protocol's engine (its STAGES) and reply catalogue live. POP3 and
-# IMAP join here when their engines and catalogues exist.
+# Where each protocol's engine (its STAGES) and reply catalogue (its CODES and
+# GREETING_CODES) live. SMTP codes are numbers; POP3's are "+OK"/"-ERR" and
+# IMAP's "OK", "NO", "BAD", "BYE".
 _PROTOCOLS: dict[str, tuple[str, str]] = {
     "smtp": ("simulator.protocols.smtp", "simulator.protocols.replies"),
+    "pop3": ("simulator.protocols.pop3", "simulator.protocols.pop3_replies"),
+    "imap": ("simulator.protocols.imap", "simulator.protocols.imap_replies"),
 }
+PROTOCOLS = tuple(_PROTOCOLS)
 
 # Spellings people bring from the lecture or from the wire, and what they mean.
 _ALIASES = {
@@ -169,7 +173,7 @@ class Rule:
 
     stage: str
     match: Optional[str] = None
-    reply: Optional[int] = None
+    reply: Optional[Union[int, str]] = None
     text: Optional[str] = None
     delay_ms: int = 0
     disconnect: bool = False
@@ -269,8 +273,8 @@ class Decision:
     rule: Rule
 
     @property
-    def reply(self) -> Optional[int]:
-        """The reply code to send instead of the engine's, or None."""
+    def reply(self) -> Optional[Union[int, str]]:
+        """The reply code to send instead of the engine's (450, "-ERR", "NO"), or None."""
         return self.rule.reply
 
     @property
@@ -300,14 +304,17 @@ class Decision:
 
     @property
     def refuses(self) -> bool:
-        """True for a 4yz or 5yz fault reply: the command is refused as the engine would refuse it."""
-        return self.rule.reply is not None and self.rule.reply >= 400
+        """True for a negative fault reply (4yz/5yz, -ERR, NO, BAD, BYE): the command is refused."""
+        reply = self.rule.reply
+        if reply is None:
+            return False
+        return reply >= 400 if isinstance(reply, int) else reply in ("-ERR", "NO", "BAD", "BYE")
 
     @property
     def closes(self) -> bool:
         """True when the connection ends after this decision: a disconnect, or a 421
         reply (RFC 5321 3.8: a server sending 421 closes the channel)."""
-        return self.rule.disconnect or self.rule.reply == 421
+        return self.rule.disconnect or self.rule.reply in (421, "BYE")
 
     def describe(self) -> dict:
         """A small JSON summary for the transcript's ``fault`` field."""
@@ -392,6 +399,36 @@ def _canonical_stage(raw: str, protocol: str) -> Optional[str]:
     return None
 
 
+def _parse_reply(reply: Any, path: str, protocol: str, stage: str) -> Union[int, str]:
+    codes = _codes(protocol)
+    listed = ", ".join(str(c) for c in (sorted(codes) if protocol == "smtp" else codes))
+    if protocol == "smtp":
+        if not _is_int(reply) or not 100 <= reply <= 599:
+            raise FaultPlanError(path, f"must be a 3-digit reply code such as 450, not {reply!r}")
+    else:
+        if not isinstance(reply, str):
+            raise FaultPlanError(path, f"must be one of {listed} for {protocol.upper()}, not {reply!r}")
+        reply = reply.strip().upper()
+    if reply not in codes:
+        raise FaultPlanError(path, f"{reply} is not in the reply catalogue; use one of: {listed}")
+    if stage == CONNECT:
+        raise FaultPlanError(
+            path,
+            "nothing is sent before the greeting: a connect rule may only use delay_ms, disconnect or silent "
+            "(use stage \"greeting\" to change the opening reply)",
+        )
+    greeting_codes = _greeting_codes(protocol)
+    if stage == GREETING and reply not in greeting_codes:
+        rfc = {"smtp": "RFC 5321 3.1", "pop3": "RFC 1939 4", "imap": "RFC 3501 7.1"}[protocol]
+        raise FaultPlanError(path, f"a greeting may only be {', '.join(map(str, greeting_codes))} ({rfc}), not {reply}")
+    return reply
+
+
+def _greeting_codes(protocol: str) -> tuple:
+    _, replies = _protocol_modules(protocol)
+    return tuple(getattr(replies, "GREETING_CODES", GREETING_CODES))
+
+
 def _parse_rule(raw: Any, path: str, plan_protocol: str = "smtp") -> Rule:
     if not isinstance(raw, dict):
         raise FaultPlanError(path, f'must be an object like {{"stage": "RCPT", "reply": 450}}, not {_type_name(raw)}')
@@ -428,25 +465,7 @@ def _parse_rule(raw: Any, path: str, plan_protocol: str = "smtp") -> Rule:
 
     reply = raw.get("reply")
     if reply is not None:
-        if not _is_int(reply) or not 100 <= reply <= 599:
-            raise FaultPlanError(f"{path}.reply", f"must be a 3-digit reply code such as 450, not {reply!r}")
-        codes = _codes(protocol)
-        if reply not in codes:
-            raise FaultPlanError(
-                f"{path}.reply",
-                f"{reply} is not in the reply catalogue; use one of: {', '.join(str(c) for c in sorted(codes))}",
-            )
-        if stage == CONNECT:
-            raise FaultPlanError(
-                f"{path}.reply",
-                "nothing is sent before the greeting: a connect rule may only use delay_ms, disconnect or silent "
-                "(use stage \"greeting\" to change the opening reply)",
-            )
-        if stage == GREETING and reply not in GREETING_CODES:
-            raise FaultPlanError(
-                f"{path}.reply",
-                f"a greeting may only be {', '.join(map(str, GREETING_CODES))} (RFC 5321 3.1), not {reply}",
-            )
+        reply = _parse_reply(reply, f"{path}.reply", protocol, stage)
 
     text = raw.get("text")
     if text is not None:
@@ -461,7 +480,7 @@ def _parse_rule(raw: Any, path: str, plan_protocol: str = "smtp") -> Rule:
         bad = next((c for c in text if not 0x20 <= ord(c) <= 0x7E), None)
         if bad is not None:
             raise FaultPlanError(
-                f"{path}.text", f"must be printable ASCII (SMTP replies are 7-bit); {bad!r} is not allowed"
+                f"{path}.text", f"must be printable ASCII (replies on the wire are 7-bit); {bad!r} is not allowed"
             )
         if len(text) > MAX_TEXT:
             raise FaultPlanError(f"{path}.text", f"at most {MAX_TEXT} characters, got {len(text)}")
@@ -585,17 +604,6 @@ class FaultRuntime:
                 self._fired[i] += 1
                 return Decision(i, rule)
         return None
-
-    def fault_reply(self, decision: Decision):
-        """The Reply a fault sends: the catalogue's reply for the code, with the rule's text if any."""
-        if decision.reply is None:
-            raise ValueError(f"rule {decision.index} ({decision.kind}) makes no reply")
-        _, replies = _protocol_modules(decision.rule.protocol)
-        if decision.text is None and decision.rule.stage == "greeting":
-            key = replies.GREETING_KEYS.get(decision.reply)
-            if key:  # RFC 5321 3.1's wording for a refused greeting
-                return replies.reply(key)
-        return replies.default_reply(decision.reply, decision.text)
 
     def counters(self) -> list[dict]:
         """Per rule: how many inputs it matched and how many times it fired (for the UI)."""

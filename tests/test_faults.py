@@ -19,6 +19,8 @@ from simulator.faults import (
     Rule,
 )
 from simulator.protocols.base import Reply
+from simulator.protocols.smtp import SmtpEngine
+from simulator.world import World
 
 LECTURE_CODES = (211, 214, 220, 221, 250, 251, 354, 421, 450, 451, 452,
                  500, 501, 502, 503, 504, 550, 551, 552, 553, 554)
@@ -101,8 +103,8 @@ BAD_PLANS = [
     ({"rules": [{"stage": "DATA_END", "reply": 552, "match": "*"}]}, "rules[0].match", "no argument"),
     ({"rules": [{"stage": "RCPT", "reply": 450, "note": 3}]}, "rules[0].note", "string"),
     ({"rules": [{"stage": "RCPT", "reply": 450, "note": "n" * 501}]}, "rules[0].note", "at most 500"),
-    ({"rules": [{"stage": "RCPT", "reply": 450, "protocol": "pop3"}]}, "rules[0].protocol", "smtp"),
-    ({"protocol": "imap", "rules": []}, "protocol", "smtp"),
+    ({"rules": [{"stage": "RCPT", "reply": 450, "protocol": "nntp"}]}, "rules[0].protocol", "smtp"),
+    ({"protocol": "uucp", "rules": []}, "protocol", "smtp"),
     ({"protocol": None}, "protocol", "smtp"),
     ({"rules": [{"stage": "RCPT", "reply": 450}, {"stage": "RCPT", "reply": 999}]}, "rules[1].reply", "3-digit"),
 ]
@@ -238,7 +240,7 @@ def test_any_valid_plan_decides_without_error(rules, inputs):
         d = rt.decide(stage, arg)
         assert d is None or (0 <= d.index < len(rules) and d.rule is rt.plan.rules[d.index])
         if d is not None and d.reply is not None:
-            assert rt.fault_reply(d).code == d.reply
+            assert SmtpEngine(World.load()).fault_reply(d.reply, d.text, stage).code == d.reply
 
 
 # ---------------------------------------------------------------- decisions
@@ -471,19 +473,33 @@ def test_decision_properties():
     assert d.kind == "delay" and d.reply is None and d.delay_ms == 300
 
 
-def test_fault_reply_comes_from_the_catalogue():
+def test_fault_reply_comes_from_the_engines_catalogue():
     replies = importlib.import_module("simulator.protocols.replies")
+    engine = SmtpEngine(World.load())
     rt = FaultRuntime(plan({"stage": "RCPT", "reply": 450}, {"stage": "MAIL", "reply": 451, "text": "Try again later"}))
     d = rt.decide("RCPT", "a@b")
-    r = rt.fault_reply(d)
+    r = engine.fault_reply(d.reply, d.text, "RCPT")
     assert isinstance(r, Reply) and r.code == 450
     assert r == replies.default_reply(450)
-    r = rt.fault_reply(rt.decide("MAIL", "a@b"))
+    d = rt.decide("MAIL", "a@b")
+    r = engine.fault_reply(d.reply, d.text, "MAIL")
     assert r.code == 451 and r.lines[-1] == "Try again later"
     assert r.wire() == b"451 Try again later\r\n"
+    assert engine.fault_reply(554, None, "greeting").key == "554.no_service"
 
 
-def test_fault_reply_needs_a_reply_rule():
-    rt = FaultRuntime(plan({"stage": "QUIT", "silent": True}))
-    with pytest.raises(ValueError):
-        rt.fault_reply(rt.decide("QUIT"))
+def test_pop3_and_imap_rules_name_their_own_codes():
+    p = FaultPlan.from_json({"protocol": "pop3", "rules": [{"stage": "PASS", "reply": "-err"},
+                                                          {"stage": "greeting", "reply": "-ERR"}]})
+    assert p.rules[0].reply == "-ERR" and p.rules[0].protocol == "pop3"
+    for bad, where in (({"stage": "PASS", "reply": 550}, "rules[0].reply"),
+                       ({"stage": "PASS", "reply": "NO"}, "rules[0].reply"),
+                       ({"stage": "MAIL", "reply": "-ERR"}, "rules[0].stage")):
+        with pytest.raises(FaultPlanError) as info:
+            FaultPlan.from_json({"protocol": "pop3", "rules": [bad]})
+        assert info.value.path == where
+    assert DecisionOf(p, "PASS").refuses
+
+
+def DecisionOf(p, stage):
+    return FaultRuntime(p).decide(stage, "", protocol=p.protocol)
