@@ -1,0 +1,1000 @@
+"""Byte-level parsing for the IMAP engine: command lines, literals and RFC 3501's argument grammar.
+
+No state about the IMAP session here: the engine (``imap.py``) owns the input
+buffer and decides what a parsed command means in its state.
+
+* :class:`CommandReader` cuts command-mode input into commands. A command is
+  one line, or several when a line ends with a literal announcement ``{n}``
+  (synchronising: the reader stops and reports ``"continue"`` until the
+  engine :meth:`~CommandReader.grant`\\ s it) or ``{n+}`` (LITERAL+, RFC 7888:
+  read on at once). A line over the limit is discarded up to its LF and never
+  buffered whole; a literal over the limit is refused before any of its
+  octets are stored (a non-synchronising one is skipped, counted, not kept).
+* :func:`parse_command` turns a complete command (its parts: line text,
+  literal, line text...) into an :class:`ImapCommand`, setting ``problem``
+  instead of raising: for verb ``UNKNOWN`` ``empty``, ``no_tag``, ``http``,
+  ``missing_command``, ``line_too_long``, ``literal_too_big``, ``nul``,
+  ``not_implemented`` or ``unrecognized``; for a known verb ``syntax``
+  (``detail`` says what), ``flag``, ``section``, ``extended_list``,
+  ``literal_too_big`` or ``nul``. A well-formed command's arguments are in
+  ``args`` (see :func:`parse_command`).
+* Modified UTF-7 for mailbox names (RFC 3501 §5.1.3), sequence sets and the
+  date formats of SEARCH and APPEND.
+"""
+from __future__ import annotations
+
+import base64
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from typing import Any, Optional, Union
+
+from .base import Command
+
+__all__ = ["VERBS", "UID_VERBS", "ImapCommand", "CommandReader", "parse_command", "partial_command",
+           "FetchAtt", "SeqSet", "mutf7_encode", "mutf7_decode", "quote", "astring", "transcript"]
+
+# Every verb the engine answers (UID forms as two words).
+VERBS = ("CAPABILITY", "NOOP", "LOGOUT", "LOGIN", "AUTHENTICATE", "SELECT", "EXAMINE", "CREATE",
+         "DELETE", "RENAME", "SUBSCRIBE", "UNSUBSCRIBE", "LIST", "LSUB", "STATUS", "APPEND", "CHECK",
+         "CLOSE", "EXPUNGE", "SEARCH", "FETCH", "STORE", "COPY", "ID", "NAMESPACE", "IDLE")
+UID_VERBS = ("FETCH", "STORE", "SEARCH", "COPY")
+HTTP_VERBS = frozenset({"GET", "POST", "PUT", "HEAD", "CONNECT", "OPTIONS", "DELETE", "PATCH"})
+NOT_IMPLEMENTED = frozenset({"STARTTLS"})
+# The verbs whose argument, for fault rules, is the (first) mailbox name.
+MAILBOX_VERBS = frozenset({"SELECT", "EXAMINE", "CREATE", "DELETE", "RENAME", "SUBSCRIBE",
+                           "UNSUBSCRIBE", "STATUS", "APPEND"})
+
+SYSTEM_FLAGS = {f.lower(): f for f in ("\\Answered", "\\Flagged", "\\Deleted", "\\Seen", "\\Draft")}
+STATUS_ITEMS = ("MESSAGES", "RECENT", "UIDNEXT", "UIDVALIDITY", "UNSEEN")
+MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
+MAX_NUMBER = 2 ** 32 - 1      # RFC 3501 §9: number is 32 bits
+MAX_DEPTH = 40                # nesting of search keys and parentheses
+MAX_LINE_TEXT = 16 * 1024     # a transcript line is cut here
+
+# RFC 3501 §9: atom-specials are ( ) { SP CTL % * " \ ]; 8-bit octets are let into atoms
+# (people type UTF-8 passwords into nc), tags stay 7-bit.
+_CTL = set(range(0x20)) | {0x7F}
+_ATOM = frozenset(set(range(256)) - _CTL - set(b'(){ %*"\\]'))
+_ASTRING = _ATOM | {ord("]")}
+_LIST = _ATOM | set(b"%*]")
+_TAG = frozenset(c for c in _ASTRING if c < 0x80 and c != ord("+"))
+_SEQ = frozenset(b"0123456789:,*")
+_NAME = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.-")
+_LITERAL_END = re.compile(rb"\{(\d+)(\+?)\}$")
+_DATE = re.compile(r"^ ?(\d{1,2})-([A-Za-z]{3})-(\d{4})$")
+_DATETIME = re.compile(r"^ ?(\d{1,2})-([A-Za-z]{3})-(\d{4}) (\d\d):(\d\d):(\d\d) ([+-])(\d\d)(\d\d)$")
+
+# A sequence set: ranges (low, high), either end None for "*".
+SeqSet = tuple[tuple[Optional[int], Optional[int]], ...]
+
+
+@dataclass(frozen=True)
+class ImapCommand(Command):
+    """A :class:`Command` with the parsed arguments.
+
+    ``args`` depends on the verb (None when ``problem`` is set); ``detail``
+    says what a syntax error is about.
+    """
+
+    args: Any = None
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class FetchAtt:
+    """One FETCH item. ``section`` is the BODY[...] spec as imap_message.section takes it
+    (None for non-section items); ``label`` is the item's name in the response."""
+
+    name: str
+    section: Optional[str] = None
+    label: str = ""
+    partial: Optional[tuple[int, int]] = None
+    peek: bool = False
+
+    @property
+    def sets_seen(self) -> bool:
+        """Reading this item sets \\Seen (RFC 3501 §6.4.5)."""
+        return (self.section is not None and not self.peek) or self.name in ("RFC822", "RFC822.TEXT")
+
+
+class _Syntax(Exception):
+    def __init__(self, detail: str, problem: str = "syntax"):
+        super().__init__(detail)
+        self.detail = detail
+        self.problem = problem
+
+
+# --------------------------------------------------------------------------
+# Reading commands off the input buffer
+
+
+class CommandReader:
+    """Cuts command-mode bytes into complete commands, holding at most one line and its literals.
+
+    :meth:`next` returns ``None`` (more bytes needed) or an event
+    ``(kind, parts)``: ``"command"`` (complete), ``"continue"`` (a
+    synchronising literal was announced: answer "+" and :meth:`grant`, or
+    :meth:`cancel`), ``"too_long"`` (parts = the line's head, for its tag)
+    or ``"too_big"`` (a literal over the limit; nothing of it is stored).
+    """
+
+    def __init__(self, line_limit: int, max_literal: int):
+        self.line_limit = line_limit    # octets of command text per command, CRLFs included
+        self.max_literal = max_literal  # octets of literal data per command
+        self.cancel()
+
+    def cancel(self) -> None:
+        """Forget the partial command (its literal will not be sent, or is not wanted)."""
+        self.parts: list[bytes] = []
+        self._text = 0
+        self._literals = 0
+        self._need: Optional[int] = None
+        self._literal = bytearray()
+        self._waiting = False
+        self._discard = 0
+        self._dropping = False
+        self._skip_head: Optional[bytes] = None
+
+    @property
+    def held(self) -> int:
+        """Octets of a partial command held in memory."""
+        return sum(len(p) for p in self.parts) + len(self._literal) + len(self._skip_head or b"")
+
+    @property
+    def waiting(self) -> bool:
+        """A synchronising literal was announced and not yet granted."""
+        return self._waiting
+
+    def grant(self) -> None:
+        """The server sent "+": read the literal's octets."""
+        self._waiting = False
+
+    def next(self, buf: bytearray) -> Optional[tuple[str, list[bytes]]]:
+        while True:
+            if self._waiting:
+                return None
+            if self._discard:
+                take = min(self._discard, len(buf))
+                del buf[:take]
+                self._discard -= take
+                if self._discard:
+                    return None
+                continue
+            if self._need is not None:
+                take = min(self._need, len(buf))
+                if take:
+                    self._literal += buf[:take]
+                    del buf[:take]
+                    self._need -= take
+                if self._need:
+                    return None
+                self.parts.append(bytes(self._literal))
+                self._literal = bytearray()
+                self._need = None
+                continue
+            event = self._line(buf)
+            if event != "again":
+                return event
+
+    def _line(self, buf: bytearray):
+        nl = buf.find(b"\n")
+        if self._skip_head is not None:
+            if nl < 0:
+                buf.clear()
+                return None
+            del buf[:nl + 1]
+            head = self.parts[0] if self.parts else self._skip_head
+            self.cancel()
+            return ("too_long", [head])
+        room = self.line_limit - self._text
+        if nl < 0:
+            if len(buf) >= room:  # even if its LF came next it would not fit
+                self._skip_head = bytes(buf[:1024])
+                buf.clear()
+            return None
+        line = bytes(buf[:nl])
+        del buf[:nl + 1]
+        if line.endswith(b"\r"):
+            line = line[:-1]
+        if self._dropping:  # the rest of a command whose literal was refused
+            found = _LITERAL_END.search(line)
+            self.cancel()
+            if found and found.group(2) and len(found.group(1)) <= 12:
+                self._dropping = True
+                self._discard = int(found.group(1))
+            return "again"
+        if len(line) + 2 > room:
+            head = self.parts[0] if self.parts else line[:1024]
+            self.cancel()
+            return ("too_long", [head])
+        self.parts.append(line)
+        self._text += len(line) + 2
+        found = _LITERAL_END.search(line)
+        if not found:
+            parts = self.parts
+            self.cancel()
+            return ("command", parts)
+        digits, plus = found.groups()
+        size = int(digits) if len(digits) <= 12 else 10 ** 12
+        if size > self.max_literal - self._literals:
+            parts = self.parts
+            self.cancel()
+            if plus:  # the client sends it anyway: skip it, without keeping any of it
+                self._dropping = True
+                self._discard = size
+            return ("too_big", parts)
+        self._literals += size
+        self._need = size
+        if not plus:
+            self._waiting = True
+            return ("continue", list(self.parts))
+        return "again"
+
+
+def transcript(parts: list[bytes]) -> str:
+    """The command as the client sent it (literals inline, CRLF as newline), cut at 16 KiB."""
+    total = sum(len(p) for p in parts) + 2 * (len(parts) // 2)
+    chunks: list[bytes] = []
+    room = MAX_LINE_TEXT
+    for i, part in enumerate(parts):
+        piece = part + (b"\r\n" if i % 2 == 0 and i + 1 < len(parts) else b"")
+        chunks.append(piece[:room])
+        room -= len(chunks[-1])
+        if room <= 0:
+            break
+    data = b"".join(chunks)
+    if total > len(data):
+        data += b"... (%d more octets)" % (total - len(data))
+    return data.decode("latin-1").replace("\r\n", "\n")
+
+
+# --------------------------------------------------------------------------
+# Strings
+
+
+def mutf7_encode(name: str) -> str:
+    """A mailbox name in modified UTF-7 (RFC 3501 §5.1.3): "&" is "&-", non-ASCII runs are base64 of UTF-16."""
+    out: list[str] = []
+    run: list[str] = []
+
+    def flush() -> None:
+        if run:
+            data = "".join(run).encode("utf-16-be")
+            out.append("&" + base64.b64encode(data).decode("ascii").rstrip("=").replace("/", ",") + "-")
+            run.clear()
+
+    for ch in name:
+        if " " <= ch <= "~":
+            flush()
+            out.append("&-" if ch == "&" else ch)
+        else:
+            run.append(ch)
+    flush()
+    return "".join(out)
+
+
+def mutf7_decode(name: str) -> str:
+    """The mailbox name a client sent in modified UTF-7; ValueError if it is not valid."""
+    if "&" not in name:
+        return name
+    out: list[str] = []
+    pos = 0
+    while pos < len(name):
+        amp = name.find("&", pos)
+        if amp < 0:
+            out.append(name[pos:])
+            break
+        out.append(name[pos:amp])
+        end = name.find("-", amp)
+        if end < 0:
+            raise ValueError("unterminated &... in modified UTF-7")
+        chunk = name[amp + 1:end]
+        if not chunk:
+            out.append("&")
+        else:
+            if not re.fullmatch(r"[A-Za-z0-9+,]+", chunk):
+                raise ValueError("invalid modified base64")
+            raw = chunk.replace(",", "/")
+            try:
+                data = base64.b64decode(raw + "=" * (-len(raw) % 4), validate=True)
+                text = data.decode("utf-16-be")
+            except (ValueError, UnicodeDecodeError) as exc:
+                raise ValueError("invalid modified UTF-7") from exc
+            out.append(text)
+        pos = end + 1
+    return "".join(out)
+
+
+def quote(data: Union[bytes, str]) -> bytes:
+    """A string as IMAP sends it: a quoted string, or a literal if it holds CR, LF, NUL or 8-bit."""
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    if any(c in (0, 10, 13) or c > 0x7E for c in raw):
+        return b"{%d}\r\n" % len(raw) + raw
+    return b'"' + raw.replace(b"\\", b"\\\\").replace(b'"', b'\\"') + b'"'
+
+
+def astring(data: Union[bytes, str]) -> bytes:
+    """An atom when every octet is an ASTRING-CHAR (and it is not NIL), else :func:`quote`."""
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    if raw and all(c in _ASTRING and c < 0x80 for c in raw) and raw.upper() != b"NIL":
+        return raw
+    return quote(raw)
+
+
+def _text(raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
+
+
+def _mailbox(raw: bytes) -> str:
+    """A mailbox name from the wire: decoded from modified UTF-7, INBOX in any case as INBOX."""
+    try:
+        name = mutf7_decode(_text(raw))
+    except ValueError as exc:
+        raise _Syntax(f"mailbox name: {exc}") from exc
+    head, sep, rest = name.partition("/")
+    if head.upper() == "INBOX":
+        return "INBOX" + sep + rest
+    return name
+
+
+# --------------------------------------------------------------------------
+# The grammar
+
+
+class _Parser:
+    """A cursor over a command's parts: line text, literal, line text..."""
+
+    def __init__(self, parts: list[bytes], pos: int = 0):
+        self.parts = parts
+        self.i = 0
+        self.s = parts[0]
+        self.pos = pos
+        self.depth = 0
+
+    def peek(self) -> Optional[int]:
+        return self.s[self.pos] if self.pos < len(self.s) else None
+
+    def at_end(self) -> bool:
+        return self.pos >= len(self.s) and self.i == len(self.parts) - 1
+
+    def end(self) -> None:
+        if not self.at_end():
+            raise _Syntax("unexpected text at the end: " + _text(self.s[self.pos:self.pos + 40]))
+
+    def sp(self) -> None:
+        if self.peek() != 0x20:
+            raise _Syntax("expected a space" if not self.at_end() else "missing argument")
+        self.pos += 1
+
+    def char(self, ch: bytes) -> None:
+        if self.peek() != ch[0]:
+            raise _Syntax(f"expected {ch.decode()!r}")
+        self.pos += 1
+
+    def maybe(self, ch: bytes) -> bool:
+        if self.peek() == ch[0]:
+            self.pos += 1
+            return True
+        return False
+
+    def take(self, allowed: frozenset) -> bytes:
+        start = self.pos
+        s = self.s
+        while self.pos < len(s) and s[self.pos] in allowed:
+            self.pos += 1
+        return s[start:self.pos]
+
+    def atom(self, what: str = "atom") -> bytes:
+        word = self.take(_ATOM)
+        if not word:
+            raise _Syntax(f"expected {what}")
+        return word
+
+    def word(self) -> str:
+        """An upper-cased keyword (letters, digits, dots, dashes)."""
+        word = self.take(_NAME)
+        if not word:
+            raise _Syntax("expected a keyword")
+        return word.decode("ascii").upper()
+
+    def literal_ahead(self) -> bool:
+        return self.peek() == ord("{") and self.i + 1 < len(self.parts) \
+            and _LITERAL_END.fullmatch(self.s[self.pos:]) is not None
+
+    def literal(self) -> bytes:
+        if not self.literal_ahead():
+            raise _Syntax("expected a literal {n}")
+        value = self.parts[self.i + 1]
+        self.i += 2
+        self.s = self.parts[self.i]
+        self.pos = 0
+        return value
+
+    def quoted(self) -> bytes:
+        self.char(b'"')
+        out = bytearray()
+        s = self.s
+        while True:
+            if self.pos >= len(s):
+                raise _Syntax("unterminated quoted string")
+            c = s[self.pos]
+            self.pos += 1
+            if c == 0x22:
+                return bytes(out)
+            if c == 0x5C:
+                if self.pos >= len(s) or s[self.pos] not in (0x22, 0x5C):
+                    raise _Syntax("only \\\" and \\\\ may be escaped in a quoted string")
+                c = s[self.pos]
+                self.pos += 1
+            out.append(c)
+
+    def string(self) -> bytes:
+        if self.peek() == 0x22:
+            return self.quoted()
+        if self.literal_ahead():
+            return self.literal()
+        raise _Syntax("expected a quoted string or a literal")
+
+    def astring(self, what: str = "a string") -> bytes:
+        c = self.peek()
+        if c == 0x22 or self.literal_ahead():
+            return self.string()
+        word = self.take(_ASTRING)
+        if not word:
+            raise _Syntax(f"expected {what}")
+        return word
+
+    def nstring(self) -> Optional[bytes]:
+        if self.s[self.pos:self.pos + 3].upper() == b"NIL":
+            self.pos += 3
+            return None
+        return self.string()
+
+    def mailbox(self) -> str:
+        return _mailbox(self.astring("a mailbox name"))
+
+    def list_mailbox(self) -> str:
+        c = self.peek()
+        if c == 0x22 or self.literal_ahead():
+            raw = self.string()
+        else:
+            raw = self.take(_LIST)
+            if not raw:
+                raise _Syntax("expected a mailbox pattern")
+        return _mailbox(raw)
+
+    def number(self, nonzero: bool = False) -> int:
+        digits = self.take(frozenset(b"0123456789"))
+        if not digits:
+            raise _Syntax("expected a number")
+        value = int(digits) if len(digits) <= 12 else MAX_NUMBER + 1
+        if value > MAX_NUMBER or (nonzero and value == 0):
+            raise _Syntax(f"number out of range: {digits[:20].decode()}")
+        return value
+
+    def seqset(self) -> SeqSet:
+        raw = self.take(_SEQ).decode("ascii")
+        if not raw:
+            raise _Syntax("expected a message set like 1:5,7 or 1:*")
+        ranges = []
+        for item in raw.split(","):
+            low, colon, high = item.partition(":")
+            a = _seq_number(low)
+            b = _seq_number(high) if colon else a
+            ranges.append((a, b))
+        return tuple(ranges)
+
+    def flag(self) -> str:
+        if self.maybe(b"\\"):
+            name = self.take(_ATOM)
+            flag = "\\" + name.decode("latin-1")
+            canonical = SYSTEM_FLAGS.get(flag.lower())
+            if canonical is None:
+                raise _Syntax(flag, "flag")
+            return canonical
+        word = self.atom("a flag")
+        if any(c > 0x7E for c in word):
+            raise _Syntax(word.decode("latin-1"), "flag")
+        return word.decode("ascii")
+
+    def flag_list(self) -> tuple[str, ...]:
+        self.char(b"(")
+        flags: list[str] = []
+        if not self.maybe(b")"):
+            flags.append(self.flag())
+            while not self.maybe(b")"):
+                self.sp()
+                flags.append(self.flag())
+        return tuple(flags)
+
+    def date(self) -> date:
+        if self.peek() == 0x22:
+            raw = self.quoted()
+        else:
+            raw = self.take(frozenset(b"0123456789-ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"))
+        found = _DATE.match(raw.decode("latin-1"))
+        if not found:
+            raise _Syntax("expected a date like 1-Feb-2024")
+        return _make_date(found.group(1), found.group(2), found.group(3))
+
+    def nested(self):
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise _Syntax("too deeply nested")
+        return self
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.depth -= 1
+        return False
+
+
+def _seq_number(text: str) -> Optional[int]:
+    if text == "*":
+        return None
+    if not text.isdigit() or len(text) > 10 or int(text) == 0 or int(text) > MAX_NUMBER:
+        raise _Syntax(f"invalid message number {text[:20]!r} in the set")
+    return int(text)
+
+
+def _make_date(day: str, month: str, year: str) -> date:
+    try:
+        return date(int(year), MONTHS.index(month.upper()) + 1, int(day))
+    except ValueError as exc:
+        raise _Syntax("invalid date") from exc
+
+
+def _date_time(raw: bytes) -> float:
+    """APPEND's date-time ("17-Jul-1996 02:44:25 -0700") as a timestamp."""
+    found = _DATETIME.match(raw.decode("latin-1"))
+    if not found:
+        raise _Syntax('expected a date-time like "17-Jul-1996 02:44:25 -0700"')
+    day, month, year, hh, mm, ss, sign, zh, zm = found.groups()
+    day_ = _make_date(day, month, year)
+    try:
+        zone = timezone((1 if sign == "+" else -1) * timedelta(hours=int(zh), minutes=int(zm)))
+        when = datetime(day_.year, day_.month, day_.day, int(hh), int(mm), int(ss), tzinfo=zone)
+    except ValueError as exc:
+        raise _Syntax("invalid date-time") from exc
+    return when.timestamp()
+
+
+# -- per-verb argument grammars; each returns the command's args
+
+
+def _no_args(p: _Parser) -> None:
+    p.end()
+
+
+def _login(p: _Parser):
+    p.sp()
+    user = p.astring("a user name")
+    p.sp()
+    password = p.astring("a password")
+    p.end()
+    return (_text(user), _text(password))
+
+
+def _authenticate(p: _Parser):
+    p.sp()
+    mechanism = p.atom("a mechanism").decode("latin-1").upper()
+    initial = None
+    if not p.at_end():
+        p.sp()
+        initial = p.atom("an initial response").decode("latin-1")
+    p.end()
+    return (mechanism, initial)
+
+
+def _one_mailbox(p: _Parser):
+    p.sp()
+    name = p.mailbox()
+    p.end()
+    return name
+
+
+def _rename(p: _Parser):
+    p.sp()
+    old = p.mailbox()
+    p.sp()
+    new = p.mailbox()
+    p.end()
+    return (old, new)
+
+
+def _list(p: _Parser):
+    p.sp()
+    if p.peek() == ord("("):
+        raise _Syntax("selection options", "extended_list")
+    reference = p.mailbox()
+    p.sp()
+    if p.peek() == ord("("):
+        raise _Syntax("several patterns", "extended_list")
+    pattern = p.list_mailbox()
+    if not p.at_end() and p.s[p.pos:].upper().startswith(b" RETURN"):
+        raise _Syntax("RETURN options", "extended_list")
+    p.end()
+    return (reference, pattern)
+
+
+def _status(p: _Parser):
+    p.sp()
+    name = p.mailbox()
+    p.sp()
+    p.char(b"(")
+    items = [p.word()]
+    while not p.maybe(b")"):
+        p.sp()
+        items.append(p.word())
+    p.end()
+    for item in items:
+        if item not in STATUS_ITEMS:
+            raise _Syntax(f"unknown STATUS item {item}")
+    return (name, tuple(dict.fromkeys(items)))
+
+
+def _append(p: _Parser):
+    p.sp()
+    name = p.mailbox()
+    p.sp()
+    flags = None
+    when = None
+    if p.peek() == ord("("):
+        flags = p.flag_list()
+        p.sp()
+    if p.peek() == 0x22:
+        when = _date_time(p.quoted())
+        p.sp()
+    if not p.literal_ahead():
+        raise _Syntax("the message must follow as a literal {size}")
+    content = p.literal()
+    p.end()
+    return (name, flags, when, content)
+
+
+def _copy(p: _Parser):
+    p.sp()
+    seqset = p.seqset()
+    p.sp()
+    name = p.mailbox()
+    p.end()
+    return (seqset, name)
+
+
+def _store(p: _Parser):
+    p.sp()
+    seqset = p.seqset()
+    p.sp()
+    mode = ""
+    if p.peek() in (ord("+"), ord("-")):
+        mode = chr(p.s[p.pos])
+        p.pos += 1
+    item = p.word()
+    if item not in ("FLAGS", "FLAGS.SILENT"):
+        raise _Syntax(f"expected FLAGS, +FLAGS or -FLAGS, not {item}")
+    p.sp()
+    if p.peek() == ord("("):
+        flags = p.flag_list()
+    else:
+        flags = [p.flag()]
+        while not p.at_end():
+            p.sp()
+            flags.append(p.flag())
+        flags = tuple(flags)
+    p.end()
+    return (seqset, mode, item.endswith(".SILENT"), flags)
+
+
+def _id(p: _Parser):
+    p.sp()
+    if p.s[p.pos:].upper() == b"NIL" and p.i == len(p.parts) - 1:
+        return None
+    p.char(b"(")
+    pairs: list[tuple[str, Optional[str]]] = []
+    if not p.maybe(b")"):
+        while True:
+            field = p.string()
+            p.sp()
+            value = p.nstring()
+            pairs.append((_text(field), None if value is None else _text(value)))
+            if p.maybe(b")"):
+                break
+            p.sp()
+    p.end()
+    if len(pairs) > 30:
+        raise _Syntax("at most 30 ID fields")
+    return tuple(pairs)
+
+
+_SIMPLE_ATTS = ("ENVELOPE", "FLAGS", "INTERNALDATE", "RFC822", "RFC822.HEADER", "RFC822.SIZE",
+                "RFC822.TEXT", "BODYSTRUCTURE", "UID")
+MACROS = {
+    "ALL": ("FLAGS", "INTERNALDATE", "RFC822.SIZE", "ENVELOPE"),
+    "FAST": ("FLAGS", "INTERNALDATE", "RFC822.SIZE"),
+    "FULL": ("FLAGS", "INTERNALDATE", "RFC822.SIZE", "ENVELOPE", "BODY"),
+}
+
+
+def _fetch(p: _Parser):
+    p.sp()
+    seqset = p.seqset()
+    p.sp()
+    atts: list[FetchAtt] = []
+    if p.maybe(b"("):
+        atts.append(_fetch_att(p))
+        while not p.maybe(b")"):
+            p.sp()
+            atts.append(_fetch_att(p))
+    else:
+        start = p.pos
+        word = p.take(_NAME).decode("ascii").upper()
+        if word in MACROS and (p.at_end() or p.peek() == 0x20):
+            atts = [FetchAtt(name) for name in MACROS[word]]
+        else:
+            p.pos = start
+            atts.append(_fetch_att(p))
+    p.end()
+    return (seqset, tuple(atts))
+
+
+def _fetch_att(p: _Parser) -> FetchAtt:
+    name = p.word()
+    if name in _SIMPLE_ATTS:
+        return FetchAtt(name)
+    if name not in ("BODY", "BODY.PEEK"):
+        raise _Syntax(f"unknown FETCH item {name}")
+    if p.peek() != ord("["):
+        if name == "BODY.PEEK":
+            raise _Syntax("BODY.PEEK needs a section: BODY.PEEK[...]")
+        return FetchAtt("BODY")
+    p.pos += 1
+    spec = _section(p)
+    p.char(b"]")
+    label = f"BODY[{spec}]"
+    partial = None
+    if p.maybe(b"<"):
+        origin = p.number()
+        p.char(b".")
+        length = p.number(nonzero=True)
+        p.char(b">")
+        partial = (origin, length)
+        label += f"<{origin}>"
+    return FetchAtt("BODY", spec, label, partial, name == "BODY.PEEK")
+
+
+def _section(p: _Parser) -> str:
+    """The text inside BODY[...] as imap_message.section takes it: keywords upper-cased."""
+    word = p.take(_NAME).decode("ascii").upper()
+    if not word:
+        return ""
+    pieces = word.split(".")
+    numbers = []
+    while pieces and pieces[0].isdigit():
+        if int(pieces[0]) == 0 or len(pieces[0]) > 9:
+            raise _Syntax(word, "section")
+        numbers.append(pieces.pop(0))
+    text = ".".join(pieces)
+    allowed = ("", "HEADER", "HEADER.FIELDS", "HEADER.FIELDS.NOT", "TEXT") + (("MIME",) if numbers else ())
+    if text not in allowed or (not text and not numbers) or (numbers and not text and word.endswith(".")):
+        raise _Syntax(word, "section")
+    if text.startswith("HEADER.FIELDS"):
+        p.sp()
+        p.char(b"(")
+        names = [p.astring("a header field name")]
+        while not p.maybe(b")"):
+            p.sp()
+            names.append(p.astring("a header field name"))
+        fields = " ".join(astring(_text(n)).decode("latin-1") for n in names)
+        return f"{word} ({fields})"
+    return word
+
+
+# -- SEARCH
+
+_FLAG_KEYS = {
+    "ANSWERED": ("\\Answered", True), "DELETED": ("\\Deleted", True), "DRAFT": ("\\Draft", True),
+    "FLAGGED": ("\\Flagged", True), "SEEN": ("\\Seen", True),
+    "UNANSWERED": ("\\Answered", False), "UNDELETED": ("\\Deleted", False), "UNDRAFT": ("\\Draft", False),
+    "UNFLAGGED": ("\\Flagged", False), "UNSEEN": ("\\Seen", False),
+}
+_HEADER_KEYS = ("BCC", "CC", "FROM", "SUBJECT", "TO")
+_DATE_KEYS = ("BEFORE", "ON", "SINCE", "SENTBEFORE", "SENTON", "SENTSINCE")
+CHARSETS = ("US-ASCII", "UTF-8")
+
+
+def _search(p: _Parser):
+    p.sp()
+    charset = None
+    start = p.pos
+    if p.take(_NAME).upper() == b"CHARSET" and p.peek() == 0x20:
+        p.sp()
+        charset = _text(p.astring("a charset name")).upper()
+        p.sp()
+    else:
+        p.pos = start
+    keys = [_search_key(p, charset)]
+    while not p.at_end():
+        p.sp()
+        keys.append(_search_key(p, charset))
+    return (charset, keys[0] if len(keys) == 1 else ("AND", tuple(keys)))
+
+
+def _search_text(p: _Parser, charset: Optional[str]) -> str:
+    raw = p.astring("a search string")
+    if charset in (None, "US-ASCII", "UTF-8"):
+        return raw.decode("utf-8", "replace")
+    return raw.decode("latin-1")
+
+
+def _search_key(p: _Parser, charset: Optional[str]):
+    with p.nested():
+        c = p.peek()
+        if c == ord("("):
+            p.pos += 1
+            keys = [_search_key(p, charset)]
+            while not p.maybe(b")"):
+                p.sp()
+                keys.append(_search_key(p, charset))
+            return keys[0] if len(keys) == 1 else ("AND", tuple(keys))
+        if c is not None and c in _SEQ:
+            return ("SEQ", p.seqset())
+        key = p.word()
+        if key == "ALL":
+            return ("ALL",)
+        if key in _FLAG_KEYS:
+            flag, present = _FLAG_KEYS[key]
+            return ("FLAG", flag, present)
+        if key in ("NEW", "OLD", "RECENT"):
+            return (key,)
+        p.sp()
+        if key in _HEADER_KEYS:
+            return ("HEADER", key.capitalize() if key != "BCC" else "Bcc", _search_text(p, charset))
+        if key in ("BODY", "TEXT"):
+            return (key, _search_text(p, charset))
+        if key in _DATE_KEYS:
+            return (key, p.date())
+        if key == "HEADER":
+            field = _text(p.astring("a header field name"))
+            p.sp()
+            return ("HEADER", field, _search_text(p, charset))
+        if key in ("KEYWORD", "UNKEYWORD"):
+            flag = p.atom("a keyword").decode("latin-1")
+            return ("KEYWORD", flag, key == "KEYWORD")
+        if key in ("LARGER", "SMALLER"):
+            return (key, p.number())
+        if key == "NOT":
+            return ("NOT", _search_key(p, charset))
+        if key == "OR":
+            left = _search_key(p, charset)
+            p.sp()
+            return ("OR", left, _search_key(p, charset))
+        if key == "UID":
+            return ("UID", p.seqset())
+        raise _Syntax(f"unknown search key {key}")
+
+
+_GRAMMAR = {
+    "CAPABILITY": _no_args, "NOOP": _no_args, "LOGOUT": _no_args, "CHECK": _no_args, "CLOSE": _no_args,
+    "EXPUNGE": _no_args, "NAMESPACE": _no_args, "IDLE": _no_args,
+    "LOGIN": _login, "AUTHENTICATE": _authenticate,
+    "SELECT": _one_mailbox, "EXAMINE": _one_mailbox, "CREATE": _one_mailbox, "DELETE": _one_mailbox,
+    "SUBSCRIBE": _one_mailbox, "UNSUBSCRIBE": _one_mailbox, "RENAME": _rename,
+    "LIST": _list, "LSUB": _list, "STATUS": _status, "APPEND": _append, "ID": _id,
+    "SEARCH": _search, "FETCH": _fetch, "STORE": _store, "COPY": _copy,
+    "UID SEARCH": _search, "UID FETCH": _fetch, "UID STORE": _store, "UID COPY": _copy,
+}
+
+
+# --------------------------------------------------------------------------
+# Commands
+
+
+def _head(first: bytes) -> tuple[Optional[str], str, int, Optional[str]]:
+    """(tag, verb, position after the verb, problem) of a command's first line."""
+    if not first.strip(b" \t"):
+        return None, "", 0, "empty"
+    words = first.split()
+    if words[0].decode("latin-1").upper() in HTTP_VERBS and words[-1].upper().startswith(b"HTTP/"):
+        return None, "", 0, "http"
+    p = _Parser([first])
+    tag_raw = p.take(_TAG)
+    if not tag_raw or (p.peek() is not None and p.peek() != 0x20):
+        return None, "", 0, "no_tag"
+    tag = tag_raw.decode("ascii")
+    if p.at_end() or not first[p.pos:].strip(b" \t"):
+        return tag, "", p.pos, "missing_command"
+    p.sp()
+    verb = p.take(_ATOM).decode("latin-1").upper()
+    if verb == "UID" and p.peek() == 0x20:
+        p.sp()
+        verb = "UID " + p.take(_ATOM).decode("latin-1").upper()
+    if verb in NOT_IMPLEMENTED:
+        return tag, verb, p.pos, "not_implemented"
+    if verb not in _GRAMMAR:
+        return tag, verb, p.pos, "unrecognized"
+    return tag, verb, p.pos, None
+
+
+def partial_command(parts: list[bytes], problem: Optional[str] = None) -> ImapCommand:
+    """A command whose literal has not come (yet): what its first line says.
+
+    With ``problem`` None this is the "+" input asking for a literal
+    continuation, unless its head is already wrong (then the problem is set).
+    """
+    line = transcript(parts)
+    tag, verb, _pos, trouble = _head(parts[0])
+    if trouble in ("empty", "http"):
+        trouble = "no_tag"
+    if trouble is not None:
+        return ImapCommand("UNKNOWN", verb if tag else "", line, trouble, tag=tag)
+    if any(0 in part for part in parts):
+        return ImapCommand(verb, "", line, "nul", tag=tag)
+    if problem is not None:
+        return ImapCommand(verb, "", line, problem, tag=tag)
+    return ImapCommand("+", "", line, tag=tag)
+
+
+def parse_command(parts: list[bytes]) -> ImapCommand:
+    """A complete command (parts: line text, literal, line text...) as an :class:`ImapCommand`.
+
+    ``args`` by verb: LOGIN ``(user, password)``; AUTHENTICATE
+    ``(mechanism, initial or None)``; SELECT, EXAMINE, CREATE, DELETE,
+    (UN)SUBSCRIBE the mailbox name; RENAME ``(old, new)``; LIST/LSUB
+    ``(reference, pattern)``; STATUS ``(mailbox, items)``; APPEND
+    ``(mailbox, flags or None, timestamp or None, content)``; COPY
+    ``(seqset, mailbox)``; STORE ``(seqset, "+"|"-"|"", silent, flags)``;
+    FETCH ``(seqset, atts)``; SEARCH ``(charset or None, key)``; ID the
+    pairs or None. Mailbox names are decoded from modified UTF-7.
+    """
+    parts = list(parts)
+    parts[-1] = parts[-1].rstrip(b" \t")  # trailing blanks people leave when typing
+    line = transcript(parts)
+    tag, verb, pos, problem = _head(parts[0])
+    if problem == "http":
+        return ImapCommand("UNKNOWN", "", line, "http")
+    if problem is not None:
+        return ImapCommand("UNKNOWN", verb if tag else "", line, problem, tag=tag)
+    rest = line[pos:].lstrip(" ")
+    if any(0 in part for part in parts):
+        return ImapCommand(verb, rest, line, "nul", tag=tag)
+    p = _Parser(parts, pos)
+    try:
+        args = _GRAMMAR[verb](p)
+    except _Syntax as exc:
+        return ImapCommand(verb, rest, line, exc.problem, tag=tag, detail=exc.detail[:200])
+    arg = rest
+    if verb in MAILBOX_VERBS:
+        arg = args if isinstance(args, str) else args[0]
+    elif verb == "LOGIN":
+        arg = args[0]
+    elif verb == "AUTHENTICATE":
+        arg = args[0]
+    return ImapCommand(verb, arg, line, None, tag=tag, args=args)
+
+
+def simple_line(raw: bytes, too_long: bool, verb: str, tag: Optional[str]) -> ImapCommand:
+    """A line read in a mode of its own (AUTHENTICATE's response, IDLE's DONE)."""
+    line = raw.decode("latin-1")
+    if too_long:
+        return ImapCommand(verb, "", line[:MAX_LINE_TEXT], "line_too_long", tag=tag)
+    if b"\x00" in raw:
+        return ImapCommand(verb, "", line, "nul", tag=tag)
+    return ImapCommand(verb, "", line, None, tag=tag, args=line.strip(" \t"))
+
+
+def seq_contains(seqset: SeqSet, number: int, star: int) -> bool:
+    """Whether ``number`` is in the set, "*" standing for ``star`` (the largest number or UID)."""
+    for low, high in seqset:
+        a = star if low is None else low
+        b = star if high is None else high
+        if a > b:
+            a, b = b, a
+        if a <= number <= b:
+            return True
+    return False
