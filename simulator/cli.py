@@ -1,11 +1,12 @@
-"""``mailsim serve``: the web app and the real SMTP port, in one process.
+"""``mailsim serve``: the web app and the real SMTP, POP3 and IMAP ports, in one process.
 
 The HTTP side runs on gunicorn with one gthread worker (Flask-SocketIO's
 threading mode with simple-websocket: each WebSocket holds a thread, so the
 worker gets enough threads for every open connection). The real SMTP port is
 bound in gunicorn's master before the worker is forked, so a port in use is
 reported at once and ``--smtp-port 0`` is resolved before /healthz is asked;
-the worker runs its accept loop beside the Socket.IO server that mirrors it.
+the worker runs the accept loops beside the Socket.IO server that mirrors them.
+POP3 and IMAP ports work the same way.
 See docs/architecture.md for why.
 """
 from __future__ import annotations
@@ -32,17 +33,23 @@ def _port(value: str) -> Optional[int]:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mailsim", description="MailSim: e-mail protocols, animated.")
     sub = parser.add_subparsers(dest="command", required=True)
-    serve = sub.add_parser("serve", help="start the web simulator and the real SMTP port")
+    serve = sub.add_parser("serve", help="start the web simulator and the real SMTP, POP3 and IMAP ports")
     serve.add_argument("--host", default="127.0.0.1", help="address for HTTP and the mail ports (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=5000, help="HTTP port (default 5000; 0 picks a free one)")
     serve.add_argument("--smtp-port", type=_port, default=2525,
                        help="real SMTP port (default 2525; 0 picks a free one; 'off' disables it)")
-    serve.add_argument("--faults", type=Path, help="fault plan (JSON) for the real SMTP port")
+    serve.add_argument("--pop3-port", type=_port, default=1100,
+                       help="real POP3 port (default 1100; 0 picks a free one; 'off' disables it)")
+    serve.add_argument("--imap-port", type=_port, default=1430,
+                       help="real IMAP port (default 1430; 0 picks a free one; 'off' disables it)")
+    serve.add_argument("--faults", type=Path,
+                       help="fault plan (JSON) for the real ports; each rule's \"protocol\" says which port")
     serve.add_argument("--data", type=Path, help="data folder (default: the user's data directory)")
     serve.add_argument("--threads", type=int, default=256,
                        help="worker threads, one per open WebSocket or TCP request (default 256)")
     serve.add_argument("--idle-timeout", type=float, default=300.0,
-                       help="seconds before an idle SMTP connection is closed (RFC 5321: 5 minutes)")
+                       help="seconds before an idle mail connection is closed (default 300: RFC 5321's "
+                            "5 minutes; RFC 1939 and 3501 allow no less than 10 and 30)")
     return parser
 
 
@@ -74,17 +81,21 @@ def serve(args) -> int:
         print(f"mailsim: cannot use the data folder {data_dir}: {exc}", file=sys.stderr)
         return 2
 
-    sim = Simulator(data_dir=data_dir, smtp_faults=plan, teacher_key=key, host=args.host)
+    sim = Simulator(data_dir=data_dir, port_faults=plan, teacher_key=key, host=args.host)
 
-    smtp_sock = None
-    if args.smtp_port is not None:
+    socks = {}
+    for protocol, port in (("smtp", args.smtp_port), ("pop3", args.pop3_port), ("imap", args.imap_port)):
+        if port is None:
+            continue
         try:
-            smtp_sock = wire.bind(args.host, args.smtp_port)
+            socks[protocol] = wire.bind(args.host, port)
         except OSError as exc:
-            print(f"mailsim: cannot listen for SMTP on {args.host}:{args.smtp_port}: {exc.strerror or exc}",
+            for sock in socks.values():
+                sock.close()
+            print(f"mailsim: cannot listen for {protocol.upper()} on {args.host}:{port}: {exc.strerror or exc}",
                   file=sys.stderr)
             return 2
-        sim.ports["smtp"] = smtp_sock.getsockname()[1]
+        sim.ports[protocol] = socks[protocol].getsockname()[1]
 
     if created:
         print(f"Teacher key (shown once, kept in {data_dir / 'teacher.key'}): {key}", flush=True)
@@ -114,20 +125,20 @@ def serve(args) -> int:
         sim.ports["http"] = server.LISTENERS[0].sock.getsockname()[1]
         shown = "localhost" if args.host in ("127.0.0.1", "::1") else args.host
         lines = [f"MailSim is running: http://{shown}:{sim.ports['http']}/"]
-        if sim.ports["smtp"] is not None:
-            lines.append(f"Real SMTP port: {args.host}:{sim.ports['smtp']} "
-                         f"(try: telnet {args.host} {sim.ports['smtp']})")
+        for protocol in socks:
+            lines.append(f"Real {protocol.upper()} port: {args.host}:{sim.ports[protocol]} "
+                         f"(try: telnet {args.host} {sim.ports[protocol]})")
         print("\n".join(lines), flush=True)
 
     def post_worker_init(worker):
-        if smtp_sock is not None:
+        for protocol, sock in socks.items():
             listener = wire.Listener(
-                smtp_sock,
-                lambda peer, conn: sim.new_port_session(peer, conn, "smtp"),
+                sock,
+                lambda peer, conn, protocol=protocol: sim.new_port_session(peer, conn, protocol),
                 idle_timeout=args.idle_timeout,
-                on_busy=lambda conn: conn.write(sim.busy_reply().wire()),
-                timeout_reply=sim.timeout_reply,
-                name="smtp",
+                on_busy=lambda conn, protocol=protocol: conn.write(sim.busy_reply(protocol).wire()),
+                timeout_reply=lambda protocol=protocol: sim.timeout_reply(protocol),
+                name=protocol,
             )
             listener.start()
 

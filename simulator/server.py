@@ -1,4 +1,4 @@
-"""The process-wide simulator: world, mailboxes, the real ports' fault plans,
+"""The process-wide simulator: world, mailboxes, the real ports' fault plan,
 the teacher key and the registry of live real-port sessions.
 
 The web layer and the TCP listeners both hold the same :class:`Simulator`, so
@@ -11,6 +11,7 @@ import itertools
 import os
 import secrets
 import threading
+import time
 from collections import OrderedDict
 from pathlib import Path
 from typing import Callable, Optional
@@ -23,6 +24,8 @@ from .session import Session
 from .world import World
 
 LIVE_KEEP = 50  # finished real-port sessions kept for the Live page
+PROTOCOLS = ("smtp", "pop3", "imap")
+DEFAULT_PORTS = {"smtp": 2525, "pop3": 1100, "imap": 1430}
 
 
 def default_data_dir() -> Path:
@@ -52,7 +55,7 @@ class Simulator:
     """State shared by the browser lab, the real ports and the REST API."""
 
     def __init__(self, *, data_dir: Optional[Path] = None, world: Optional[World] = None,
-                 smtp_faults: Optional[FaultPlan] = None, teacher_key: Optional[str] = None,
+                 port_faults: Optional[FaultPlan] = None, teacher_key: Optional[str] = None,
                  host: str = "127.0.0.1"):
         self.data_dir = Path(data_dir) if data_dir else default_data_dir()
         self.world = world or World.load()
@@ -60,34 +63,53 @@ class Simulator:
         self.store = MailStore(path=self.data_dir / "mail.sqlite3", world=self.world)
         self.host = host
         self.teacher_key = teacher_key
-        self.ports: dict[str, Optional[int]] = {"http": None, "smtp": None}
+        self.ports: dict[str, Optional[int]] = {"http": None, **{p: None for p in PROTOCOLS}}
         self._plan_lock = threading.Lock()
-        self._port_runtimes: dict[str, FaultRuntime] = {
-            "smtp": FaultRuntime(smtp_faults or FaultPlan()),
-        }
+        # One plan for every real port: each rule names its protocol, and each
+        # session asks only about its own (a greylisted client that retries on
+        # a new connection shares the counters).
+        self._port_runtime = FaultRuntime(port_faults or FaultPlan())
         self._live: "OrderedDict[str, Session]" = OrderedDict()
         self._live_lock = threading.Lock()
         self._live_ids = itertools.count(1)
         self.live_listeners: list[Callable[[str, dict], None]] = []
 
     # ------------------------------------------------------------- faults
-    def port_plan(self, protocol: str = "smtp") -> FaultPlan:
-        return self._port_runtimes[protocol].plan
+    def port_plan(self, protocol: Optional[str] = None) -> FaultPlan:
+        """The real ports' plan, or only the rules for ``protocol`` (as that protocol's plan)."""
+        plan = self._port_runtime.plan
+        if protocol is None:
+            return plan
+        return FaultPlan(seed=plan.seed, protocol=protocol,
+                         rules=tuple(r for r in plan.rules if r.protocol == protocol))
 
-    def set_port_plan(self, plan: FaultPlan, protocol: str = "smtp") -> None:
-        """Replace a real port's plan; its counters and random stream restart."""
+    def set_port_plan(self, plan: FaultPlan, protocol: Optional[str] = None) -> None:
+        """Replace the real ports' plan (or only ``protocol``'s rules); the counters and random stream restart."""
         with self._plan_lock:
-            self._port_runtimes[protocol] = FaultRuntime(plan)
+            if protocol is not None:
+                others = tuple(r for r in self._port_runtime.plan.rules if r.protocol != protocol)
+                mine = tuple(r for r in plan.rules if r.protocol == protocol)
+                plan = FaultPlan(seed=plan.seed, rules=others + mine)
+            self._port_runtime = FaultRuntime(plan)
 
     @property
     def loopback_only(self) -> bool:
         return self.host in ("127.0.0.1", "localhost", "::1") or self.host.startswith("127.")
 
     # --------------------------------------------------------------- lab
-    def new_engine(self, protocol: str = "smtp"):
-        if protocol != "smtp":
-            raise KeyError(protocol)
-        return SmtpEngine(self.world)
+    def new_engine(self, protocol: str = "smtp", mailboxes=None, owner: str = "lab"):
+        """A fresh engine for one connection; POP3/IMAP read ``mailboxes`` (default: the server's realm)."""
+        if protocol == "smtp":
+            return SmtpEngine(self.world)
+        mailboxes = mailboxes if mailboxes is not None else self.store.server
+        if protocol == "pop3":
+            from .protocols.pop3 import Pop3Engine
+            stamp = f"<{os.getpid()}.{time.time_ns() // 1000}@{self.world.hostname}>"
+            return Pop3Engine(self.world, mailboxes, owner=owner, apop_stamp=stamp)
+        if protocol == "imap":
+            from .protocols.imap import ImapEngine
+            return ImapEngine(self.world, mailboxes, now=time.time)
+        raise KeyError(protocol)
 
     def learner_mailboxes(self, learner: str):
         """A learner's private copy of the world, made on first use."""
@@ -101,8 +123,8 @@ class Simulator:
         sid = f"live-{next(self._live_ids)}"
         session = Session(
             sid,
-            self.new_engine(protocol),
-            faults=self._port_runtimes[protocol],
+            self.new_engine(protocol, owner=sid),
+            faults=self._port_runtime,
             store=self.store.server,
             listener=self._live_event,
             write=conn.write,
@@ -134,10 +156,13 @@ class Simulator:
         for listener in list(self.live_listeners):
             listener(name, payload)
 
-    @staticmethod
-    def busy_reply():
-        return replies.reply("421.too_busy")
+    def busy_reply(self, protocol: str = "smtp"):
+        """What a port says when it has too many connections, then closes."""
+        if protocol == "smtp":
+            return replies.reply("421.too_busy")
+        refusal = {"pop3": "-ERR", "imap": "BYE"}[protocol]
+        return self.new_engine(protocol, owner="busy").fault_reply(refusal, None, "greeting")
 
-    @staticmethod
-    def timeout_reply():
-        return replies.reply("421.timeout")
+    def timeout_reply(self, protocol: str = "smtp"):
+        """What a port says to a connection idle too long, before it closes."""
+        return self.new_engine(protocol, owner="timeout").timeout_reply()

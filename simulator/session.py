@@ -213,7 +213,7 @@ class Session:
     def _decide(self, stage: str, arg: str):
         if self.faults is None:
             return None
-        return self.faults.decide(stage, arg)
+        return self.faults.decide(stage, arg, protocol=self.protocol)
 
     @staticmethod
     def _action(decision) -> str:

@@ -12,6 +12,7 @@ import time
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Optional
 
 import pytest
 
@@ -42,6 +43,8 @@ class RunningServer:
     teacher_key: str
     process: subprocess.Popen
     output: Path
+    pop3_port: Optional[int] = None
+    imap_port: Optional[int] = None
 
     def health(self) -> dict:
         with urllib.request.urlopen(self.url + "/healthz", timeout=5) as resp:
@@ -63,7 +66,8 @@ def start_server(tmp: Path, *extra: str, host: str = "127.0.0.1") -> RunningServ
     data_dir = tmp / "data"
     out = tmp / "server.log"
     cmd = [sys.executable, "-m", "simulator", "serve", "--host", host, "--port", str(http_port),
-           "--smtp-port", "0", "--data", str(data_dir), "--threads", "64", *extra]
+           "--smtp-port", "0", "--pop3-port", "0", "--imap-port", "0",
+           "--data", str(data_dir), "--threads", "64", *extra]
     fh = open(out, "w")
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=fh, stderr=subprocess.STDOUT,
                             env={**os.environ, "PYTHONUNBUFFERED": "1"})
@@ -84,7 +88,9 @@ def start_server(tmp: Path, *extra: str, host: str = "127.0.0.1") -> RunningServ
         proc.kill()
         raise RuntimeError(f"mailsim serve did not start: {out.read_text()}")
     key = (data_dir / "teacher.key").read_text().strip()
-    return RunningServer(url, http_port, health["ports"]["smtp"], data_dir, key, proc, out)
+    ports = health["ports"]
+    return RunningServer(url, http_port, ports["smtp"], data_dir, key, proc, out,
+                         ports.get("pop3"), ports.get("imap"))
 
 
 @pytest.fixture(scope="session")

@@ -253,7 +253,7 @@ from simulator.server import Simulator  # noqa: E402
 
 @contextlib.contextmanager
 def in_process(tmp_path, rules=(), *, small_buffers=False, **options):
-    sim = Simulator(data_dir=tmp_path, smtp_faults=FaultPlan.from_json({"rules": list(rules)}))
+    sim = Simulator(data_dir=tmp_path, port_faults=FaultPlan.from_json({"rules": list(rules)}))
     sock = wire.bind("127.0.0.1", 0)
     if small_buffers:  # accepted sockets inherit these (Linux)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 8192)

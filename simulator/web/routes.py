@@ -10,6 +10,7 @@ from .. import __version__, i18n
 from ..faults import FaultPlan, FaultPlanError
 from ..protocols import replies
 from .. import scenarios as scenario_data
+from ..server import PROTOCOLS
 from . import current_language, sim_of
 
 bp = Blueprint("pages", __name__)
@@ -69,8 +70,20 @@ def presets():
     return jsonify(scenario_data.presets_for_ui(_lang_arg()))
 
 
-def _protocol_arg() -> str:
-    return (request.args.get("protocol") or "smtp").lower()
+def _protocol_arg():
+    """The ``protocol`` query parameter (smtp, pop3, imap), None when absent; ValueError when unknown."""
+    value = request.args.get("protocol")
+    if value is None or value == "":
+        return None
+    value = value.lower()
+    if value not in PROTOCOLS:
+        raise ValueError(value)
+    return value
+
+
+def _unknown_protocol():
+    name = (request.args.get("protocol") or "")[:20]
+    return _error(404, "unknown_protocol", i18n.t(current_language(), "web.error.unknown_protocol", name=name))
 
 
 def _authorised() -> bool:
@@ -85,45 +98,48 @@ def _authorised() -> bool:
 
 @bp.get("/api/faults")
 def get_faults():
-    sim = sim_of(current_app)
-    protocol = _protocol_arg()
-    if protocol != "smtp":
-        return _error(404, "unknown_protocol",
-                      i18n.t(current_language(), "web.error.unknown_protocol", name=protocol))
-    return jsonify(sim.port_plan(protocol).to_json())
+    """The real ports' fault plan; with ?protocol=, only that protocol's rules."""
+    try:
+        protocol = _protocol_arg()
+    except ValueError:
+        return _unknown_protocol()
+    return jsonify(sim_of(current_app).port_plan(protocol).to_json())
 
 
 @bp.put("/api/faults")
 def put_faults():
+    """Replace the plan; with ?protocol=, only that protocol's rules (rules default to it)."""
     sim = sim_of(current_app)
     lang = current_language()
     if not _authorised():
         return _error(401, "unauthorized", i18n.t(lang, "web.error.unauthorized"))
+    try:
+        protocol = _protocol_arg()
+    except ValueError:
+        return _unknown_protocol()
     body = request.get_json(silent=True)
     if body is None:
         return _error(400, "bad_faults", i18n.t(lang, "web.error.bad_faults",
                                                 detail="the body must be a JSON object"))
-    protocol = _protocol_arg()
-    if isinstance(body, dict) and isinstance(body.get("protocol"), str) and "rules" not in body:
-        protocol = body["protocol"].lower()
-    if protocol != "smtp":
-        return _error(404, "unknown_protocol", i18n.t(lang, "web.error.unknown_protocol", name=protocol))
+    if protocol is not None and isinstance(body, dict):
+        body = {"protocol": protocol, **body}
     try:
         plan = FaultPlan.from_json(body)
     except FaultPlanError as exc:
         return _error(400, "bad_faults", i18n.t(lang, "web.error.bad_faults", detail=str(exc)))
     sim.set_port_plan(plan, protocol)
-    return jsonify(plan.to_json())
+    return jsonify(sim.port_plan(protocol).to_json())
 
 
 @bp.delete("/api/faults")
 def delete_faults():
+    """Remove every rule (or, with ?protocol=, that protocol's rules)."""
     sim = sim_of(current_app)
     if not _authorised():
         return _error(401, "unauthorized", i18n.t(current_language(), "web.error.unauthorized"))
-    protocol = _protocol_arg()
-    if protocol != "smtp":
-        return _error(404, "unknown_protocol",
-                      i18n.t(current_language(), "web.error.unknown_protocol", name=protocol))
-    sim.set_port_plan(FaultPlan(), protocol)
-    return jsonify(FaultPlan().to_json())
+    try:
+        protocol = _protocol_arg()
+    except ValueError:
+        return _unknown_protocol()
+    sim.set_port_plan(FaultPlan(protocol=protocol or "smtp"), protocol)
+    return jsonify(sim.port_plan(protocol).to_json())
