@@ -174,20 +174,37 @@ def _expect_ok(line: bytes, what: str) -> bytes:
     return line
 
 
-def pop3_session(addr: tuple[str, int], user: str, password: str, _args) -> tuple[int, int]:
-    """One POP3 session reading every message with RETR; returns (messages, bytes)."""
+def pop3_session(addr: tuple[str, int], user: str, password: str, args) -> tuple[int, int]:
+    """One POP3 session reading every message with RETR; returns (messages, bytes).
+
+    With ``args.pipeline`` = 1 (the default) each RETR waits for the previous
+    reply, as common clients do; with W > 1 up to W RETRs are outstanding
+    (RFC 2449 PIPELINING; only if the server's CAPA announces it).
+    """
     w = Wire(*addr)
     try:
         _expect_ok(w.line(), "greeting")
+        window = max(1, args.pipeline)
+        if window > 1:
+            w.send(b"CAPA\r\n")
+            _expect_ok(w.line(), "CAPA")
+            capa = []
+            while (line := w.line()) != b".":
+                capa.append(line.strip().upper())
+            if b"PIPELINING" not in capa:
+                raise ProtocolError("--pop3-pipeline: the server's CAPA does not announce PIPELINING")
         w.send(f"USER {user}\r\n".encode())
         _expect_ok(w.line(), "USER")
         w.send(f"PASS {password}\r\n".encode())
         _expect_ok(w.line(), "PASS")
         w.send(b"STAT\r\n")
         count = int(_expect_ok(w.line(), "STAT").split()[1])
-        total = 0
+        total = sent = 0
         for n in range(1, count + 1):
-            w.send(b"RETR %d\r\n" % n)
+            if sent < min(count, n - 1 + window):
+                upto = min(count, n - 1 + window)
+                w.send(b"".join(b"RETR %d\r\n" % i for i in range(sent + 1, upto + 1)))
+                sent = upto
             _expect_ok(w.line(), f"RETR {n}")
             w._compact()
             if w.buf.startswith(b".\r\n", w.pos):  # an empty message
@@ -289,17 +306,18 @@ class Target:
 
 
 class RoundArgs:
-    def __init__(self, test: str, batch: int):
+    def __init__(self, test: str, batch: int, pipeline: int = 1):
         self.test = test
         self.batch = batch
+        self.pipeline = pipeline
 
 
 def run_round(target: Target, test: str, clients: int, seconds: float, batch: int,
-              expect: Optional[int] = None) -> dict:
+              expect: Optional[int] = None, pipeline: int = 1) -> dict:
     """``clients`` threads repeat sessions until ``seconds`` are up; figures of the round."""
     protocol, session = SESSIONS[test]
     addr = target.addrs[protocol]
-    args = RoundArgs(test, batch)
+    args = RoundArgs(test, batch, pipeline)
     user_locks = {login: threading.Lock() for login, _ in USERS}
     lock_users = protocol == "pop3"  # POP3: one session per maildrop at a time
     barrier = threading.Barrier(clients + 1)
@@ -353,6 +371,7 @@ def run_round(target: Target, test: str, clients: int, seconds: float, batch: in
     wall = t1 - t0
     return {
         "target": target.name, "test": test, "clients": clients,
+        "pop3_pipeline": pipeline if protocol == "pop3" else None,
         "seconds": wall, "sessions": sum(r[2] for r in results),
         "messages": messages, "bytes": size,
         "messages_per_s": messages / wall, "mb_per_s": size / wall / 1e6,
@@ -406,8 +425,20 @@ def deliver_over_smtp(addr: tuple[str, int], messages: list[bytes], recipients: 
                 raise RuntimeError(f"MailSim refused {refused} while preloading")
 
 
-def inbox_count(addr: tuple[str, int], user: str, password: str) -> int:
-    w = Wire(*addr)
+def inbox_count(target: Target, user: str, password: str) -> int:
+    """Messages in the user's INBOX: POP3 STAT, or IMAP EXAMINE's EXISTS without POP3."""
+    if "pop3" not in target.addrs:
+        imap = Imap(target.addrs["imap"])
+        exists = []
+        try:
+            imap.command(f"LOGIN {user} {password}")
+            imap.command("EXAMINE INBOX", lambda line: exists.append(int(line.split()[1]))
+                         if line.endswith(b" EXISTS") else None)
+            imap.command("LOGOUT")
+        finally:
+            imap.close()
+        return exists[-1] if exists else 0
+    w = Wire(*target.addrs["pop3"])
     try:
         _expect_ok(w.line(), "greeting")
         for cmd in (f"USER {user}", f"PASS {password}"):
@@ -420,6 +451,110 @@ def inbox_count(addr: tuple[str, int], user: str, password: str) -> int:
         return count
     finally:
         w.close()
+
+
+# ------------------------------------------------------------ canned server
+def serve_canned(messages: int, size: int, ready=print) -> None:
+    """A trivial POP3 + IMAP server answering from memory (the ``canned`` target).
+
+    No storage, no parsing beyond the benchmark's own commands, every reply
+    prebuilt: what a client can get at most from a one-process Python
+    server, and a check that the client is not the bottleneck (compare its
+    CPU per message here with the other targets'). Never for figures.
+    """
+    import asyncio
+
+    msgs = [make_message(n, size) for n in range(1, messages + 1)]
+    retr = [b"+OK %d octets\r\n" % len(m) + m.replace(b"\r\n.", b"\r\n..") + b".\r\n" for m in msgs]
+    heads = [m[:m.index(b"\r\n\r\n") + 4] for m in msgs]
+    fetch = {"BODY.PEEK[]": [b"* %d FETCH (UID %d BODY[] {%d}\r\n%s)\r\n" % (i, i, len(m), m)
+                             for i, m in enumerate(msgs, 1)],
+             "BODY.PEEK[HEADER]": [b"* %d FETCH (UID %d BODY[HEADER] {%d}\r\n%s)\r\n" % (i, i, len(h), h)
+                                   for i, h in enumerate(heads, 1)],
+             "UID": [b"* %d FETCH (UID %d)\r\n" % (i, i) for i in range(1, messages + 1)]}
+    total = sum(len(m) for m in msgs)
+
+    async def pop3(reader, writer):
+        writer.write(b"+OK canned POP3\r\n")
+        while line := await reader.readline():
+            word, _, arg = line.strip().partition(b" ")
+            word = word.upper()
+            if word == b"RETR" and arg.isdigit() and 1 <= int(arg) <= messages:
+                writer.write(retr[int(arg) - 1])
+            elif word == b"STAT":
+                writer.write(b"+OK %d %d\r\n" % (messages, total))
+            elif word == b"CAPA":
+                writer.write(b"+OK\r\nUSER\r\nPIPELINING\r\nUIDL\r\n.\r\n")
+            elif word in (b"USER", b"PASS", b"NOOP"):
+                writer.write(b"+OK\r\n")
+            elif word == b"QUIT":
+                writer.write(b"+OK bye\r\n")
+                break
+            else:
+                writer.write(b"-ERR\r\n")
+            await writer.drain()
+        await writer.drain()
+        writer.close()
+
+    async def imap(reader, writer):
+        writer.write(b"* OK canned IMAP\r\n")
+        while line := await reader.readline():
+            tag, _, rest = line.strip().partition(b" ")
+            words = rest.split(b" ")
+            cmd = words[0].upper()
+            if cmd == b"UID" and len(words) >= 4 and words[1].upper() == b"FETCH":
+                lo, _, hi = words[2].partition(b":")
+                lo = int(lo)
+                hi = messages if hi == b"*" else int(hi or lo)
+                item = b" ".join(words[3:]).strip(b"()").decode()
+                writer.write(b"".join(fetch.get(item, fetch["UID"])[lo - 1:min(hi, messages)]))
+                writer.write(tag + b" OK UID FETCH done\r\n")
+            elif cmd in (b"EXAMINE", b"SELECT"):
+                writer.write(b"* %d EXISTS\r\n* OK [UIDVALIDITY 1] ok\r\n%s OK [READ-ONLY] done\r\n"
+                             % (messages, tag))
+            elif cmd == b"LOGOUT":
+                writer.write(b"* BYE\r\n" + tag + b" OK bye\r\n")
+                break
+            else:
+                writer.write(tag + b" OK done\r\n")
+            await writer.drain()
+        await writer.drain()
+        writer.close()
+
+    async def main():
+        p = await asyncio.start_server(pop3, common.HOST, 0)
+        i = await asyncio.start_server(imap, common.HOST, 0)
+        ready(f"{p.sockets[0].getsockname()[1]} {i.sockets[0].getsockname()[1]}")
+        sys.stdout.flush()
+        await asyncio.gather(p.serve_forever(), i.serve_forever())
+
+    asyncio.run(main())
+
+
+class CannedServer:
+    """``mail_access.py --serve-canned`` as a subprocess (for the ``canned`` target)."""
+
+    def __init__(self, messages: int, size: int):
+        self.process = subprocess.Popen(
+            [sys.executable, str(Path(__file__).resolve()), "--serve-canned",
+             "--messages", str(messages), "--size", str(size)],
+            stdout=subprocess.PIPE, text=True)
+        line = self.process.stdout.readline().split()
+        if len(line) != 2:
+            self.stop()
+            raise RuntimeError("the canned server did not start")
+        self.ports = {"pop3": int(line[0]), "imap": int(line[1])}
+
+    def pids(self) -> list[int]:
+        return [self.process.pid]
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(5)
 
 
 # ---------------------------------------------------------------------- main
@@ -468,9 +603,14 @@ def main(argv=None) -> int:
     parser.add_argument("--imap-clients", type=int, nargs="+", default=[1, 10],
                         help="parallel IMAP clients (default 1 10)")
     parser.add_argument("--batch", type=int, default=100, help="UIDs per UID FETCH command (default 100)")
+    parser.add_argument("--pop3-pipeline", type=int, default=1, metavar="W",
+                        help="RETRs outstanding at once (default 1: each waits for its reply; "
+                             "W > 1 needs PIPELINING in the server's CAPA)")
     parser.add_argument("--seconds", type=float, default=2.0, help="length of a round (default 2 s)")
     parser.add_argument("--rounds", type=int, default=5, help="rounds per figure, median taken (default 5)")
-    parser.add_argument("--targets", nargs="+", default=["dovecot", "mailsim"], choices=["dovecot", "mailsim"])
+    parser.add_argument("--targets", nargs="+", default=["dovecot", "mailsim"], choices=["dovecot", "mailsim", "canned"],
+                        help="dovecot, mailsim (default: both); canned: a trivial Python server "
+                             "answering from memory, to check the client's own cost")
     parser.add_argument("--only-reference", action="store_true", help="Dovecot alone (same as --targets dovecot)")
     parser.add_argument("--mailsim-pop3", metavar="HOST:PORT", help="use a running MailSim's POP3 port")
     parser.add_argument("--mailsim-imap", metavar="HOST:PORT", help="use a running MailSim's IMAP port")
@@ -483,7 +623,11 @@ def main(argv=None) -> int:
                         help="before each round wait up to this long for an idle CPU")
     parser.add_argument("--keep", action="store_true", help="keep the work folder (configs, logs, data)")
     parser.add_argument("--no-json", action="store_true", help="do not write benchmarks/results/*.json")
+    parser.add_argument("--serve-canned", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.serve_canned:
+        serve_canned(args.messages, args.size)
+        return 0
     if args.only_reference:
         args.targets = ["dovecot"]
 
@@ -496,6 +640,7 @@ def main(argv=None) -> int:
     targets: list[Target] = []
     started: list = []
     rows: list[dict] = []
+    failures: list[dict] = []
     try:
         if "dovecot" in args.targets:
             print(f"starting Dovecot, {args.messages} x {args.size} B in each INBOX ...", file=sys.stderr, flush=True)
@@ -529,33 +674,45 @@ def main(argv=None) -> int:
                 deliver_over_smtp(smtp, messages, [f"{login}@{refs.DOMAIN}" for login, _ in USERS])
                 mailsim.extra["preload_s"] = time.perf_counter() - t
             targets.append(mailsim)
+        if "canned" in args.targets:
+            canned = CannedServer(args.messages, args.size)
+            started.append(canned)
+            targets.append(Target("canned", {p: (common.HOST, port) for p, port in canned.ports.items()},
+                                  canned))
 
         # Every INBOX must hold exactly the messages, else the figures compare different work.
-        expect = None
         for target in targets:
-            if "pop3" in target.addrs:
-                counts = {login: inbox_count(target.addrs["pop3"], login, pw) for login, pw in USERS}
-                target.extra["inbox_counts"] = counts
-                if args.no_preload and target.name == "mailsim":
-                    expect = None
-                elif any(c != args.messages for c in counts.values()):
-                    raise RuntimeError(f"{target.name}: INBOX counts {counts}, expected {args.messages} each")
+            counts = {login: inbox_count(target, login, pw) for login, pw in USERS}
+            target.extra["inbox_counts"] = counts
+            if any(c != args.messages for c in counts.values()) and not args.no_preload:
+                raise RuntimeError(f"{target.name}: INBOX counts {counts}, expected {args.messages} each")
         expect = None if args.no_preload else args.messages
 
-        for target in targets:  # warm-up: one session per user and test, not measured
+        # Warm-up: one session per user and test, not measured. A target that
+        # fails a test (e.g. a port whose engine is not there yet) is left out
+        # of that test, and the failure is reported.
+        for target in targets:
             for test in args.tests:
-                if SESSIONS[test][0] in target.addrs:
-                    run_round(target, test, len(USERS), 0, args.batch, expect)
+                if SESSIONS[test][0] not in target.addrs:
+                    failures.append({"target": target.name, "test": test, "error": "no port given"})
+                    continue
+                try:
+                    run_round(target, test, len(USERS), 0, args.batch, expect, args.pop3_pipeline)
+                except (RuntimeError, OSError) as exc:
+                    failures.append({"target": target.name, "test": test, "error": str(exc)})
+                    print(f"  {target.name} fails {test}: {exc}", file=sys.stderr, flush=True)
+        failed = {(f["target"], f["test"]) for f in failures}
 
         plan = [(test, c) for test in args.tests
                 for c in (args.pop3_clients if test.startswith("pop3") else args.imap_clients)]
         for test, clients in plan:
-            usable = [t for t in targets if SESSIONS[test][0] in t.addrs]
+            usable = [t for t in targets if (t.name, test) not in failed]
             for rnd in range(args.rounds):
                 order = usable if rnd % 2 == 0 else list(reversed(usable))
                 for target in order:
                     busy = common.wait_quiet(args.wait_quiet) if args.wait_quiet else None
-                    row = run_round(target, test, clients, args.seconds, args.batch, expect)
+                    row = run_round(target, test, clients, args.seconds, args.batch, expect,
+                                    args.pop3_pipeline)
                     row["round"] = rnd + 1
                     row["cpu_busy_before"] = None if busy is None else round(busy, 3)
                     rows.append(row)
@@ -584,20 +741,22 @@ def main(argv=None) -> int:
             ["test", "clients", "server", "ratio to dovecot", f"target >= {TARGET_RATIO:g}"],
             [[r["test"], r["clients"], r["server"], f"{r['ratio']:.2f}", "met" if r["met"] else "MISSED"]
              for r in ratios]))
+    for f in failures:
+        print(f"\n{f['target']} left out of {f['test']}: {f['error']}")
     if not args.no_json:
         path = common.write_results("mail_access", {
             "settings": {"tests": args.tests, "messages": args.messages, "message_bytes": args.size,
                          "pop3_clients": args.pop3_clients, "imap_clients": args.imap_clients,
-                         "batch": args.batch, "seconds": args.seconds, "rounds": args.rounds,
+                         "batch": args.batch, "pop3_pipeline": args.pop3_pipeline, "seconds": args.seconds, "rounds": args.rounds,
                          "targets": args.targets, "users": [u for u, _ in USERS],
                          "pop3_sessions_per_user": "one at a time (maildrop lock)",
                          "target_ratio": TARGET_RATIO},
             "servers": refs.versions(),
             "targets": {t.name: {"addrs": {p: f"{h}:{port}" for p, (h, port) in t.addrs.items()},
                                  **t.extra} for t in targets},
-            "results": rows, "summary": summary, "ratios": ratios})
+            "results": rows, "summary": summary, "ratios": ratios, "failures": failures})
         print(f"\nresults: {path.relative_to(common.ROOT)}")
-    return 0
+    return 1 if failures else 0
 
 
 if __name__ == "__main__":
