@@ -28,6 +28,13 @@ PROTOCOLS = ("smtp", "pop3", "imap")
 DEFAULT_PORTS = {"smtp": 2525, "pop3": 1100, "imap": 1430}
 
 
+def catalogue_module(protocol: str):
+    """The reply catalogue module of a protocol (its CODES, REPLIES, catalogue_for_ui())."""
+    import importlib
+    name = {"smtp": "replies", "pop3": "pop3_replies", "imap": "imap_replies"}[protocol]
+    return importlib.import_module(f"simulator.protocols.{name}")
+
+
 def default_data_dir() -> Path:
     base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
     return Path(base) / "mailsim"

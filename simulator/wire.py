@@ -55,6 +55,8 @@ log = logging.getLogger(__name__)
 
 # Above this many bytes waiting in a transport's write buffer, reading pauses.
 WRITE_HIGH_WATER = 64 * 1024
+# How often a session whose engine can report others' changes (IMAP IDLE) is asked.
+POLL_SECONDS = 1.0
 # Above this many bytes received but not yet fed (worker mode), reading pauses.
 QUEUE_HIGH_WATER = 256 * 1024
 
@@ -168,6 +170,7 @@ class _Protocol(asyncio.Protocol):
         self.idle: Optional[asyncio.TimerHandle] = None
         self.last_activity = 0.0
         self.faults_checked: Any = None
+        self.poll_timer: Optional[asyncio.TimerHandle] = None
 
     # ------------------------------------------------------------ asyncio
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
@@ -202,6 +205,8 @@ class _Protocol(asyncio.Protocol):
         self._choose_mode()
         self._run(self._open)
         self._arm_idle()
+        if hasattr(getattr(self.session, "engine", None), "poll"):
+            self.poll_timer = self.loop.call_later(POLL_SECONDS, self._poll)
 
     def data_received(self, data: bytes) -> None:
         if self.session is None:
@@ -224,6 +229,9 @@ class _Protocol(asyncio.Protocol):
 
     def connection_lost(self, exc: Optional[Exception]) -> None:
         self._cancel_idle()
+        if self.poll_timer is not None:
+            self.poll_timer.cancel()
+            self.poll_timer = None
         if self.conn is not None:
             self.conn.closed = True
         if self.counted:
@@ -338,6 +346,15 @@ class _Protocol(asyncio.Protocol):
         self.last_activity = self.loop.time()
         if self.idle is None:
             self.idle = self.loop.call_later(self.listener.idle_timeout, self._idle_expired)
+
+    def _poll(self) -> None:
+        """Let the session report changes made by others (IMAP IDLE), then look again later."""
+        self.poll_timer = None
+        if self.conn.closed or self.session is None or self.session.closed:
+            return
+        if not self.pending:
+            self._run(self.session.poll)
+        self.poll_timer = self.loop.call_later(POLL_SECONDS, self._poll)
 
     def _cancel_idle(self) -> None:
         if self.idle is not None:

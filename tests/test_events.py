@@ -224,3 +224,57 @@ def test_closing_the_browser_closes_its_sessions(mailsim_server):
         assert ack["error"]["code"] == "unknown_session"
     finally:
         watcher.close()
+
+
+def _lab_line(c: Client, sid: str, line: str, code) -> dict:
+    before = len(c.exchanges(sid))
+    assert c.call("lab.send", {"session": sid, "line": line})["ok"]
+    return c.wait_for(lambda n, d: n == "exchange" and d["session"] == sid and d["kind"] == "reply"
+                      and d["seq"] > before and d["code"] == code)
+
+
+def test_mail_sent_in_an_smtp_lab_is_read_in_a_pop3_lab_of_the_same_learner(mailsim_server):
+    cookie = {"Cookie": "mailsim_learner=learner-test-0123456789"}
+    c = Client(mailsim_server.url, headers=cookie)
+    try:
+        smtp = open_lab(c)
+        for line, code in (("HELO c.example", 250), ("MAIL FROM:<alice@example.org>", 250),
+                           ("RCPT TO:<bob@example.org>", 250), ("DATA", 354),
+                           ("Subject: from the SMTP lab", None), ("", None), (".", 250)):
+            if code is None:
+                assert c.call("lab.send", {"session": smtp, "line": line})["ok"]
+            else:
+                _lab_line(c, smtp, line, code)
+        ack = c.call("lab.open", {"protocol": "pop3"})
+        assert ack["ok"], ack
+        pop = ack["session"]
+        c.reply(pop, "+OK")
+        _lab_line(c, pop, "USER bob", "+OK")
+        _lab_line(c, pop, "PASS bob", "+OK")
+        listing = _lab_line(c, pop, "LIST", "+OK")
+        count = len(listing["text"].splitlines()) - 2  # status line and final "."
+        retr = _lab_line(c, pop, f"RETR {count}", "+OK")
+        assert "Subject: from the SMTP lab" in retr["text"]
+    finally:
+        c.close()
+    other = Client(mailsim_server.url, headers={"Cookie": "mailsim_learner=someone-else-0123456789"})
+    try:
+        ack = other.call("lab.open", {"protocol": "pop3"})
+        pop = ack["session"]
+        other.reply(pop, "+OK")
+        _lab_line(other, pop, "USER bob", "+OK")
+        _lab_line(other, pop, "PASS bob", "+OK")
+        for n in range(1, 30):
+            got = other.call("lab.send", {"session": pop, "line": f"TOP {n} 0"})
+            assert got["ok"]
+        time.sleep(0.5)
+        assert not any("from the SMTP lab" in (e["text"] or "") for e in other.exchanges(pop))
+    finally:
+        other.close()
+
+
+def test_a_pop3_lab_refuses_a_fault_plan_with_smtp_codes(client):
+    ack = client.call("lab.open", {"protocol": "pop3", "faults": {"rules": [{"stage": "PASS", "reply": 550}]}})
+    assert not ack["ok"] and ack["error"]["code"] == "bad_faults" and "-ERR" in ack["error"]["message"]
+    ack = client.call("lab.open", {"protocol": "pop3", "faults": {"rules": [{"stage": "PASS", "reply": "-ERR"}]}})
+    assert ack["ok"]

@@ -23,6 +23,7 @@ from .. import i18n
 from .. import scenarios as scenario_data
 from ..faults import FaultPlan, FaultPlanError, FaultRuntime
 from ..session import Session
+from ..server import PROTOCOLS
 from . import current_language, current_learner, sim_of, socketio
 
 log = logging.getLogger(__name__)
@@ -87,7 +88,11 @@ class LabSession:
             s.open()
             self._done()
             while True:
-                kind, payload = self.queue.get()
+                try:
+                    kind, payload = self.queue.get(timeout=POLL_SECONDS)
+                except queue.Empty:  # nothing from the browser: changes made elsewhere (IMAP IDLE)?
+                    s.poll()
+                    continue
                 try:
                     if kind == "stop":
                         s.client_closed(payload)
@@ -126,6 +131,9 @@ class LabSession:
                 s.client_closed("timeout")
                 return
 
+
+# How often an idle lab session lets its engine report others' changes (IMAP IDLE).
+POLL_SECONDS = 1.0
 
 # sid of the Socket.IO connection -> {lab session id -> LabSession}
 _labs: dict[str, dict[str, LabSession]] = {}
@@ -167,10 +175,13 @@ def _lab(data: dict, owner: Optional[str] = None) -> LabSession:
     return lab
 
 
-def _plan(obj: Any, seed: Any = None) -> Optional[FaultPlan]:
+def _plan(obj: Any, seed: Any = None, protocol: str = "smtp") -> Optional[FaultPlan]:
+    """A lab's fault plan; its rules are for the lab's protocol unless they say otherwise."""
     if obj is None:
-        plan = FaultPlan()
+        plan = FaultPlan(protocol=protocol)
     else:
+        if isinstance(obj, dict) and "protocol" not in obj:
+            obj = {**obj, "protocol": protocol}
         try:
             plan = FaultPlan.from_json(obj)
         except FaultPlanError as exc:
@@ -207,7 +218,7 @@ def api(handler):
 
 
 def _open(protocol: Any, plan: FaultPlan) -> LabSession:
-    if protocol != "smtp":
+    if protocol not in PROTOCOLS:
         raise ApiError("unknown_protocol", name=str(protocol)[:20])
     owner = request.sid
     with _labs_lock:
@@ -224,8 +235,9 @@ def _open(protocol: Any, plan: FaultPlan) -> LabSession:
         def emit(name: str, payload: dict, _to=owner) -> None:
             server.emit(name, payload, to=_to)
 
-        session = Session(sid, sim.new_engine(protocol), faults=FaultRuntime(plan),
-                          store=sim.learner_mailboxes(_learners.get(owner, f"conn-{owner}")),
+        mailboxes = sim.learner_mailboxes(_learners.get(owner, f"conn-{owner}"))
+        session = Session(sid, sim.new_engine(protocol, mailboxes, owner=sid), faults=FaultRuntime(plan),
+                          store=mailboxes,
                           listener=emit, protocol=protocol,
                           peer="lab")
         lab = LabSession(session)
@@ -238,7 +250,8 @@ def _open(protocol: Any, plan: FaultPlan) -> LabSession:
 def lab_open(data):
     """Browser asks for a new simulated connection; the greeting follows as events."""
     data = _payload(data, protocol=str)
-    lab = _open(data["protocol"].lower(), _plan(data.get("faults"), data.get("seed")))
+    protocol = data["protocol"].lower()
+    lab = _open(protocol, _plan(data.get("faults"), data.get("seed"), protocol if protocol in PROTOCOLS else "smtp"))
     lab.start()
     return {"session": lab.session.sid}
 
@@ -258,7 +271,7 @@ def _send(owner: str, data) -> dict:
     line = data["line"]
     if any(ch in line for ch in "\r\n\x00"):
         raise ApiError("bad_line")
-    limits = lab.session.engine.limits  # RFC 5321 4.5.3.1, CR LF included
+    limits = lab.session.engine.limits  # each protocol's line limit, CR LF included
     limit = limits.text_line if lab.session.in_data else limits.command_line
     if len(line.encode("utf-8")) + 2 + (1 if line.startswith(".") else 0) > limit:
         raise ApiError("line_too_long", limit=limit)
@@ -276,7 +289,7 @@ def lab_faults(data):
     if "faults" not in data:
         raise ApiError("bad_request", detail="'faults' is missing")
     lab = _lab(data)
-    plan = _plan(data["faults"], data.get("seed"))
+    plan = _plan(data["faults"], data.get("seed"), lab.session.protocol)
     lab.session.faults = FaultRuntime(plan)
     return {"faults": plan.to_json()}
 

@@ -8,9 +8,8 @@ from flask import Blueprint, current_app, jsonify, make_response, redirect, rend
 
 from .. import __version__, i18n
 from ..faults import FaultPlan, FaultPlanError
-from ..protocols import replies
 from .. import scenarios as scenario_data
-from ..server import PROTOCOLS
+from ..server import PROTOCOLS, catalogue_module
 from . import current_language, sim_of
 
 bp = Blueprint("pages", __name__)
@@ -53,7 +52,12 @@ def set_language(code: str):
 
 @bp.get("/api/catalogue")
 def catalogue():
-    return jsonify(replies.catalogue_for_ui())
+    """A protocol's reply catalogue (?protocol=smtp, pop3 or imap; SMTP by default)."""
+    try:
+        protocol = _protocol_arg() or "smtp"
+    except ValueError:
+        return _unknown_protocol()
+    return jsonify(catalogue_module(protocol).catalogue_for_ui())
 
 
 def _lang_arg() -> str:
