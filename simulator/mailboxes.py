@@ -60,10 +60,10 @@ _FOLDER_SQL = ("SELECT b.name, b.uidvalidity, b.uidnext, b.subscribed, "
 class Mailboxes:
     """The mailboxes of one realm. See the module docstring."""
 
-    def __init__(self, store: MailStore, realm: str):
+    def __init__(self, store: MailStore, realm: str, world=None):
         self.store = store
         self.realm = realm
-        self.world = store.world
+        self.world = world or store.world
 
     # --------------------------------------------------------------- reads
     def folders(self, user: str) -> list[Folder]:

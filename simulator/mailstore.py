@@ -281,8 +281,12 @@ class MailStore:
             local.pid = None
 
     # ----------------------------------------------------------------- realms
-    def realm(self, name: str = SERVER_REALM, *, seed: bool = True):
-        """The view of one realm, created (and seeded from the default world) on first use."""
+    def realm(self, name: str = SERVER_REALM, *, seed: bool = True, world: Optional[World] = None):
+        """The view of one realm, created (and seeded from the default world) on first use.
+
+        ``world`` gives a realm other users than the store's world (the
+        journey's sender domain, say); such a realm gets no sample mail.
+        """
         from .mailboxes import Mailboxes  # the view is built on this store
 
         if not isinstance(name, str) or not name or len(name) > MAX_REALM:
@@ -290,8 +294,9 @@ class MailStore:
         with self._views_lock:
             view = self._views.get(name)
             if view is None:
-                self.write(lambda db: self._create_realm(db, name, seed))
-                view = self._views[name] = Mailboxes(self, name)
+                users = world or self.world
+                self.write(lambda db: self._create_realm(db, name, seed and world is None, users))
+                view = self._views[name] = Mailboxes(self, name, users)
             return view
 
     @property
@@ -301,9 +306,12 @@ class MailStore:
 
     def reset_realm(self, name: str, *, seed: bool = True) -> None:
         """Throw a realm's mail away and restore the default world (the learner's reset button)."""
+        view = self._views.get(name)
+        world = view.world if view is not None else self.world
+
         def reset(db: sqlite3.Connection) -> None:
             db.execute("DELETE FROM realms WHERE name = ?", (name,))
-            self._create_realm(db, name, seed)
+            self._create_realm(db, name, seed and world is self.world, world)
         self.write(reset)
         with self._locks_lock:
             for key in [k for k in self._locks if k[0] == name]:
@@ -321,17 +329,17 @@ class MailStore:
     def realms(self) -> list[str]:
         return [r[0] for r in self.read(lambda db: db.execute("SELECT name FROM realms ORDER BY name").fetchall())]
 
-    def _create_realm(self, db: sqlite3.Connection, name: str, seed: bool) -> None:
+    def _create_realm(self, db: sqlite3.Connection, name: str, seed: bool, world: World) -> None:
         if db.execute("SELECT 1 FROM realms WHERE name = ?", (name,)).fetchone():
-            self._add_world_users(db, name)  # users added to the world since
+            self._add_world_users(db, name, world)  # users added to the world since
             return
         db.execute("INSERT INTO realms (name, created, seeded) VALUES (?, ?, ?)", (name, time.time(), int(seed)))
-        self._add_world_users(db, name)
+        self._add_world_users(db, name, world)
         if seed and self.seed_file is not None and self.seed_file.exists():
             self._seed(db, name)
 
-    def _add_world_users(self, db: sqlite3.Connection, realm: str) -> None:
-        for login, user in self.world.users.items():
+    def _add_world_users(self, db: sqlite3.Connection, realm: str, world: World) -> None:
+        for login, user in world.users.items():
             db.execute("INSERT OR IGNORE INTO users (realm, login, name) VALUES (?, ?, ?)", (realm, login, user.name))
             if not db.execute("SELECT 1 FROM mailboxes WHERE realm = ? AND user = ? AND name = ?",
                               (realm, login, INBOX)).fetchone():

@@ -384,3 +384,15 @@ def test_a_message_that_got_its_250_survives_kill_9_of_the_server(tmp_path):
         assert found[0]["mail_from"] == "bob@example.net"
     finally:
         restarted.stop()
+
+
+def test_a_realm_can_hold_another_domains_users():
+    other = World.from_dict({"domain": "example.net", "hostname": "mail.example.net",
+                             "users": {"carol": {"password": "carol", "name": "Carol White"}}})
+    store = MailStore()
+    net = store.realm("journey:net", world=other)
+    assert [f.name for f in net.folders("carol")] == ["INBOX"] and net.folders("bob") == []
+    net.deliver(Delivery("", ("carol@example.net",), b"Subject: bounce\r\n\r\nx\r\n"))
+    assert net.count("carol") == 1
+    store.reset_realm("journey:net")
+    assert net.count("carol") == 0 and net.folders("bob") == []
