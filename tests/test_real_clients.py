@@ -77,3 +77,45 @@ def test_a_second_pop3_session_on_a_locked_maildrop_is_refused(server):
         first.quit()
     again, _ = _pop_messages(server)  # the lock went with the first session
     again.quit()
+
+
+# ------------------------------------------------------------ hostile input
+import socket  # noqa: E402
+
+
+def _raw(port: int) -> socket.socket:
+    sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+    sock.settimeout(10)
+    return sock
+
+
+def _read_line(sock: socket.socket) -> bytes:
+    data = b""
+    while not data.endswith(b"\r\n"):
+        chunk = sock.recv(1)
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+def test_pop3_port_survives_hostile_input_and_keeps_serving(server):
+    sock = _raw(server.pop3_port)
+    assert _read_line(sock).startswith(b"+OK")
+    sock.sendall(b"USER " + b"x" * 100_000 + b"\r\n")  # an overlong line is refused, not buffered
+    assert _read_line(sock).startswith(b"-ERR")
+    sock.sendall(b"USER b\x00b\r\n")
+    assert _read_line(sock).startswith(b"-ERR")
+    sock.sendall(b"RETR 1\r\n")  # wrong state
+    assert _read_line(sock).startswith(b"-ERR")
+    sock.sendall(b"USER bob\r\nPA")  # disconnect in the middle of a command
+    assert _read_line(sock).startswith(b"+OK")
+    sock.close()
+    http = _raw(server.pop3_port)
+    assert _read_line(http).startswith(b"+OK")
+    http.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert http.recv(100) == b""  # closed without a reply
+    http.close()
+    client, messages = _pop_messages(server)  # the maildrop is not left locked
+    client.quit()
+    assert messages
