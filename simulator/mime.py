@@ -134,11 +134,11 @@ def _text(value: bytes, limit: int) -> str:
 def _headers(p: Part, limit: int, problems: list) -> list[dict]:
     out = []
     for f in p.fields:
-        value = unfold(p._raw[f.value_start:f.end]) if f.name is not None else unfold(p._raw[f.start:f.end])
+        value = unfold(p.source[f.value_start:f.end]) if f.name is not None else unfold(p.source[f.start:f.end])
         decoded, clean = decode_words(value)
         if not clean:
             _note(problems, "bad_encoded_word")
-        if _EIGHT_BIT.search(p._raw, f.start, f.end):
+        if _EIGHT_BIT.search(p.source, f.start, f.end):
             _note(problems, "eight_bit_header")
         out.append({"name": f.name.decode("latin-1") if f.name is not None else "",
                     "raw": _text(value, limit), "decoded": decoded[:limit]})
@@ -168,7 +168,7 @@ def _content(p: Part, problems: list) -> bytes:
     """A leaf part's body with its transfer encoding undone."""
     data, problem = decode_transfer(p.body, p.encoding)
     _note(problems, problem)
-    if p.encoding == b"7bit" and _EIGHT_BIT.search(p._raw, p.body_start, p.end):
+    if p.encoding == b"7bit" and _EIGHT_BIT.search(p.source, p.body_start, p.end):
         _note(problems, "eight_bit_body")
     return data
 
@@ -214,9 +214,10 @@ class _Describer:
                 node["children"].append(self.node(child, child_path, child_path + "."))
         elif p.message is not None:
             inner = p.message
-            inner_path = f"{prefix}TEXT" if inner.children else f"{prefix}1"
+            base = path or "1"  # the part number of this part's body: a whole message's is 1
+            inner_path = f"{base}.TEXT" if inner.children else f"{base}.1"
             node["decoded_size"] = p.size
-            node["children"].append(self.node(inner, inner_path, prefix))
+            node["children"].append(self.node(inner, inner_path, base + "."))
         else:
             data = _content(p, problems)
             node["decoded_size"] = len(data)

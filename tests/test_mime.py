@@ -134,6 +134,14 @@ def test_encapsulated_multipart_gets_text_path_and_imap_child_numbers():
         assert im.section(raw, path).decode() == tree[path]["text"]
 
 
+def test_message_inside_a_message_gets_the_imap_numbers():
+    raw = crlf("Content-Type: message/rfc822\n\nContent-Type: message/rfc822\n\nSubject: deepest\n\nhello\n")
+    tree = by_path(describe(raw))
+    assert set(tree) == {"", "1.1", "1.1.1"}
+    assert tree["1.1.1"]["text"] == "hello\n" and im.section(raw, "1.1.1") == b"hello\r\n"
+    assert im.section(raw, "1.1") == b"Subject: deepest\r\n\r\nhello\r\n"
+
+
 def test_dots_sample_keeps_leading_dots():
     text = describe(sample("08-dots.eml"))["tree"]["text"]
     assert "\n.\n...and this line" in text and "\n.bashrc\n" in text
@@ -261,3 +269,4 @@ def test_random_messages_describe_without_raising(raw):
     assert len(paths) == len(set(paths))
     for path in paths:
         assert part_bytes(raw, path) is not None
+        assert path == "" or im.section(raw, path) is not None  # the path is a section IMAP can fetch

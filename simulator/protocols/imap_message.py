@@ -92,17 +92,17 @@ class Part:
     message: Optional["Part"] = None
     problems: list = field(default_factory=list)
     synthetic: bool = False
-    _raw: bytes = b""
+    source: bytes = b""
 
     def first(self, name: bytes) -> Optional[bytes]:
         """The first field called ``name`` (lower-case bytes), unfolded and stripped, or None."""
         for f in self.fields:
             if f.name is not None and f.name.lower() == name:
-                return unfold(self._raw[f.value_start:f.end])
+                return unfold(self.source[f.value_start:f.end])
         return None
 
     def all(self, name: bytes) -> list[bytes]:
-        return [unfold(self._raw[f.value_start:f.end]) for f in self.fields
+        return [unfold(self.source[f.value_start:f.end]) for f in self.fields
                 if f.name is not None and f.name.lower() == name]
 
     def param(self, name: bytes) -> Optional[bytes]:
@@ -112,16 +112,12 @@ class Part:
         return None
 
     @property
-    def is_multipart(self) -> bool:
-        return bool(self.children)
-
-    @property
     def header(self) -> bytes:
-        return self._raw[self.start:self.body_start]
+        return self.source[self.start:self.body_start]
 
     @property
     def body(self) -> bytes:
-        return self._raw[self.body_start:self.end]
+        return self.source[self.body_start:self.end]
 
     @property
     def size(self) -> int:
@@ -132,8 +128,8 @@ class Part:
         """Text lines in the body: line breaks, plus an unterminated last line."""
         if self.end <= self.body_start:
             return 0
-        n = self._raw.count(b"\n", self.body_start, self.end)
-        return n + (0 if self._raw[self.end - 1:self.end] == b"\n" else 1)
+        n = self.source.count(b"\n", self.body_start, self.end)
+        return n + (0 if self.source[self.end - 1:self.end] == b"\n" else 1)
 
     @property
     def encoding(self) -> bytes:
@@ -186,7 +182,7 @@ class _Parser:
     def part(self, start: int, end: int, depth: int, default: tuple) -> Part:
         raw = self.raw
         fields, body_start, problems = _header(raw, start, end)
-        p = Part(start, body_start, end, fields, problems=problems, _raw=raw)
+        p = Part(start, body_start, end, fields, problems=problems, source=raw)
         p.type, p.subtype = default
         p.type_raw, p.subtype_raw = default
         self.count += 1
@@ -225,7 +221,7 @@ class _Parser:
                 break
             p.children.append(self.part(s, e, depth + 1, child_default))
         if not p.children:
-            empty = Part(end, end, end, synthetic=True, _raw=raw)
+            empty = Part(end, end, end, synthetic=True, source=raw)
             p.children.append(empty)
         return p
 
@@ -625,7 +621,7 @@ def _header_fields(p: Part, exclude: bool, names: list[bytes]) -> bytes:
     for f in p.fields:
         match = f.name is not None and f.name.lower() in wanted
         if match != exclude:
-            chunk = p._raw[f.start:f.end]
+            chunk = p.source[f.start:f.end]
             out.append(chunk if chunk.endswith(b"\n") else chunk + b"\r\n")
     return b"".join(out) + b"\r\n"
 
@@ -774,14 +770,10 @@ def decode_words(value: bytes) -> tuple[str, bool]:
     return "".join(out), clean
 
 
-def _fold_case(text: str) -> str:
-    return text.casefold()
-
-
 def _needle(needle: Union[str, bytes]) -> str:
     if isinstance(needle, (bytes, bytearray)):
         needle = bytes(needle).decode("utf-8", "replace")
-    return _fold_case(needle)
+    return needle.casefold()
 
 
 def header_contains(msg: Msg, field_name: str, needle: Union[str, bytes]) -> bool:
@@ -789,7 +781,7 @@ def header_contains(msg: Msg, field_name: str, needle: Union[str, bytes]) -> boo
     name = field_name.strip().lower().encode("utf-8", "replace")
     want = _needle(needle)
     for value in _pm(msg).root.all(name):
-        if want in _fold_case(decode_words(value)[0]):
+        if want in decode_words(value)[0].casefold():
             return True
     return False
 
@@ -800,7 +792,7 @@ def _texts(pm: ParsedMessage) -> list[str]:
         for p in pm.root.walk():
             if p.type == b"text" and not p.children and p.message is None:
                 data, _ = decode_transfer(p.body, p.encoding)
-                texts.append(_fold_case(decode_text(data, p.param(b"charset"))[0]))
+                texts.append(decode_text(data, p.param(b"charset"))[0].casefold())
         pm._texts = texts
     return pm._texts
 
@@ -819,7 +811,7 @@ def text_contains(msg: Msg, needle: Union[str, bytes]) -> bool:
         for f in pm.root.fields:
             value = unfold(pm.raw[f.value_start:f.end]) if f.name else pm.raw[f.start:f.end]
             lines.append((f.name or b"").decode("latin-1") + ": " + decode_words(value)[0])
-        pm._header_text = _fold_case("\n".join(lines))
+        pm._header_text = "\n".join(lines).casefold()
     want = _needle(needle)
     return want in pm._header_text or body_contains(pm, needle)
 
