@@ -31,13 +31,14 @@ charset gets ("CHARSET" "US-ASCII"), header strings are never decoded.
 """
 from __future__ import annotations
 
-import binascii
-import codecs
 import datetime as _dt
 import re
 from dataclasses import dataclass, field
 from email.utils import parsedate_tz
 from typing import Optional, Union
+
+from .imap_address import _addr_list, addresses, istring  # noqa: F401  (public here too)
+from .mime_decode import charset_codec, decode_base64, decode_text, decode_transfer, decode_words  # noqa: F401
 
 MAX_DEPTH = 32     # nested multiparts / message/rfc822 levels
 MAX_PARTS = 2000   # MIME parts in one message
@@ -342,24 +343,6 @@ def disposition(p: Part) -> Optional[tuple[bytes, list]]:
 # --------------------------------------------------------------------------
 # IMAP strings and lists
 
-_LITERAL_NEEDED = re.compile(rb"[\x80-\xff\r\n]")
-
-
-def istring(value: Optional[bytes]) -> bytes:
-    """An IMAP nstring: NIL, a quoted string, or a literal when quoting cannot carry it.
-
-    NUL may not appear even in a literal (RFC 3501 §9 CHAR8), so it becomes
-    U+FFFD (what Dovecot's istream-nonuls does for message content).
-    """
-    if value is None:
-        return b"NIL"
-    if b"\0" in value:
-        value = value.replace(b"\0", "\ufffd".encode())
-    if _LITERAL_NEEDED.search(value):
-        return b"{%d}\r\n" % len(value) + value
-    return b'"' + value.replace(b"\\", b"\\\\").replace(b'"', b'\\"') + b'"'
-
-
 def _plist(params: list) -> bytes:
     if not params:
         return b"NIL"
@@ -368,128 +351,6 @@ def _plist(params: list) -> bytes:
 
 # --------------------------------------------------------------------------
 # ENVELOPE (RFC 3501 §7.4.2)
-
-_ADDR_TOKEN = re.compile(
-    rb'(?P<ws>[ \t\r\n]+)|(?P<q>"(?:[^"\\]|\\.)*"?)|(?P<lit>\[(?:[^\]\\]|\\.)*\]?)'
-    rb'|(?P<sp>[<>@,;:.])|(?P<c>\()|(?P<atom>[^ \t\r\n"\[<>@,;:.()]+)|(?P<junk>\))', re.S)
-_COMMENT_STEP = re.compile(rb"[()\\]")
-
-
-def _addr_tokens(value: bytes) -> list[tuple[str, bytes]]:
-    """Tokens of an address list: ("q", unquoted), ("lit", ...), ("sp", ch), ("atom", ...), ("c", comment)."""
-    out, pos, n = [], 0, len(value)
-    while pos < n:
-        m = _ADDR_TOKEN.match(value, pos)
-        kind = m.lastgroup
-        if kind == "c":  # a comment nests; scan to its matching parenthesis
-            depth, i = 1, m.end()
-            while depth and i < n:
-                step = _COMMENT_STEP.search(value, i)
-                if step is None:
-                    i = n
-                    break
-                ch = value[step.start():step.start() + 1]
-                i = step.end() + (1 if ch == b"\\" else 0)
-                depth += {b"(": 1, b")": -1}.get(ch, 0)
-            out.append(("c", value[m.end():i - 1 if not depth else i].strip()))
-            pos = i
-            continue
-        if kind == "q":
-            tok = m.group(0)
-            inner = tok[1:-1] if len(tok) > 1 and tok.endswith(b'"') else tok[1:]
-            out.append(("q", _QUOTED_PAIR.sub(rb"\1", inner)))
-        elif kind == "ws":
-            out.append(("ws", b" "))
-        elif kind != "junk":
-            out.append((kind, m.group(0)))
-        pos = m.end()
-    return out
-
-
-def _phrase(tokens: list) -> Optional[bytes]:
-    """Display-name words as written: quoted strings unquoted, runs of blanks as one space."""
-    out = b"".join(b" " if k in ("ws", "c") else t for k, t in tokens if k != "sp" or t == b".")
-    return b" ".join(out.split(b" ")).strip() if out.strip() else None
-
-
-def _word(tok: tuple[str, bytes]) -> bytes:
-    kind, text = tok
-    if kind == "q":
-        return b'"' + text.replace(b"\\", b"\\\\").replace(b'"', b'\\"') + b'"'
-    return text
-
-
-def _mailbox(tokens: list) -> Optional[tuple]:
-    """One mailbox from its tokens: (name, adl, mailbox, host), or None if there is nothing."""
-    comments = [t for k, t in tokens if k == "c" and t]
-    if all(k in ("c", "ws") for k, _ in tokens):
-        return None
-    name = None
-    if ("sp", b"<") in tokens:
-        lt = tokens.index(("sp", b"<"))
-        name = _phrase(tokens[:lt])
-        inner = [t for t in tokens[lt + 1:] if t[0] not in ("c", "ws")]
-        if ("sp", b">") in inner:
-            inner = inner[:inner.index(("sp", b">"))]
-    else:
-        inner = [t for t in tokens if t[0] not in ("c", "ws")]
-    adl = None
-    if ("sp", b":") in inner:
-        colon = inner.index(("sp", b":"))
-        adl = b"".join(t for _, t in inner[:colon]) or None
-        inner = inner[colon + 1:]
-    if ("sp", b"@") in inner:
-        at = len(inner) - 1 - inner[::-1].index(("sp", b"@"))
-        local, host = inner[:at], b"".join(t for _, t in inner[at + 1:])
-    else:
-        local, host = inner, b""
-    mailbox = b"".join(_word(t) for t in local)
-    if name is None and comments:
-        name = comments[-1]
-    return (name, adl, mailbox or b"MISSING_MAILBOX", host or b"MISSING_DOMAIN")
-
-
-def addresses(value: Optional[bytes]) -> list[tuple]:
-    """An address header as IMAP address tuples, group start/end markers included (RFC 3501 §7.4.2)."""
-    if value is None:
-        return []
-    out: list[tuple] = []
-    cur: list = []
-    in_group = in_angle = False
-    for tok in _addr_tokens(value):
-        kind, text = tok
-        if kind == "sp" and not in_angle:
-            if text == b":" and not in_group and ("sp", b"@") not in cur:
-                out.append((None, None, _phrase(cur) or b"", None))
-                in_group, cur = True, []
-                continue
-            if text == b";" and in_group:
-                if (mb := _mailbox(cur)) is not None:
-                    out.append(mb)
-                out.append((None, None, None, None))
-                in_group, cur = False, []
-                continue
-            if text in (b",", b";"):
-                if (mb := _mailbox(cur)) is not None:
-                    out.append(mb)
-                cur = []
-                continue
-        if kind == "sp" and text in (b"<", b">"):
-            in_angle = text == b"<"
-        cur.append(tok)
-    if (mb := _mailbox(cur)) is not None:
-        out.append(mb)
-    if in_group:
-        out.append((None, None, None, None))
-    return out
-
-
-def _addr_list(value: Optional[bytes]) -> bytes:
-    addrs = addresses(value)
-    if not addrs:
-        return b"NIL"
-    return b"(" + b"".join(b"(" + b" ".join(istring(x) for x in a) + b")" for a in addrs) + b")"
-
 
 def _envelope(p: Part) -> bytes:
     sender_from = _addr_list(p.first(b"from"))
@@ -659,116 +520,7 @@ def partial(data: bytes, origin: int, length: int) -> bytes:
 
 
 # --------------------------------------------------------------------------
-# Decoding, for SEARCH and for the mailbox viewer
-
-_ENCODED_WORD = re.compile(rb"=\?([^?\s*]+)(?:\*[^?\s]*)?\?([QqBb])\?([^?\s]*)\?=")
-_WORD_GAP = re.compile(rb"[ \t\r\n]*")
-_B64_JUNK = re.compile(rb"[^A-Za-z0-9+/]")
-_QP_BAD = re.compile(rb"=(?![0-9A-Fa-f]{2}|[ \t]*\r?\n|[ \t]*$)")
-
-
-def charset_codec(charset: Union[str, bytes, None]) -> Optional[str]:
-    """The Python codec for a MIME charset name, or None if unknown."""
-    if isinstance(charset, bytes):
-        charset = charset.decode("ascii", "replace")
-    if not charset:
-        return None
-    try:
-        info = codecs.lookup(charset.strip().strip('"'))
-    except (LookupError, ValueError):
-        return None
-    return info.name if getattr(info, "_is_text_encoding", True) else None
-
-
-def decode_base64(data: bytes) -> tuple[bytes, bool]:
-    """Lenient base64: (decoded, clean). Junk is skipped, padding repaired."""
-    squeezed = re.sub(rb"[ \t\r\n]", b"", data)
-    body = squeezed.rstrip(b"=")
-    clean_body = _B64_JUNK.sub(b"", body)
-    clean = clean_body == body and len(squeezed) % 4 == 0
-    if len(clean_body) % 4 == 1:
-        clean_body, clean = clean_body[:-1], False
-    try:
-        return binascii.a2b_base64(clean_body + b"=" * (-len(clean_body) % 4)), clean
-    except binascii.Error:
-        return b"", False
-
-
-def decode_transfer(data: bytes, encoding: bytes) -> tuple[bytes, Optional[str]]:
-    """A part body with its Content-Transfer-Encoding undone: (bytes, problem key or None)."""
-    encoding = encoding.strip().lower()
-    if encoding == b"base64":
-        out, clean = decode_base64(data)
-        return out, None if clean else "bad_base64"
-    if encoding == b"quoted-printable":
-        return binascii.a2b_qp(data), "bad_quoted_printable" if _QP_BAD.search(data) else None
-    if encoding in (b"7bit", b"8bit", b"binary", b""):
-        return data, None
-    return data, "unknown_transfer_encoding"
-
-
-def decode_text(data: bytes, charset: Union[str, bytes, None]) -> tuple[str, Optional[str]]:
-    """Bytes in a MIME charset as text: (text, problem key or None); never raises."""
-    codec = charset_codec(charset) if charset else "ascii"
-    problem = None
-    if codec is None:
-        codec, problem = "utf-8", "unknown_charset"
-    try:
-        return data.decode(codec), problem
-    except UnicodeDecodeError:
-        if codec == "ascii":
-            try:
-                return data.decode("utf-8"), problem  # undeclared 8-bit text is mostly UTF-8
-            except UnicodeDecodeError:
-                pass
-        return data.decode(codec, "replace"), problem or "bad_charset_data"
-    except (LookupError, ValueError):  # a codec that is not a text encoding
-        return data.decode("utf-8", "replace"), "unknown_charset"
-
-
-def decode_words(value: bytes) -> tuple[str, bool]:
-    """A header value with RFC 2047 encoded words decoded: (text, clean).
-
-    Whitespace between adjacent encoded words is dropped (RFC 2047 §6.2);
-    adjacent words in one charset are joined before decoding, so a UTF-8
-    character split across two words survives. Raw 8-bit bytes are read as
-    UTF-8 (RFC 6532).
-    """
-    out: list[str] = []
-    pending: list = []  # [charset, bytes] of the encoded words being joined
-    clean = True
-    pos = 0
-
-    def flush():
-        nonlocal clean
-        if pending:
-            text, problem = decode_text(pending[1], pending[0])
-            clean = clean and problem is None
-            out.append(text)
-            pending.clear()
-
-    for m in _ENCODED_WORD.finditer(value):
-        gap = value[pos:m.start()]
-        if gap and not (pending and _WORD_GAP.fullmatch(gap)):
-            flush()
-            out.append(gap.decode("utf-8", "replace"))
-        charset, kind, text = m.group(1).lower(), m.group(2).upper(), m.group(3)
-        if kind == b"B":
-            data, ok = decode_base64(text)
-        else:
-            data, ok = binascii.a2b_qp(text.replace(b"_", b" ")), not _QP_BAD.search(text)
-        clean = clean and ok
-        if pending and pending[0] != charset:
-            flush()
-        if pending:
-            pending[1] += data
-        else:
-            pending.extend([charset, data])
-        pos = m.end()
-    flush()
-    out.append(value[pos:].decode("utf-8", "replace"))
-    return "".join(out), clean
-
+# Search helpers (decoding lives in mime_decode.py)
 
 def _needle(needle: Union[str, bytes]) -> str:
     if isinstance(needle, (bytes, bytearray)):
