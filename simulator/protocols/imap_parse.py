@@ -695,22 +695,27 @@ def _head(first: bytes) -> tuple[Optional[str], str, int, Optional[str]]:
 
 
 def partial_command(parts: list[bytes], problem: Optional[str] = None) -> ImapCommand:
-    """A command whose literal has not come (yet): what its first line says.
+    """A command whose literal has not come (yet), as far as its first line tells.
 
     With ``problem`` None this is the "+" input asking for a literal
-    continuation, unless its head is already wrong (then the problem is set).
+    continuation (``args`` is the verb), unless its head is already wrong:
+    then the problem is the head's. With a ``problem`` (``line_too_long``,
+    ``literal_too_big``) it is that problem, tagged if a tag could be read.
     """
     line = transcript(parts)
     tag, verb, _pos, trouble = _head(parts[0])
-    if trouble in ("empty", "http"):
-        trouble = "no_tag"
-    if trouble is not None:
-        return ImapCommand("UNKNOWN", verb if tag else "", line, trouble, tag=tag)
-    if any(0 in part for part in parts):
-        return ImapCommand(verb, "", line, "nul", tag=tag)
-    if problem is not None:
+    if problem is None:
+        if trouble is not None:
+            problem = "no_tag" if trouble in ("empty", "http") else trouble
+        elif any(0 in part for part in parts):
+            problem = "nul"
+        else:
+            return ImapCommand("+", "", line, tag=tag, args=verb)
+    elif trouble == "missing_command":
+        tag = None  # a line of tag characters only: no tag followed by a space was seen
+    if trouble is None:
         return ImapCommand(verb, "", line, problem, tag=tag)
-    return ImapCommand("+", "", line, tag=tag)
+    return ImapCommand("UNKNOWN", verb if tag else "", line, problem, tag=tag)
 
 
 def parse_command(parts: list[bytes]) -> ImapCommand:
