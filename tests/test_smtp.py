@@ -652,3 +652,24 @@ def test_snapshot_is_immutable_and_comparable():
     first = engine.snapshot()
     send(engine, "MAIL FROM:<a@b.example>")
     assert first != engine.snapshot() and first.state == "ready"
+
+
+# ------------------------------------------------- submission server option
+def test_a_submission_server_relays_for_its_clients_and_an_mx_does_not():
+    mx = ready()
+    send(mx, "MAIL FROM:<carol@example.net>")
+    assert keys(mx, "RCPT TO:<dave@example.com>") == ["550.relay_denied"]
+
+    net = World.from_dict({"domain": "example.net", "hostname": "mail.example.net",
+                           "users": {"carol": {"password": "carol"}}})
+    submission = SmtpEngine(net, relay_for_clients=True)
+    submission.greeting()
+    send(submission, "EHLO carol-laptop.example.net", "MAIL FROM:<carol@example.net>")
+    relayed = send(submission, "RCPT TO:<Bob@Example.ORG>")
+    assert [r.key for r in relayed] == ["250.relay_ok"]
+    assert relayed[0].text == "250 Recipient <Bob@example.org> OK, will relay to example.org"
+    assert keys(submission, "RCPT TO:<nobody@example.net>") == ["550.no_such_user"]  # its own domain: still checked
+    send(submission, "DATA")
+    steps = feed(submission, b"Subject: hi\r\n\r\nhello\r\n.\r\n")
+    (delivery,) = steps[-1][1].deliveries
+    assert delivery.recipients == ("Bob@example.org",) and delivery.mail_from == "carol@example.net"

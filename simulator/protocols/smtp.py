@@ -96,12 +96,23 @@ class SmtpSnapshot:
 
 
 class SmtpEngine:
-    """One SMTP server conversation, without I/O. See the module docstring."""
+    """One SMTP server conversation, without I/O. See the module docstring.
 
-    def __init__(self, world: World, *, hostname: Optional[str] = None, limits: Optional[SmtpLimits] = None):
+    ``relay_for_clients`` makes it a submission server (the sender's own
+    provider, RFC 6409): a recipient in another domain gets ``250.relay_ok``
+    and stays in the delivery, for the caller to relay. By default the engine
+    is an MX that accepts mail only for its own domain (``550.relay_denied``).
+    """
+
+    def __init__(self, world: World, *, hostname: Optional[str] = None, limits: Optional[SmtpLimits] = None,
+                 relay_for_clients: bool = False):
         self.world = world
         self.hostname = hostname or world.hostname
         self.limits = limits or SmtpLimits()
+        # A submission server (the sender's own provider) relays for its clients:
+        # a recipient in another domain is accepted and queued for relay. An MX
+        # (the default) accepts mail only for its own domain (550 relay denied).
+        self.relay_for_clients = relay_for_clients
         self._buf = bytearray()
         self._lines = LineReader(self.limits.command_line)
         self._reader: Optional[DataReader] = None
@@ -325,7 +336,7 @@ class SmtpEngine:
             return self._say("551.user_not_local", forward=found.forward)
         if found.kind == "unknown":
             return self._say("550.no_such_user", addr=cmd.arg)
-        if found.kind == "remote":
+        if found.kind == "remote" and not self.relay_for_clients:
             return self._say("550.relay_denied", addr=cmd.arg)
         # Like Postfix, the limit counts accepted RCPT commands, repeats included.
         recipients = self._snap.recipients
@@ -336,6 +347,8 @@ class SmtpEngine:
             return self._say("251.will_forward", forward=found.forward)
         if found.kind == "list":
             return self._say("250.list_ok", addr=found.address, count=len(found.members))
+        if found.kind == "remote":
+            return self._say("250.relay_ok", addr=found.address, domain=found.domain)
         return self._say("250.recipient_ok", addr=cmd.arg)
 
     def _data(self, cmd: Command) -> Outcome:
