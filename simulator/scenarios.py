@@ -2,16 +2,25 @@
 
 * A **preset** (``simulator/data/presets.json``) is a named fault plan with a
   title and a short story in English and Russian: "greylisting", "mailbox
-  full"... It is what the lab's fault menu offers.
+  full"... It is what the lab's fault menu offers. Its ``protocol``
+  (``"smtp"``, ``"pop3"`` or ``"imap"``; by default the plan's) says which
+  engine the plan is written for; its plan inherits it.
 * A **scenario** (``simulator/data/scenarios/<name>.json``, one per file) is a
-  scripted SMTP client: the lines it sends, optionally a preset to apply, and
-  the figure of the lecture it reproduces. Steps are ``{"send": "HELO x"}``
-  (one command line), ``{"data": ["Subject: Hi", "", "text"]}`` (message
-  lines: sent dot-stuffed and followed by the final ``"."``) and
-  ``{"pause_ms": 500}``. A send or data step may say which reply code the
-  story expects (``"expect": 250``); the tests play every scenario against
-  the engine and check it. When the server closes the connection, the
-  remaining steps are not sent.
+  scripted client of one ``protocol`` (default ``"smtp"``): the lines it
+  sends, optionally a preset of the same protocol to apply, and the figure of
+  the lecture it reproduces. Steps are ``{"send": "HELO x"}`` (one command
+  line), ``{"data": ["Subject: Hi", "", "text"]}`` (SMTP only: message lines,
+  sent dot-stuffed and followed by the final ``"."``) and ``{"pause_ms":
+  500}``. A send or data step may say which reply the story expects: a code
+  for SMTP (``"expect": 250``), a status for POP3 (``"+OK"``, ``"-ERR"``) and
+  IMAP (``"OK"``, ``"NO"``, ``"BAD"``...), each checked against that
+  protocol's reply catalogue. The tests play every scenario against its
+  engine and check it. When the server closes the connection, the remaining
+  steps are not sent.
+
+Command lines are checked against each protocol's limit, CR LF included:
+SMTP 512 octets (text lines 1000, RFC 5321 4.5.3.1), POP3 255 (RFC 2449 4),
+IMAP the engine's own command-line limit.
 
 Every problem is reported as :class:`ScenarioError` naming the file, the line
 and the JSON path (``presets.json:41: greylisting.plan.rules[0].reply: ...``),
@@ -20,6 +29,7 @@ checks them all.
 """
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import sys
@@ -43,8 +53,12 @@ __all__ = [
     "presets_for_ui",
     "scenarios_for_ui",
     "validate_all",
+    "line_limits",
+    "reply_codes",
     "DATA_DIR",
     "LANGUAGES",
+    "PROTOCOLS",
+    "FIGURES_BY_PROTOCOL",
 ]
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -52,10 +66,22 @@ PRESETS_FILE = "presets.json"
 SCENARIOS_DIR = "scenarios"
 LANGUAGES = ("en", "ru")
 FIGURES = ("14.6", "14.7", "14.8")
-PROTOCOLS = ("smtp",)
+PROTOCOLS = ("smtp", "pop3", "imap")
+# The figures of the lecture each protocol's scenarios may reproduce. The
+# lecture text we have numbers figures only for SMTP's phases (14.6-14.8);
+# its POP3 and IMAP4 material has no numbered figure, so theirs are null.
+FIGURES_BY_PROTOCOL: dict[str, tuple[str, ...]] = {"smtp": FIGURES, "pop3": (), "imap": ()}
+# Where each protocol's engine (its limits) and reply catalogue (its CODES) live.
+_MODULES = {
+    "smtp": ("simulator.protocols.smtp", "simulator.protocols.replies", "SmtpLimits"),
+    "pop3": ("simulator.protocols.pop3", "simulator.protocols.pop3_replies", "Pop3Limits"),
+    "imap": ("simulator.protocols.imap", "simulator.protocols.imap_replies", "ImapLimits"),
+}
 
-# Line limits of RFC 5321 4.5.3.1: a command line is at most 512 octets and a
-# text line 1000, both counting the CR LF.
+# SMTP's line limits (RFC 5321 4.5.3.1: a command line is at most 512 octets
+# and a text line 1000, both counting the CR LF), without the CR LF. The
+# checks read every protocol's limits from its engine (line_limits()); these
+# stay for readers and are tested to agree.
 MAX_COMMAND = 510
 MAX_TEXT_LINE = 998
 MAX_PAUSE_MS = 60_000
@@ -63,7 +89,8 @@ MAX_STEPS = 200
 MAX_TITLE = 120
 MAX_PROSE = 1200
 
-_PRESET_FIELDS = ("title", "story", "plan")
+_PRESET_FIELDS = ("title", "story", "plan", "protocol")
+_PRESET_REQUIRED = ("title", "story", "plan")
 _SCENARIO_FIELDS = ("name", "title", "description", "figure", "preset", "protocol", "steps")
 _STEP_KINDS = ("send", "data", "pause_ms")
 
@@ -92,11 +119,12 @@ class Preset:
     title: dict
     story: dict
     plan: FaultPlan
+    protocol: str = "smtp"
 
     def for_ui(self, lang: str) -> dict:
         lang = _lang(lang)
         return {"name": self.name, "title": self.title[lang], "story": self.story[lang],
-                "plan": self.plan.to_json()}
+                "plan": self.plan.to_json(), "protocol": self.protocol}
 
 
 @dataclass(frozen=True)
@@ -104,12 +132,14 @@ class Step:
     """One step of a scenario: ``kind`` is ``send``, ``data`` or ``pause``.
 
     ``value`` is the command line (send), the tuple of message lines as the
-    author wrote them (data) or the milliseconds (pause).
+    author wrote them (data) or the milliseconds (pause). ``expect`` is the
+    reply the story expects: an SMTP code (250) or a POP3/IMAP status
+    ("+OK", "NO").
     """
 
     kind: str
     value: Union[str, tuple, int]
-    expect: Optional[int] = None
+    expect: Optional[Union[int, str]] = None
 
     def lines(self) -> list[str]:
         """The lines this step puts on the wire (without CR LF)."""
@@ -136,7 +166,7 @@ class Scenario:
     def for_ui(self, lang: str) -> dict:
         lang = _lang(lang)
         return {"name": self.name, "title": self.title[lang], "description": self.description[lang],
-                "figure": self.figure, "preset": self.preset}
+                "figure": self.figure, "preset": self.preset, "protocol": self.protocol}
 
 
 def scenario_lines(scenario: Scenario) -> list[str]:
@@ -323,6 +353,41 @@ def _check_line(src: _Source, line: Any, path: str, limit: int) -> str:
 
 
 # --------------------------------------------------------------------------
+# Each protocol's limits and reply catalogue, looked up lazily (the engines
+# are other modules, and a file is checked against what they define now).
+
+
+class _Unavailable(Exception):
+    """A protocol's engine or catalogue cannot be imported."""
+
+
+def _import(name: str):
+    try:
+        return importlib.import_module(name)
+    except ImportError as exc:
+        raise _Unavailable(f"{name} cannot be loaded ({exc})") from None
+
+
+def line_limits(protocol: str = "smtp") -> tuple[int, int]:
+    """``(command, text)``: the longest command line and message line a scenario may send, in
+    octets without the CR LF, from the engine's limits (text is 0 where there is no DATA)."""
+    engine_name, _, limits_name = _MODULES[protocol]
+    limits = getattr(_import(engine_name), limits_name)()
+    return limits.command_line - 2, max(getattr(limits, "text_line", 2) - 2, 0)
+
+
+def reply_codes(protocol: str = "smtp") -> tuple:
+    """The replies a step may ``expect``: the protocol catalogue's CODES."""
+    return tuple(_import(_MODULES[protocol][1]).CODES)
+
+
+def _check_protocol(src: _Source, value: Any, path: str) -> str:
+    if value not in PROTOCOLS:
+        raise src.error(path, f"must be one of: {', '.join(PROTOCOLS)}, not {value!r}")
+    return value
+
+
+# --------------------------------------------------------------------------
 # Presets
 
 
@@ -333,17 +398,33 @@ def _parse_presets(src: _Source) -> dict[str, Preset]:
     out: dict[str, Preset] = {}
     for name, raw in data.items():
         _check_name(src, name, name)
-        _check_fields(src, raw, name, _PRESET_FIELDS, _PRESET_FIELDS, "a preset")
+        _check_fields(src, raw, name, _PRESET_FIELDS, _PRESET_REQUIRED, "a preset")
         title = _check_languages(src, raw["title"], f"{name}.title", MAX_TITLE)
         story = _check_languages(src, raw["story"], f"{name}.story", MAX_PROSE)
+        raw_plan = raw["plan"]
+        protocol = None
+        if "protocol" in raw:
+            protocol = _check_protocol(src, raw["protocol"], f"{name}.protocol")
+            if isinstance(raw_plan, dict):
+                stated = raw_plan.get("protocol", protocol)
+                if isinstance(stated, str) and stated.lower() != protocol:
+                    raise src.error(f"{name}.plan.protocol",
+                                    f"the preset is for {protocol}, so its plan cannot be for {stated!r}")
+                raw_plan = {"protocol": protocol, **raw_plan}
         try:
-            plan = FaultPlan.from_json(raw["plan"])
+            plan = FaultPlan.from_json(raw_plan)
         except FaultPlanError as exc:
             sub = f"{name}.plan" if exc.path in ("plan", "json") else f"{name}.plan.{exc.path}"
             raise src.error(sub, exc.message) from None
+        except _Unavailable as exc:
+            raise src.error(f"{name}.plan", str(exc)) from None
         if not plan.rules:
             raise src.error(f"{name}.plan.rules", "a preset needs at least one rule")
-        out[name] = Preset(name=name, title=title, story=story, plan=plan)
+        for i, rule in enumerate(plan.rules):
+            if rule.protocol != plan.protocol:
+                raise src.error(f"{name}.plan.rules[{i}].protocol",
+                                f"a preset's rules are all for its protocol ({plan.protocol}), not {rule.protocol}")
+        out[name] = Preset(name=name, title=title, story=story, plan=plan, protocol=plan.protocol)
     return out
 
 
@@ -351,28 +432,49 @@ def _parse_presets(src: _Source) -> dict[str, Preset]:
 # Scenarios
 
 
-def _parse_step(src: _Source, raw: Any, path: str) -> Step:
+def _check_expect(src: _Source, expect: Any, path: str, protocol: str) -> Union[int, str]:
+    codes = reply_codes(protocol)
+    if protocol == "smtp":
+        if not isinstance(expect, int) or isinstance(expect, bool) or not 200 <= expect <= 599:
+            raise src.error(path, f"must be a reply code such as 250, not {expect!r}")
+        if expect not in codes:
+            raise src.error(path, f"{expect} is not in the SMTP reply catalogue; use one of: "
+                                  f"{', '.join(map(str, sorted(codes)))}")
+        return expect
+    listed = ", ".join(f'"{c}"' for c in codes)
+    if not isinstance(expect, str) or expect not in codes:
+        hint = " (an SMTP reply code; this is a " + protocol.upper() + " scenario)" if isinstance(expect, int) else ""
+        raise src.error(path, f"a {protocol.upper()} reply is one of {listed}, not {expect!r}{hint}")
+    return expect
+
+
+def _parse_step(src: _Source, raw: Any, path: str, protocol: str = "smtp") -> Step:
     if not isinstance(raw, dict):
         raise src.error(path, 'a step is an object: {"send": "..."}, {"data": [...]} or {"pause_ms": 500}')
     kinds = [k for k in _STEP_KINDS if k in raw]
     if len(kinds) != 1:
         raise src.error(path, "a step has exactly one of: send, data, pause_ms")
     kind = kinds[0]
+    if kind == "data" and protocol != "smtp":
+        raise src.error(_join(path, kind), f"a data step is the message after SMTP's DATA; a {protocol.upper()} "
+                                           'scenario has only "send" and "pause_ms" steps')
     allowed = (kind,) if kind == "pause_ms" else (kind, "expect")
     for key in raw:
         if key not in allowed:
             raise src.error(_join(path, key), f"unknown field for a {kind} step; allowed: {', '.join(allowed)}")
     expect = raw.get("expect")
-    if expect is not None and (not isinstance(expect, int) or isinstance(expect, bool) or not 200 <= expect <= 599):
-        raise src.error(_join(path, "expect"), f"must be a reply code such as 250, not {expect!r}")
+    if expect is not None:
+        expect = _check_expect(src, expect, _join(path, "expect"), protocol)
     value = raw[kind]
     sub = _join(path, kind)
+    command_limit, text_limit = line_limits(protocol)
     if kind == "send":
-        return Step("send", _check_line(src, value, sub, MAX_COMMAND), expect)
+        return Step("send", _check_line(src, value, sub, command_limit), expect)
     if kind == "data":
         if not isinstance(value, list):
             raise src.error(sub, "must be a list of message lines (without the final '.')")
-        lines = tuple(_check_line(src, line, _join(sub, i), MAX_TEXT_LINE - 1) for i, line in enumerate(value))
+        # One octet less than the limit: a line may gain a dot when stuffed.
+        lines = tuple(_check_line(src, line, _join(sub, i), text_limit - 1) for i, line in enumerate(value))
         return Step("data", lines, expect)
     if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_PAUSE_MS:
         raise src.error(sub, f"must be whole milliseconds from 0 to {MAX_PAUSE_MS}, not {value!r}")
@@ -387,24 +489,32 @@ def _parse_scenario(src: _Source, stem: str, presets: Optional[dict[str, Preset]
         raise src.error("name", f"must be the file's name without .json ({stem!r}), not {name!r}")
     title = _check_languages(src, data["title"], "title", MAX_TITLE)
     description = _check_languages(src, data["description"], "description", MAX_PROSE)
+    protocol = _check_protocol(src, data.get("protocol", "smtp"), "protocol")
     figure = data.get("figure")
-    if figure is not None and figure not in FIGURES:
-        raise src.error("figure", f"must be null or one of the lecture's figures {', '.join(FIGURES)}, not {figure!r}")
+    figures = FIGURES_BY_PROTOCOL[protocol]
+    if figure is not None and figure not in figures:
+        if figures:
+            raise src.error("figure", f"must be null or one of the lecture's figures {', '.join(figures)}, not {figure!r}")
+        raise src.error("figure", f"must be null: the lecture's text has no numbered figure for "
+                                  f"{protocol.upper()} (its figures {', '.join(FIGURES)} are SMTP's), not {figure!r}")
     preset = data.get("preset")
     if preset is not None:
         if not isinstance(preset, str):
             raise src.error("preset", "must be a preset's name or null")
         if presets is not None and preset not in presets:
             raise src.error("preset", f"no preset named {preset!r} in {PRESETS_FILE}")
-    protocol = data.get("protocol", "smtp")
-    if protocol not in PROTOCOLS:
-        raise src.error("protocol", f"must be one of: {', '.join(PROTOCOLS)}")
+        if presets is not None and presets[preset].protocol != protocol:
+            raise src.error("preset", f"the preset {preset!r} is for {presets[preset].protocol}, "
+                                      f"this scenario for {protocol}")
     raw_steps = data["steps"]
     if not isinstance(raw_steps, list) or not raw_steps:
         raise src.error("steps", "must be a non-empty list of steps")
     if len(raw_steps) > MAX_STEPS:
         raise src.error("steps", f"at most {MAX_STEPS} steps")
-    steps = tuple(_parse_step(src, raw, f"steps[{i}]") for i, raw in enumerate(raw_steps))
+    try:
+        steps = tuple(_parse_step(src, raw, f"steps[{i}]", protocol) for i, raw in enumerate(raw_steps))
+    except _Unavailable as exc:
+        raise src.error("protocol", str(exc)) from None
     return Scenario(name=name, title=title, description=description, figure=figure,
                     preset=preset, steps=steps, protocol=protocol)
 
@@ -477,14 +587,18 @@ def load_scenarios(data_dir: Optional[Union[str, Path]] = None) -> dict[str, Sce
 
 
 def presets_for_ui(lang: str = "en") -> list[dict]:
-    """``[{name, title, story, plan}]`` in one language, for the browser."""
+    """``[{name, title, story, plan, protocol}]`` in one language, for the browser."""
     return [p.for_ui(lang) for p in load_presets().values()]
 
 
 def scenarios_for_ui(lang: str = "en") -> list[dict]:
-    """``[{name, title, description, figure, preset}]`` in one language; the lecture's figures first."""
+    """``[{name, title, description, figure, preset, protocol}]`` in one language.
+
+    The lecture's figures first, then by protocol (SMTP, POP3, IMAP); in each,
+    the scenarios without faults before the stories with a preset."""
     items = list(load_scenarios().values())
-    items.sort(key=lambda s: (s.figure is None, s.figure or "", s.preset is not None, s.name))
+    items.sort(key=lambda s: (s.figure is None, s.figure or "", PROTOCOLS.index(s.protocol),
+                              s.preset is not None, s.name))
     return [s.for_ui(lang) for s in items]
 
 
