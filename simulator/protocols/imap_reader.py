@@ -223,6 +223,8 @@ def mutf7_decode(name: str) -> str:
                 text = data.decode("utf-16-be")
             except (ValueError, UnicodeDecodeError) as exc:
                 raise ValueError("invalid modified UTF-7") from exc
+            if any(" " <= ch <= "~" for ch in text):
+                raise ValueError("printable ASCII must not be base64-encoded in modified UTF-7")
             out.append(text)
         pos = end + 1
     return "".join(out)
