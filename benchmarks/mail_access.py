@@ -635,6 +635,7 @@ def main(argv=None) -> int:
     warning = common.busy_warning()
     if warning:
         print(warning, file=sys.stderr)
+    costs = refs.system_costs()
     workdir = common.workdir("mail-access")
     messages = [make_message(n, args.size) for n in range(1, args.messages + 1)]
     targets: list[Target] = []
@@ -743,6 +744,8 @@ def main(argv=None) -> int:
              for r in ratios]))
     for f in failures:
         print(f"\n{f['target']} left out of {f['test']}: {f['error']}")
+    print(f"\nthis machine: create+write+fsync of 4 KiB {costs['create_write_fsync_4k_ms']:.2f} ms, "
+          f"fork+exit+wait {costs['fork_exit_wait_ms']:.2f} ms")
     if not args.no_json:
         path = common.write_results("mail_access", {
             "settings": {"tests": args.tests, "messages": args.messages, "message_bytes": args.size,
@@ -752,6 +755,7 @@ def main(argv=None) -> int:
                          "pop3_sessions_per_user": "one at a time (maildrop lock)",
                          "target_ratio": TARGET_RATIO},
             "servers": refs.versions(),
+            "system_costs": costs,
             "targets": {t.name: {"addrs": {p: f"{h}:{port}" for p, (h, port) in t.addrs.items()},
                                  **t.extra} for t in targets},
             "results": rows, "summary": summary, "ratios": ratios, "failures": failures})

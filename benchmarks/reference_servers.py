@@ -129,6 +129,39 @@ def versions() -> dict:
     return out
 
 
+def system_costs(folder: Optional[Path] = None, n: int = 50) -> dict:
+    """Milliseconds per create+write+fsync of a 4 KiB file and per fork+exit+wait.
+
+    Postfix pays an fsync per queued message and per Maildir delivery and
+    Dovecot a fork per login: on a VM these costs can be many times those of
+    bare metal, which changes the ratios. Recorded with each run's JSON.
+    """
+    folder = Path(folder or tempfile.mkdtemp(prefix="mailsim-bench-probe-"))
+    probe = folder / "fsync-probe"
+    probe.mkdir(parents=True, exist_ok=True)
+    data = b"x" * 4096
+    t = time.perf_counter()
+    for i in range(n):
+        fd = os.open(probe / f"f{i}", os.O_CREAT | os.O_WRONLY, 0o600)
+        try:
+            os.write(fd, data)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    fsync_ms = (time.perf_counter() - t) / n * 1e3
+    shutil.rmtree(probe, ignore_errors=True)
+    if folder.name.startswith("mailsim-bench-probe-"):
+        shutil.rmtree(folder, ignore_errors=True)
+    t = time.perf_counter()
+    for _ in range(n):
+        pid = os.fork()
+        if pid == 0:
+            os._exit(0)
+        os.waitpid(pid, 0)
+    fork_ms = (time.perf_counter() - t) / n * 1e3
+    return {"create_write_fsync_4k_ms": round(fsync_ms, 3), "fork_exit_wait_ms": round(fork_ms, 3)}
+
+
 # ------------------------------------------------------------- process trees
 @dataclass
 class Running:

@@ -181,6 +181,7 @@ def main(argv=None) -> int:
     warning = common.busy_warning()
     if warning:
         print(warning, file=sys.stderr)
+    costs = refs.system_costs()
     workdir = common.workdir("smtp-postfix")
     started, targets, rows = [], [], []
     try:
@@ -283,6 +284,8 @@ def main(argv=None) -> int:
               "met" if r["met"] else "MISSED"] for r in ratios]))
     if queues:
         print(f"\nPostfix queue files left at the end: {queues}")
+    print(f"\nthis machine: create+write+fsync of 4 KiB {costs['create_write_fsync_4k_ms']:.2f} ms, "
+          f"fork+exit+wait {costs['fork_exit_wait_ms']:.2f} ms")
     if not args.no_json:
         path = common.write_results("smtp_postfix", {
             "settings": {"sessions": args.sessions, "messages": args.messages, "payload_bytes": args.length,
@@ -295,6 +298,7 @@ def main(argv=None) -> int:
                          "mailsim_measured_until": "smtp-source ended (each 250 after the commit)",
                          "target_ratio": TARGET_RATIO},
             "servers": refs.versions(),
+            "system_costs": costs,
             "postfix_queue_at_end": queues,
             "results": rows, "summary": summary, "ratios": ratios})
         print(f"\nresults: {path.relative_to(common.ROOT)}")
