@@ -98,7 +98,7 @@ NOTES: dict[str, Text] = {
         "\\Recent marks a message no IMAP session has been told about yet. MailSim approximates it per session: a message is recent for a session if it arrived after the session selected the folder, or if it was there at SELECT, is not \\Seen, and this session had not reported it before.",
         "Флаг \\Recent отмечает письмо, о котором ещё не сообщалось ни одному сеансу IMAP. MailSim считает его приближённо, для каждого сеанса отдельно: письмо новое для сеанса, если оно пришло после того, как сеанс выбрал папку, или было в папке при SELECT, не помечено \\Seen и этот сеанс о нём ещё не сообщал."),
     "mailbox_names": _t(
-        "Folder names use \"/\" as the hierarchy delimiter (LIST \"\" \"\" says so). Names with non-ASCII letters travel in modified UTF-7 (RFC 3501 §5.1.3): \"Входящие\" is \"&BBIERQQ+BDQETwRJBDgENQ-\" on the wire.",
+        "Folder names use \"/\" as the hierarchy delimiter (LIST \"\" \"\" says so). Names with non-ASCII letters travel in modified UTF-7 (RFC 3501 §5.1.3): the German \"Entwürfe\" (drafts) is \"Entw&APw-rfe\" on the wire.",
         "Имена папок используют «/» как разделитель иерархии (об этом сообщает LIST \"\" \"\"). Имена с буквами не из ASCII передаются в модифицированной кодировке UTF-7 (RFC 3501 §5.1.3): «Входящие» в канале выглядит как \"&BBIERQQ+BDQETwRJBDgENQ-\"."),
 }
 
@@ -389,6 +389,44 @@ DEFAULT_KEYS: dict[str, str] = {
     "OK": "ok.completed", "NO": "no.failed", "BAD": "bad.refused", "BYE": "bye.unavailable",
     "PREAUTH": "preauth.greeting", "+": "cont.ready",
 }
+
+# The response codes in brackets (RFC 3501 §7.1, RFC 5530, RFC 4469), what they tell the client.
+RESP_CODES: dict[str, dict[str, Any]] = {c[0]: {"rfc": c[1], "meaning": _t(c[2], c[3])} for c in (
+    ("CAPABILITY", "RFC 3501 §7.1", "The capability list, sent along so the client need not ask with CAPABILITY.",
+     "Список возможностей, присланный заодно, чтобы клиенту не пришлось спрашивать CAPABILITY."),
+    ("PERMANENTFLAGS", "RFC 3501 §7.1", "The flags the client may change for good; \\* means it may also invent keywords.",
+     "Флаги, которые клиент может изменять насовсем; \\* означает, что можно заводить и свои ключевые слова."),
+    ("READ-WRITE", "RFC 3501 §7.1", "The folder is open for changes (SELECT).",
+     "Папка открыта для изменений (SELECT)."),
+    ("READ-ONLY", "RFC 3501 §7.1", "The folder is open for reading only (EXAMINE).",
+     "Папка открыта только для чтения (EXAMINE)."),
+    ("TRYCREATE", "RFC 3501 §7.1", "The target folder does not exist; create it, then try again.",
+     "Целевой папки нет; создайте её и повторите."),
+    ("UIDNEXT", "RFC 3501 §7.1", "The UID the next message to arrive will get.",
+     "UID, который получит следующее пришедшее письмо."),
+    ("UIDVALIDITY", "RFC 3501 §7.1", "Identifies this incarnation of the folder: while it stays the same, UIDs keep naming the same messages.",
+     "Отличает это «воплощение» папки: пока число не меняется, UID обозначают те же письма."),
+    ("UNSEEN", "RFC 3501 §7.1", "The sequence number of the first message without \\Seen.",
+     "Порядковый номер первого письма без флага \\Seen."),
+    ("BADCHARSET", "RFC 3501 §7.1", "The character set is not supported; the list says which ones are.",
+     "Кодировка не поддерживается; в списке — поддерживаемые."),
+    ("AUTHENTICATIONFAILED", "RFC 5530 §3", "Wrong user name or password.",
+     "Неверное имя пользователя или пароль."),
+    ("AUTHORIZATIONFAILED", "RFC 5530 §3", "The credentials are right, but not for acting as that user.",
+     "Учётные данные верны, но действовать от имени того пользователя нельзя."),
+    ("NONEXISTENT", "RFC 5530 §3", "The folder named does not exist.", "Названной папки не существует."),
+    ("ALREADYEXISTS", "RFC 5530 §3", "A folder with that name is already there.", "Папка с таким именем уже есть."),
+    ("CANNOT", "RFC 5530 §3", "The server will never do this (delete INBOX, use that name).",
+     "Этого сервер не сделает никогда (удалить INBOX, использовать такое имя)."),
+    ("EXPUNGEISSUED", "RFC 5530 §3", "Some of the messages were expunged by another session.",
+     "Часть писем удалена другим сеансом."),
+    ("UNAVAILABLE", "RFC 5530 §3", "A temporary failure: trying again later may work.",
+     "Временная неудача: позже может получиться."),
+    ("SERVERBUG", "RFC 5530 §3", "The server has a bug; the command was not done.",
+     "В сервере ошибка; команда не выполнена."),
+    ("TOOBIG", "RFC 4469 §4.2, RFC 7889", "The message or literal is larger than the server accepts.",
+     "Письмо или литерал больше, чем принимает сервер."),
+)}
 
 # Untagged status lines with human text inside data responses (SELECT's, LOGOUT's).
 STATUS_LINES: dict[str, str] = {
@@ -732,6 +770,7 @@ def catalogue_for_ui() -> dict:
         "features": FEATURES,
         "states": {name: {"meaning": s["meaning"], "rfc": s["rfc"]} for name, s in STATES.items()},
         "untagged": {name: dict(u) for name, u in UNTAGGED.items()},
+        "resp_codes": {name: dict(c) for name, c in RESP_CODES.items()},
         "classes": {str(n): dict(v) for n, v in CLASSES.items()},
         "advice": ADVICE,
         "notes": NOTES,
