@@ -2,35 +2,47 @@
 from __future__ import annotations
 
 import importlib
+import itertools
 import json
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from simulator import scenarios
-from simulator.protocols.smtp import SmtpEngine
-from simulator.session import Session
-from simulator.world import World
 from simulator.faults import FaultPlan, FaultRuntime
+from simulator.mailstore import MailStore
+from simulator.protocols.imap import ImapEngine, ImapLimits
+from simulator.protocols.pop3 import Pop3Engine, Pop3Limits
+from simulator.protocols.smtp import SmtpEngine, SmtpLimits
 from simulator.scenarios import (
+    PROTOCOLS,
     Scenario,
     ScenarioError,
     Step,
+    line_limits,
     load_presets,
     load_scenarios,
     presets_for_ui,
+    reply_codes,
     scenario_lines,
     scenario_script,
     scenarios_for_ui,
 )
+from simulator.session import Session
+from simulator.world import World
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "simulator" / "data"
 LECTURE_CODES = (211, 214, 220, 221, 250, 251, 354, 421, 450, 451, 452,
                  500, 501, 502, 503, 504, 550, 551, 552, 553, 554)
+CATALOGUES = {"smtp": "replies", "pop3": "pop3_replies", "imap": "imap_replies"}
+WORLD = World.load()
+STORE = MailStore(WORLD)  # in memory, each realm seeded from seed.json
+_realms = itertools.count()
 
 
 @pytest.fixture
@@ -55,30 +67,55 @@ def test_every_file_loads():
     assert n_scenarios == len(load_scenarios()) == len(list((DATA / "scenarios").glob("*.json")))
 
 
-def test_each_preset_plan_validates_and_round_trips():
-    replies = importlib.import_module("simulator.protocols.replies")
+def test_each_preset_plan_validates_for_its_protocol_and_round_trips():
+    raw_presets = json.loads((DATA / "presets.json").read_text(encoding="utf-8"))
     for name, preset in load_presets().items():
+        codes = importlib.import_module(f"simulator.protocols.{CATALOGUES[preset.protocol]}").CODES
         assert preset.plan.rules, name
+        assert preset.protocol == preset.plan.protocol == raw_presets[name].get("protocol", "smtp")
         assert FaultPlan.from_json(preset.plan.to_json()) == preset.plan
-        raw = json.loads((DATA / "presets.json").read_text(encoding="utf-8"))[name]["plan"]
-        assert FaultPlan.from_json(raw) == preset.plan
+        raw = raw_presets[name]["plan"]
+        assert FaultPlan.from_json({"protocol": preset.protocol, **raw}) == preset.plan
         for rule in preset.plan.rules:
-            assert rule.reply is None or rule.reply in replies.CODES
+            assert rule.protocol == preset.protocol, name
+            assert rule.reply is None or rule.reply in codes, name
+            assert rule.text is None or all(" " <= ch <= "~" for ch in rule.text), name
 
 
 def test_presets_named_in_the_brief_exist():
-    names = set(load_presets())
+    presets = load_presets()
     assert {"server_not_ready", "unknown_recipient", "greylisting", "local_error", "insufficient_storage",
             "mailbox_full", "relay_denied", "dropped_during_data", "slow_server", "service_status",
-            "transaction_failed", "greeting_refused"} <= names
+            "transaction_failed", "greeting_refused"} <= set(presets)
+    pop3 = {"pop3_wrong_password", "pop3_maildrop_locked", "pop3_server_busy", "pop3_dropped_during_retr",
+            "pop3_slow_link"}
+    imap = {"imap_wrong_password", "imap_server_busy", "imap_dropped_during_fetch", "imap_slow_link",
+            "imap_folder_unavailable"}
+    assert {n for n, p in presets.items() if p.protocol == "pop3"} == pop3
+    assert {n for n, p in presets.items() if p.protocol == "imap"} == imap
 
 
-def test_every_preset_has_a_story_scenario():
+def _story_name(preset) -> str:
+    if preset.protocol == "smtp":
+        return f"story_{preset.name}"
+    return f"{preset.protocol}_story_{preset.name.removeprefix(preset.protocol + '_')}"
+
+
+def test_every_preset_has_a_story_scenario_of_its_protocol():
     all_scenarios = load_scenarios()
-    for name in load_presets():
-        story = all_scenarios.get(f"story_{name}")
-        assert story is not None, f"no scenario story_{name}"
-        assert story.preset == name
+    for preset in load_presets().values():
+        story = all_scenarios.get(_story_name(preset))
+        assert story is not None, f"no scenario {_story_name(preset)}"
+        assert story.preset == preset.name
+        assert story.protocol == preset.protocol
+
+
+def test_scenario_files_are_named_for_their_protocol():
+    for scenario in load_scenarios().values():
+        if scenario.protocol == "smtp":
+            assert not scenario.name.startswith(("pop3_", "imap_")), scenario.name
+        else:
+            assert scenario.name.startswith(scenario.protocol + "_"), scenario.name
 
 
 def test_the_lecture_figures_and_whole_session_exist():
@@ -98,9 +135,10 @@ def test_every_lecture_code_can_be_shown():
     """Each code of lecture table 14.2 comes from a preset's fault or from a scenario without faults."""
     shown = {220}  # every greeting without faults
     for preset in load_presets().values():
-        shown |= {r.reply for r in preset.plan.rules if r.reply is not None}
+        if preset.protocol == "smtp":
+            shown |= {r.reply for r in preset.plan.rules if r.reply is not None}
     for scenario in load_scenarios().values():
-        if scenario.preset is None:
+        if scenario.preset is None and scenario.protocol == "smtp":
             shown |= {s.expect for s in scenario.steps if s.expect is not None}
     assert set(LECTURE_CODES) - shown == set()
 
@@ -165,15 +203,23 @@ def test_ui_lists_are_in_one_language(lang):
     presets = presets_for_ui(lang)
     assert {p["name"] for p in presets} == set(load_presets())
     for p in presets:
-        assert set(p) == {"name", "title", "story", "plan"}
+        assert set(p) == {"name", "title", "story", "plan", "protocol"}
         assert FaultPlan.from_json(p["plan"]) == load_presets()[p["name"]].plan
         assert p["title"] == load_presets()[p["name"]].title[lang]
+        assert p["protocol"] == load_presets()[p["name"]].protocol == p["plan"].get("protocol", "smtp")
     items = scenarios_for_ui(lang)
     assert {s["name"] for s in items} == set(load_scenarios())
     assert [s["figure"] for s in items[:3]] == ["14.6", "14.7", "14.8"]
     for s in items:
-        assert set(s) == {"name", "title", "description", "figure", "preset"}
+        assert set(s) == {"name", "title", "description", "figure", "preset", "protocol"}
         assert s["description"] == load_scenarios()[s["name"]].description[lang]
+        assert s["protocol"] == load_scenarios()[s["name"]].protocol
+
+
+def test_ui_scenarios_are_grouped_by_protocol_after_the_figures():
+    order = [s["protocol"] for s in scenarios_for_ui("en") if s["figure"] is None]
+    assert order == sorted(order, key=PROTOCOLS.index)
+    assert {"smtp", "pop3", "imap"} <= set(order)
 
 
 def test_unknown_language_falls_back_to_english():
@@ -225,7 +271,10 @@ def test_error_in_a_step_names_file_line_and_path(data_copy):
     ({"steps": [{"pause_ms": -5}]}, "steps[0].pause_ms", "milliseconds"),
     ({"steps": [{"pause_ms": 5, "expect": 250}]}, "steps[0].expect", "unknown field"),
     ({"steps": [{"send": "NOOP", "expect": "250"}]}, "steps[0].expect", "reply code"),
-    ({"protocol": "pop3"}, "protocol", "smtp"),
+    ({"protocol": "smtp3"}, "protocol", "smtp, pop3, imap"),
+    ({"protocol": "pop3"}, "figure", "no numbered figure for POP3"),
+    ({"protocol": "pop3", "figure": None}, "steps[0].expect", "SMTP reply code"),
+    ({"steps": [{"send": "NOOP", "expect": 299}]}, "steps[0].expect", "not in the SMTP reply catalogue"),
     ({"colour": "red"}, "colour", "unknown field"),
 ])
 def test_bad_scenarios_are_refused(data_copy, change, path, words):
@@ -332,15 +381,33 @@ def test_command_line_reports_file_and_line(data_copy, capsys):
 
 # ---------------------------------------------------------------- the stories, played
 
-def _play(scenario: Scenario):
-    """Play a scenario into a Session over the real engine, with its preset's faults.
+def _engine(protocol: str, mailboxes, owner: str):
+    """A fresh engine, built as ``Simulator.new_engine`` builds it for the lab."""
+    if protocol == "smtp":
+        return SmtpEngine(WORLD)
+    if protocol == "pop3":
+        stamp = f"<{time.time_ns() // 1000}.{owner}@{WORLD.hostname}>"
+        return Pop3Engine(WORLD, mailboxes, owner=owner, apop_stamp=stamp)
+    return ImapEngine(WORLD, mailboxes, now=time.time)
 
+
+def _play(scenario: Scenario, mailboxes=None):
+    """Play a scenario into a Session over its protocol's engine, with its preset's faults.
+
+    SMTP deliveries are collected; POP3/IMAP effects are applied to
+    ``mailboxes`` (default: a fresh realm seeded with the sample messages).
     Returns (replies per step: the codes the step's lines drew, deliveries, session).
     """
-    plan = load_presets()[scenario.preset].plan if scenario.preset else FaultPlan()
+    plan = load_presets()[scenario.preset].plan if scenario.preset else FaultPlan(protocol=scenario.protocol)
     deliveries = []
-    session = Session("t", SmtpEngine(World.load()), faults=FaultRuntime(plan),
-                      deliver=deliveries.append, sleep=lambda _s: None)
+    sid = f"play-{next(_realms)}"
+    if scenario.protocol == "smtp":
+        store = {"deliver": deliveries.append}
+    else:
+        mailboxes = mailboxes if mailboxes is not None else STORE.realm(sid)
+        store = {"store": mailboxes}
+    session = Session(sid, _engine(scenario.protocol, mailboxes, sid), faults=FaultRuntime(plan),
+                      sleep=lambda _s: None, protocol=scenario.protocol, **store)
     session.open()
     per_step = []
     for step in scenario.steps:
@@ -392,3 +459,283 @@ def test_a_broken_presets_file_is_reported_once(data_copy):
     errors, n_presets, n_scenarios = scenarios.validate_all(data_copy)
     assert [e.file for e in errors] == ["presets.json"]
     assert (n_presets, n_scenarios) == (0, len(load_scenarios()))
+
+
+# ---------------------------------------------------------------- POP3 and IMAP stories, played
+
+def _inbox(mailboxes, user: str) -> list[int]:
+    return [m.uid for m in mailboxes.listing(user, "INBOX")]
+
+
+@pytest.mark.parametrize("name, user, left, closed_by", [
+    ("pop3_delete_mode", "alice", 0, "quit"),
+    ("pop3_keep_mode", "bob", 8, "quit"),
+    ("pop3_uidl", "bob", 8, "quit"),
+    ("pop3_wrong_state", "bob", 8, "quit"),
+    ("pop3_story_dropped_during_retr", "bob", 8, "fault"),
+    ("pop3_story_maildrop_locked", "bob", 8, "quit"),
+    ("pop3_story_wrong_password", "bob", 8, "quit"),
+    ("pop3_story_server_busy", "bob", 8, "server"),
+])
+def test_pop3_stories_leave_the_maildrop_as_they_say(name, user, left, closed_by):
+    mailboxes = STORE.realm(f"pop3-{next(_realms)}")
+    before = _inbox(mailboxes, user)
+    _, _, session = _play(load_scenarios()[name], mailboxes)
+    assert session.close_reason == closed_by
+    assert len(_inbox(mailboxes, user)) == left
+    if left:
+        assert _inbox(mailboxes, user) == before
+    # However the session ended, the maildrop lock is free again.
+    assert mailboxes.lock_maildrop(user, "next-session")
+    mailboxes.unlock_maildrop(user, "next-session")
+
+
+def test_pop3_delete_mode_is_the_lecture_figure():
+    lines = scenario_lines(load_scenarios()["pop3_delete_mode"])
+    assert [line.split()[0] for line in lines] == ["USER", "PASS", "LIST"] + ["RETR", "DELE"] * 3 + ["QUIT"]
+    keep = scenario_lines(load_scenarios()["pop3_keep_mode"])
+    assert "DELE" not in " ".join(keep) and keep[-1] == "QUIT"
+
+
+def test_pop3_server_busy_sends_nothing_after_the_greeting():
+    per_step, _, session = _play(load_scenarios()["pop3_story_server_busy"])
+    replies = [e for e in session.transcript if e["kind"] == "reply"]
+    assert [(e["code"], e["fault"] is not None) for e in replies] == [("-ERR", True)]
+    assert per_step == []  # the prepared USER is never sent
+
+
+def test_pop3_dropped_retr_gets_no_reply():
+    per_step, _, session = _play(load_scenarios()["pop3_story_dropped_during_retr"])
+    assert [(step.value, codes) for step, codes in per_step][-1] == ("RETR 2", [])
+    assert session.transcript[-1]["kind"] == "tcp" and session.transcript[-1]["fault"]["action"] == "disconnect"
+
+
+def test_pop3_locked_maildrop_reply_carries_the_response_code():
+    _, _, session = _play(load_scenarios()["pop3_story_maildrop_locked"])
+    refused = [e for e in session.transcript if e["kind"] == "reply" and e["code"] == "-ERR"]
+    assert [e["text"] for e in refused] == ["-ERR [IN-USE] maildrop locked by another session"]
+
+
+# ---------------------------------------------------------------- per-protocol rules
+
+def test_line_limits_come_from_each_engine():
+    assert line_limits("smtp") == (scenarios.MAX_COMMAND, scenarios.MAX_TEXT_LINE)
+    assert line_limits("smtp") == (SmtpLimits().command_line - 2, SmtpLimits().text_line - 2) == (510, 998)
+    assert line_limits("pop3")[0] == Pop3Limits().command_line - 2 == 253  # RFC 2449 §4: 255 with CR LF
+    assert line_limits("imap")[0] == ImapLimits().command_line - 2
+
+
+def test_expected_replies_come_from_each_catalogue():
+    assert set(reply_codes("pop3")) == {"+OK", "-ERR"}
+    assert {"OK", "NO", "BAD", "BYE"} <= set(reply_codes("imap"))
+    assert 250 in reply_codes("smtp")
+    for scenario in load_scenarios().values():
+        for step in scenario.steps:
+            assert step.expect is None or step.expect in reply_codes(scenario.protocol)
+
+
+def _pop3_scenario(data_copy: Path, **changes) -> tuple[Path, dict]:
+    path = data_copy / "scenarios" / "pop3_top_headers.json"
+    obj = json.loads(path.read_text(encoding="utf-8"))
+    obj.update(changes)
+    return path, obj
+
+
+def test_smtp_expect_in_a_pop3_scenario_names_file_and_line(data_copy):
+    path, obj = _pop3_scenario(data_copy)
+    obj["steps"][3] = {"send": "TOP 6 0", "expect": 250}
+    text = _write(path, obj)
+    with pytest.raises(ScenarioError) as info:
+        load_scenarios(data_copy)
+    err = info.value
+    assert err.file == "scenarios/pop3_top_headers.json"
+    assert err.path == "steps[3].expect"
+    assert err.line == _line_of(text, '"expect": 250')
+    assert str(err).startswith(f"scenarios/pop3_top_headers.json:{err.line}: steps[3].expect: ")
+    assert '"+OK", "-ERR"' in err.message and "SMTP reply code" in err.message
+    errors, _, _ = scenarios.validate_all(data_copy)
+    assert [(e.file, e.line) for e in errors] == [("scenarios/pop3_top_headers.json", err.line)]
+
+
+@pytest.mark.parametrize("change, path, words", [
+    ({"steps": [{"send": "STAT", "expect": "+ok"}]}, "steps[0].expect", '"+OK", "-ERR"'),
+    ({"steps": [{"send": "STAT", "expect": "OK"}]}, "steps[0].expect", "POP3 reply"),
+    ({"steps": [{"data": ["Subject: x"]}]}, "steps[0].data", "SMTP's DATA"),
+    ({"steps": [{"send": "USER " + "b" * 249}]}, "steps[0].send", "at most 253 octets, got 254"),
+    ({"figure": "14.7"}, "figure", "must be null"),
+    ({"preset": "greylisting"}, "preset", "for smtp, this scenario for pop3"),
+])
+def test_bad_pop3_scenarios_are_refused(data_copy, change, path, words):
+    file, obj = _pop3_scenario(data_copy, **change)
+    text = _write(file, obj)
+    with pytest.raises(ScenarioError) as info:
+        load_scenarios(data_copy)
+    assert info.value.path == path
+    assert words in info.value.message
+    assert info.value.line is not None and 1 <= info.value.line <= text.count("\n") + 1
+
+
+def test_a_pop3_line_of_exactly_the_limit_is_accepted(data_copy):
+    file, obj = _pop3_scenario(data_copy, steps=[{"send": "USER " + "b" * 248}])
+    _write(file, obj)
+    assert load_scenarios(data_copy)["pop3_top_headers"].steps[0].value.endswith("b")
+
+
+@pytest.mark.parametrize("change, path, words", [
+    (lambda o: o["pop3_wrong_password"].update(protocol="pop4"), "pop3_wrong_password.protocol", "smtp, pop3, imap"),
+    (lambda o: o["pop3_wrong_password"]["plan"].update(protocol="imap"), "pop3_wrong_password.plan.protocol",
+     "preset is for pop3"),
+    (lambda o: o["pop3_wrong_password"]["plan"]["rules"][0].update(reply=550),
+     "pop3_wrong_password.plan.rules[0].reply", "+OK, -ERR"),
+    (lambda o: o["pop3_wrong_password"]["plan"]["rules"][0].update(protocol="smtp", stage="RCPT", reply=550),
+     "pop3_wrong_password.plan.rules[0].protocol", "all for its protocol (pop3)"),
+    (lambda o: o["pop3_server_busy"]["plan"]["rules"][0].update(text="Сервер занят"),
+     "pop3_server_busy.plan.rules[0].text", "printable ASCII"),
+    (lambda o: o["pop3_wrong_password"].pop("protocol"), "pop3_wrong_password.plan.rules[0].stage", "PASS"),
+])
+def test_bad_pop3_presets_are_refused(data_copy, change, path, words):
+    file = data_copy / "presets.json"
+    obj = json.loads(file.read_text(encoding="utf-8"))
+    change(obj)
+    _write(file, obj)
+    with pytest.raises(ScenarioError) as info:
+        load_presets(data_copy)
+    assert info.value.path == path
+    assert words in info.value.message
+    assert info.value.line is not None
+
+
+def test_preset_protocol_defaults_to_its_plans(data_copy):
+    file = data_copy / "presets.json"
+    obj = json.loads(file.read_text(encoding="utf-8"))
+    preset = obj["pop3_wrong_password"]
+    del preset["protocol"]
+    preset["plan"]["protocol"] = "pop3"
+    _write(file, obj)
+    loaded = load_presets(data_copy)["pop3_wrong_password"]
+    assert loaded.protocol == loaded.plan.protocol == "pop3"
+    assert load_presets(data_copy)["greylisting"].protocol == "smtp"
+
+
+def _state(mailboxes, user: str = "bob") -> dict:
+    """Every folder of ``user`` with each message's UID and flags."""
+    return {f.name: [(m.uid, frozenset(m.flags)) for m in mailboxes.listing(user, f.name)]
+            for f in mailboxes.folders(user)}
+
+
+def _seen(mailboxes, uid: int) -> bool:
+    return any("\\Seen" in m.flags for m in mailboxes.listing("bob", "INBOX") if m.uid == uid)
+
+
+@pytest.mark.parametrize("name, closed_by", [
+    ("imap_search", "quit"),
+    ("imap_partial_download", "quit"),
+    ("imap_folders", "quit"),
+    ("imap_folder_hierarchy", "quit"),
+    ("imap_flags", "quit"),
+    ("imap_uid", "quit"),
+    ("imap_no_and_bad", "quit"),
+    ("imap_story_wrong_password", "quit"),
+    ("imap_story_server_busy", "server"),
+    ("imap_story_slow_link", "quit"),
+    ("imap_story_folder_unavailable", "quit"),
+])
+def test_imap_stories_leave_the_mailboxes_as_they_found_them(name, closed_by):
+    """Folders made are deleted again, flags set are cleared or only on copies: a second run works."""
+    mailboxes = STORE.realm(f"imap-{next(_realms)}")
+    before = _state(mailboxes)
+    _, _, session = _play(load_scenarios()[name], mailboxes)
+    assert session.close_reason == closed_by
+    assert _state(mailboxes) == before
+    per_step, _, _ = _play(load_scenarios()[name], mailboxes)
+    assert all(codes[-1] == step.expect for step, codes in per_step if step.expect is not None)
+
+
+def test_imap_headers_first_marks_only_the_downloaded_message_seen():
+    mailboxes = STORE.realm(f"imap-{next(_realms)}")
+    unseen = [m.uid for m in mailboxes.listing("bob", "INBOX") if "\\Seen" not in m.flags]
+    _play(load_scenarios()["imap_headers_first"], mailboxes)
+    assert 7 in unseen and _seen(mailboxes, 7)
+    assert [uid for uid in unseen if not _seen(mailboxes, uid)] == [uid for uid in unseen if uid != 7]
+
+
+def test_imap_dropped_fetch_leaves_the_message_unseen():
+    mailboxes = STORE.realm(f"imap-{next(_realms)}")
+    assert not _seen(mailboxes, 6)
+    per_step, _, session = _play(load_scenarios()["imap_story_dropped_during_fetch"], mailboxes)
+    assert [(step.value, codes) for step, codes in per_step][-1] == ("a4 FETCH 6 BODY[]", [])
+    assert session.close_reason == "fault"
+    assert not _seen(mailboxes, 6)
+
+
+def test_imap_flags_shows_a_uid_that_outlives_its_sequence_number():
+    _, _, session = _play(load_scenarios()["imap_flags"])
+    texts = [e["text"] for e in session.transcript if e["kind"] == "reply"]
+    assert any("* 1 EXPUNGE" in t for t in texts)
+    assert any(t.startswith("* 1 FETCH (UID 2 ") for t in texts)
+
+
+def test_imap_faults_reply_with_their_codes():
+    _, _, session = _play(load_scenarios()["imap_story_wrong_password"])
+    assert session.transcript[3]["text"] == "a1 NO [AUTHENTICATIONFAILED] Invalid credentials"
+    _, _, session = _play(load_scenarios()["imap_story_server_busy"])
+    replies = [e for e in session.transcript if e["kind"] == "reply"]
+    assert [(e["code"], e["text"]) for e in replies] == [("BYE", "* BYE [UNAVAILABLE] Server busy, try again later")]
+    _, _, session = _play(load_scenarios()["imap_story_folder_unavailable"])
+    refused = [e["text"] for e in session.transcript if e["kind"] == "reply" and e["code"] == "NO"]
+    assert refused == ["a2 NO [UNAVAILABLE] Work is temporarily unavailable"]
+
+
+def test_imap_search_finds_the_invoice_only_in_its_folder():
+    per_step, _, session = _play(load_scenarios()["imap_search"])
+    texts = {e["text"].split("\n")[-1].split()[0]: e["text"] for e in session.transcript if e["kind"] == "reply"
+             and e["text"].split("\n")[-1][:1].isalpha()}
+    assert texts["a6"].startswith("* SEARCH\n")
+    assert texts["a8"].startswith("* SEARCH 1\n")
+    assert texts["a3"].startswith("* SEARCH 2 5 6 7 8\n")
+
+
+def test_imap_partial_download_fetches_only_what_it_asks_for():
+    _, _, session = _play(load_scenarios()["imap_partial_download"])
+    texts = [e["text"] for e in session.transcript if e["kind"] == "reply"]
+    assert any(t.startswith("* 2 FETCH (BODY[]<0> {200}") for t in texts)
+    text_part = next(t for t in texts if t.startswith("* 4 FETCH (BODY[1]"))
+    assert "Hi Bob" in text_part  # the text alone: no part headers, no PNG in base64
+    assert "Content-Type" not in text_part and "iVBOR" not in text_part
+    whole = (DATA / "messages" / "03-attachment.eml").read_bytes()
+    assert b"iVBOR" in whole
+
+
+@pytest.mark.parametrize("step, path, words", [
+    ({"send": "a1 NOOP", "expect": "+OK"}, "steps[0].expect", "IMAP reply is one of"),
+    ({"send": "a1 NOOP", "expect": 250}, "steps[0].expect", "SMTP reply code"),
+    ({"send": "a1 LOGIN " + "x" * 8182}, "steps[0].send", "at most 8190 octets"),
+    ({"data": ["x"]}, "steps[0].data", "SMTP's DATA"),
+])
+def test_bad_imap_steps_are_refused(data_copy, step, path, words):
+    file = data_copy / "scenarios" / "imap_search.json"
+    obj = json.loads(file.read_text(encoding="utf-8"))
+    obj["steps"] = [step]
+    _write(file, obj)
+    with pytest.raises(ScenarioError) as info:
+        load_scenarios(data_copy)
+    assert (info.value.file, info.value.path) == ("scenarios/imap_search.json", path)
+    assert words in info.value.message
+
+
+def test_command_line_reports_a_pop3_mistake_with_file_and_line(data_copy, capsys):
+    path, obj = _pop3_scenario(data_copy)
+    obj["steps"][0] = {"send": "USER bob", "expect": 250}
+    text = _write(path, obj)
+    assert scenarios.main([str(data_copy)]) == 1
+    err = capsys.readouterr().err
+    line = _line_of(text, '"expect": 250')
+    assert f"pop3_top_headers.json:{line}: steps[0].expect:" in err
+    assert "1 file(s) with errors" in err
+
+
+def test_every_protocol_has_scenarios_without_faults_and_stories():
+    by_protocol = {p: [s for s in load_scenarios().values() if s.protocol == p] for p in PROTOCOLS}
+    for protocol, items in by_protocol.items():
+        assert any(s.preset is None for s in items), protocol
+        assert any(s.preset is not None for s in items), protocol
