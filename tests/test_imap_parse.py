@@ -332,3 +332,25 @@ def test_quoting():
     assert astring("Sent Items") == b'"Sent Items"'
     assert astring("NIL") == b'"NIL"'
     assert astring("") == b'""'
+
+
+# ------------------------------------------------------------------ robustness
+TOKENS = ["A1", " ", " ", "FETCH", "UID", "SEARCH", "STORE", "LIST", "APPEND", "LOGIN", "ID", "STATUS", "(", ")",
+          "[", "]", "<", ">", ".", "BODY", "BODY.PEEK", "HEADER.FIELDS", "1:*", "*", "2", "0", '"', "\\", "{3}",
+          "{3+}", "OR", "NOT", "CHARSET", "UTF-8", "FLAGS", "+FLAGS.SILENT", "\\Seen", "NIL", "%", "&", "-",
+          "MIME", "TEXT", "SINCE", "1-Jan-2020", "x", "\x00", "\xff", "\t"]
+
+
+@given(parts=st.lists(st.binary(max_size=80), min_size=1, max_size=5))
+def test_parsing_random_parts_never_raises(parts):
+    for parsed in (parse_command(parts), partial_command(parts), partial_command(parts, "line_too_long")):
+        assert parsed.verb and isinstance(parsed.line, str)
+        assert parsed.problem is not None or parsed.args is not None or parsed.verb in (
+            "+", "CAPABILITY", "NOOP", "LOGOUT", "CHECK", "CLOSE", "EXPUNGE", "NAMESPACE", "IDLE", "ID")
+
+
+@given(tokens=st.lists(st.sampled_from(TOKENS), max_size=25), literal=st.binary(max_size=5))
+def test_parsing_grammar_soup_never_raises(tokens, literal):
+    line = "".join(tokens).encode("latin-1")
+    parse_command([line])
+    parse_command([b"A1 " + line, literal, b" " + line])

@@ -174,6 +174,11 @@ class ImapEngine(FolderCommands, MessageCommands, SearchCommand):
         """Octets of client input held: the buffer and a partial command (tests check it stays small)."""
         return len(self._buf) + self._reader.held
 
+    @property
+    def mid_command(self) -> bool:
+        """Input of an unfinished command is buffered, or the rest of a refused one is being skipped."""
+        return bool(self._buf) or self._reader.busy
+
     def snapshot(self) -> ImapSnapshot:
         """The protocol state (immutable, comparable); input buffers are not part of it."""
         return self._snap
@@ -265,6 +270,13 @@ class ImapEngine(FolderCommands, MessageCommands, SearchCommand):
         if event is None:
             return None
         kind, parts = event
+        try:
+            return self._parse(kind, parts)
+        except Exception:  # noqa: BLE001 - a parser bug must cost one command, not the connection
+            self._reader.cancel()
+            return ImapCommand("UNKNOWN", "", "", "serverbug")
+
+    def _parse(self, kind: str, parts: list[bytes]) -> ImapCommand:
         if kind == "command":
             return parse_command(parts)
         if kind == "continue":
@@ -341,6 +353,8 @@ class ImapEngine(FolderCommands, MessageCommands, SearchCommand):
             return self._bye("bye.too_many_errors")
         if problem in _PROBLEM_REPLY:
             return self._say(_PROBLEM_REPLY[problem])
+        if problem == "serverbug":
+            return self._say("no.serverbug")
         if problem == "line_too_long":
             return self._say("bad.line_too_long", limit=self.limits.command_line)
         if problem == "literal_too_big":

@@ -672,7 +672,7 @@ def _head(first: bytes) -> tuple[Optional[str], str, int, Optional[str]]:
     """(tag, verb, position after the verb, problem) of a command's first line."""
     if not first.strip(b" \t"):
         return None, "", 0, "empty"
-    words = first.split()
+    words = first.split(b" ")
     if words[0].decode("latin-1").upper() in HTTP_VERBS and words[-1].upper().startswith(b"HTTP/"):
         return None, "", 0, "http"
     p = _Parser([first])

@@ -64,6 +64,12 @@ class CommandReader:
         return sum(len(p) for p in self.parts) + len(self._literal) + len(self._skip_head or b"")
 
     @property
+    def busy(self) -> bool:
+        """In the middle of a command: a partial line or literal, or input being skipped."""
+        return bool(self.parts or self._need is not None or self._discard or self._dropping
+                    or self._skip_head is not None)
+
+    @property
     def waiting(self) -> bool:
         """A synchronising literal was announced and not yet granted."""
         return self._waiting
