@@ -416,8 +416,8 @@ def _parse_presets(src: _Source) -> dict[str, Preset]:
         except FaultPlanError as exc:
             sub = f"{name}.plan" if exc.path in ("plan", "json") else f"{name}.plan.{exc.path}"
             raise src.error(sub, exc.message) from None
-        except _Unavailable as exc:
-            raise src.error(f"{name}.plan", str(exc)) from None
+        except ImportError as exc:  # the protocol's engine or catalogue is broken
+            raise src.error(f"{name}.plan", f"cannot be checked: {exc}") from None
         if not plan.rules:
             raise src.error(f"{name}.plan.rules", "a preset needs at least one rule")
         for i, rule in enumerate(plan.rules):
