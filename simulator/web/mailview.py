@@ -22,6 +22,7 @@ from typing import Optional
 from urllib.parse import quote, urlsplit
 
 from flask import Blueprint, Response, current_app, jsonify, make_response, render_template, request
+from werkzeug.exceptions import HTTPException
 
 from .. import i18n, mime
 from ..mailstore import BadMailboxName, MailStoreError, NoSuchMailbox, NoSuchMessage
@@ -325,19 +326,16 @@ def api_reset():
     return _private(jsonify({"ok": True, **overview(sim.learner_mailboxes(learner), "mine")}))
 
 
-@bp.route("/api/mail/<path:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
-def api_not_found(rest: str):
-    """Anything else under /api/mail answers in JSON too: 405 for a known path, else 404."""
-    adapter = current_app.url_map.bind_to_environ(request.environ)
-    for method in ("GET", "POST"):
-        if method == request.method:
-            continue
-        try:
-            rule, _args = adapter.match(method=method, return_rule=True)
-        except Exception:  # noqa: BLE001 - werkzeug's NotFound/MethodNotAllowed/redirects
-            continue
-        if rule.endpoint != "mail.api_not_found":
-            return error_response(405, "method_not_allowed")
+@bp.app_errorhandler(404)
+@bp.app_errorhandler(405)
+def _http_error(exc: HTTPException):
+    """Under /api/mail, routing errors answer in JSON too (other paths keep Flask's pages)."""
+    if not (request.path == "/api/mail" or request.path.startswith("/api/mail/")):
+        return exc.get_response()
+    if exc.code == 405:
+        resp = error_response(405, "method_not_allowed")
+        resp.headers["Allow"] = ", ".join(sorted(getattr(exc, "valid_methods", None) or ()))
+        return resp
     return error_response(404, "not_found")
 
 

@@ -440,10 +440,9 @@ function sandboxed(html) {
 function htmlBody(node, startRendered = false) {
   const box = el("div", { class: "html-body" });
   let rendered = startRendered;
-  const toggle = el("button", { type: "button", class: "btn btn-small", "aria-pressed": "false" });
+  const toggle = el("button", { type: "button", class: "btn btn-small" });
   const note = el("p", { class: "hint" });
   const show = () => {
-    toggle.setAttribute("aria-pressed", String(rendered));
     toggle.textContent = t(rendered ? "mail.html.show_source" : "mail.html.show_rendered");
     note.textContent = t(rendered ? "mail.html.rendered_note" : "mail.html.source_note");
     const view = rendered ? sandboxed(node.text) : el("pre", { class: "body-text", tabindex: "0", "aria-label": t("mail.html.source_label") }, node.text);
