@@ -161,9 +161,8 @@ class Session:
                     return
                 if decision.reply is not None:
                     reply = self.engine.fault_reply(decision.reply, decision.text, "greeting")
-                    if not reply.ok:
-                        self.engine.refuse(reply)
-                        close = reply.closes
+                    self.engine.refuse(reply)  # e.g. SMTP 554 waits for QUIT; IMAP PREAUTH logs in
+                    close = reply.closes
             self._send_reply(reply, "establishment", fault)
             if close:
                 self._finish("server", side="server")

@@ -278,3 +278,12 @@ def test_a_pop3_lab_refuses_a_fault_plan_with_smtp_codes(client):
     assert not ack["ok"] and ack["error"]["code"] == "bad_faults" and "-ERR" in ack["error"]["message"]
     ack = client.call("lab.open", {"protocol": "pop3", "faults": {"rules": [{"stage": "PASS", "reply": "-ERR"}]}})
     assert ack["ok"]
+
+
+def test_a_pop3_scenario_plays_against_the_pop3_engine(client):
+    ack = client.call("lab.scenario", {"name": "pop3_keep_mode"})
+    assert ack["ok"], ack
+    sid = ack["session"]
+    client.wait_for(lambda n, d: n == "exchange" and d["session"] == sid and d["kind"] == "reply"
+                    and d["code"] == "+OK" and d["text"].startswith("+OK") and "signing off" in d["text"])
+    assert all(e["code"] in ("+OK", "-ERR", None) for e in client.exchanges(sid))

@@ -315,7 +315,7 @@ def lab_scenario(data):
     preset = getattr(found, "preset", None)
     if preset:
         plan = scenario_data.load_presets()[preset].plan
-    lab = _open("smtp", plan)
+    lab = _open(found.protocol, plan)
     lab.playing.set()
     lab.put("script", lines)
     lab.start()
