@@ -139,7 +139,8 @@ def test_wrong_credentials_are_refused_and_stay_in_authorization(mb, user, passw
     snap = engine.snapshot()
     [answer] = send(engine, f"PASS {password}")
     assert (answer.key, answer.text) == ("err.auth_failed", "-ERR [AUTH] invalid user name or password")
-    assert engine.snapshot() == snap and engine.state == "authorization"
+    assert engine.state == "authorization" and engine.snapshot().pending_user is None
+    assert keys(engine, "PASS bob") == ["err.need_user"]  # RFC 1939 §7: PASS only right after USER
     assert keys(engine, "USER alice", "PASS alice") == ["ok.user", "ok.login"]
 
 

@@ -95,6 +95,8 @@ def drive(engine: Pop3Engine, chunks: list[bytes], faults: list[bool] = ()) -> N
             assert engine.state in STATES and engine.phase in PHASES
             final = outcome.replies[-1] if outcome.replies else None
             if final is not None and not final.ok and not final.closes:
+                if final.key == "err.auth_failed":  # a failed PASS forgets the USER (RFC 1939 §7)
+                    before = before.__class__(**{**before.__dict__, "pending_user": None})
                 assert engine.snapshot() == before, (item, final)
             if outcome.effects:
                 assert item.verb == "QUIT" and before.state == "transaction"

@@ -336,6 +336,8 @@ class Pop3Engine:
     def _pass(self, cmd: Command) -> Outcome:
         user = self._login_name(self._snap.pending_user or "")
         if user is None or not self.world.authenticate(user, self._arg(cmd, "string") or ""):
+            # PASS may only follow a successful USER (RFC 1939 §7): the next try starts with USER.
+            self._set(pending_user=None)
             return self._say("err.auth_failed")
         return self._login(user)
 
