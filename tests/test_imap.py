@@ -1069,3 +1069,10 @@ def test_thunderbirds_opening(mb):
     assert client.engine.poll().replies[0].lines == (b"* 4 EXISTS", b"* 3 RECENT")
     assert client.cmd("DONE").final == b"11 OK IDLE terminated"
     assert client.cmd("12 UID fetch 4:* (FLAGS)").lines == (b"* 4 FETCH (UID 4 FLAGS (\\Recent))",)
+
+
+def test_renaming_the_selected_inbox_expunges_its_messages(mb):
+    client = selected(mb)
+    reply = client.cmd("a RENAME INBOX Old")
+    assert reply.lines == (b"* 1 EXPUNGE",) * 3 and reply.key == "ok.rename"
+    assert client.cmd("b NOOP").lines == () and client.cmd("c SEARCH ALL").lines == (b"* SEARCH",)

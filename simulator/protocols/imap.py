@@ -537,20 +537,21 @@ class ImapEngine(FolderCommands, MessageCommands, SearchCommand):
         if snap.state != "selected":
             return [], None
         try:
+            version = self.mb.version(snap.user, snap.mailbox)  # cheap: one indexed row
+        except MailStoreError:
+            return [], self._bye("bye.mailbox_gone")
+        ghosts = any(e.gone for e in snap.view)
+        if version == self._version and snap.uidvalidity and not (expunge and ghosts):
+            return [], None
+        try:
             folder = self.mb.folder(snap.user, snap.mailbox)
+            listing = {m.uid: m for m in self.mb.listing(snap.user, snap.mailbox)}
         except MailStoreError:
             return [], self._bye("bye.mailbox_gone")
         if snap.uidvalidity and folder.uidvalidity != snap.uidvalidity:
             return [], self._bye("bye.mailbox_gone")
         if not snap.uidvalidity:  # renamed by this session: same messages, new UIDVALIDITY
             self._set(uidvalidity=folder.uidvalidity)
-        ghosts = any(e.gone for e in snap.view)
-        if folder.version == self._version and not (expunge and ghosts):
-            return [], None
-        try:
-            listing = {m.uid: m for m in self.mb.listing(snap.user, snap.mailbox)}
-        except MailStoreError:
-            return [], self._bye("bye.mailbox_gone")
         snap = self._snap
         lines: list[bytes] = []
         kept: list[Entry] = []
@@ -581,7 +582,7 @@ class ImapEngine(FolderCommands, MessageCommands, SearchCommand):
         if arrived:
             self._announce(arrived[-1].uid)
             lines += [b"* %d EXISTS" % len(kept), b"* %d RECENT" % len(recent)]
-        self._version = folder.version
+        self._version = version
         return lines, None
 
 

@@ -118,10 +118,16 @@ class FolderCommands:
         if not valid_name(new) or new == old or new.startswith(old + DELIMITER):
             return self._say("no.bad_name", mailbox=new)
         selected = self._snap.mailbox if self.state == "selected" else None
-        if old != "INBOX" and selected is not None and (selected == old or selected.startswith(old + DELIMITER)):
+        lines: tuple[bytes, ...] = ()
+        if old == "INBOX" and selected == "INBOX":
+            # INBOX's messages move to the new folder (RFC 3501 §6.3.5): here they are expunged.
+            lines = (b"* 1 EXPUNGE",) * len(self._snap.view)
+            self._set(view=(), recent=frozenset())
+        elif selected is not None and (selected == old or selected.startswith(old + DELIMITER)):
             # The selected folder moves: same messages and UIDs, a new UIDVALIDITY adopted at the next sync.
             self._set(mailbox=new + selected[len(old):], uidvalidity=0)
-        return Outcome([self._reply("ok.rename")], effects=[Effect("rename", (self._snap.user, old, new))])
+        return Outcome([self._reply("ok.rename", untagged=lines)],
+                       effects=[Effect("rename", (self._snap.user, old, new))])
 
     # -------------------------------------------------------- (UN)SUBSCRIBE
     def _subscribe(self, cmd: ImapCommand) -> Outcome:
