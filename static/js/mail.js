@@ -727,7 +727,7 @@ async function select(target, { push = false } = {}) {
   await loadMessage();
   if (state.message && push) {
     status(t("mail.opened", { subject: state.message.summary.subject || t("mail.no_subject") }));
-    if (window.matchMedia("(max-width: 900px)").matches) $("view-title").scrollIntoView({ block: "start" });
+    if (window.matchMedia("(max-width: 760px)").matches) $("view-title").scrollIntoView({ block: "start" });
   }
 }
 
