@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 import pytest
 
 from simulator.mailstore import MailStore, MailStoreError
-from simulator.protocols.base import Command, Effect
+from simulator.protocols.base import Command, Delivery, Effect
 from simulator.protocols.imap import PHASES, STAGES, STATES, ImapEngine, ImapLimits
 from simulator.protocols.imap_replies import COMMANDS, REPLIES, ImapReply
 from simulator.world import World
@@ -518,6 +518,7 @@ def test_create_with_a_trailing_delimiter_and_bad_names(mb):
     assert "Lists" in {f.name for f in mb.folders("alice")}
     assert client.cmd('b CREATE "a//b"').final == b"b NO [CANNOT] Invalid mailbox name: a//b"
     assert client.key('c CREATE "x*"') == "no.bad_name"
+    assert client.feed(b"d CREATE {3+}\r\na\rb\r\n")[0].key == "no.bad_name"
 
 
 def test_rename_inbox_moves_its_messages(mb):
@@ -879,7 +880,7 @@ def test_idle_reports_a_delivery_made_elsewhere(mb):
     idle = client.cmd("a IDLE")
     assert idle.wire() == b"+ idling\r\n" and idle.key == "cont.idle"
     assert client.engine.poll() is None
-    mb.apply([Effect("append", ("alice", "INBOX", SHORT, (), day(9)))])
+    mb.deliver(Delivery("bob@example.org", ("alice@example.org",), SHORT), internal_date=day(9))
     outcome = client.engine.poll()
     [update] = outcome.replies
     assert update.wire() == b"* 4 EXISTS\r\n* 3 RECENT\r\n"

@@ -67,8 +67,9 @@ def list_match(pattern: str, name: str) -> bool:
 
 
 def valid_name(name: str) -> bool:
-    """A name a folder may have: not empty, no empty level, no wildcard."""
-    return bool(name) and all(name.split(DELIMITER)) and "*" not in name and "%" not in name
+    """A name a folder may have: not empty, no empty level, no wildcard, no control character."""
+    return (bool(name) and all(name.split(DELIMITER)) and "*" not in name and "%" not in name
+            and not any(ch < " " or ch == "\x7f" for ch in name))
 
 
 def _ancestors(name: str) -> list[str]:
