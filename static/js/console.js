@@ -1,5 +1,5 @@
 /**
- * console.js: the learner's SMTP client, typed by hand.
+ * console.js: the learner's SMTP, POP3 or IMAP client, typed by hand.
  *
  * One command line at a time goes to the server through `send(line)` (the lab
  * wires it to `lab.send`); the server's replies come back as exchanges and
@@ -10,16 +10,27 @@
  * Keys: Enter sends, Up/Down walk the history, Tab completes verbs, the
  * `MAIL FROM:<` / `RCPT TO:<` forms and the world's addresses (Tab is only
  * taken when there is something to complete, so it still moves focus).
+ *
+ * IMAP commands start with a tag the client chooses: the console fills in
+ * the next one ("a3 ") so the learner need not invent tags, re-tags a line
+ * recalled from the history, and completes the verb after a tag. After the
+ * server's "+" (send the rest) the line goes without a tag.
  */
 import { el, replace, announce } from "./dom.js";
 import { t, has } from "./i18n.js";
 import { wireLines } from "./transcript.js";
+import { normaliseProtocol, protocolInfo, codeClass, imapTag, nextImapTag } from "./protocols.js";
 
 /** Forms offered by Tab when the catalogue has not arrived. */
-const DEFAULT_FORMS = [
-  "HELO ", "EHLO ", "MAIL FROM:<", "RCPT TO:<", "DATA", "RSET", "VRFY ", "EXPN ",
-  "HELP", "NOOP", "QUIT", "TURN", "SEND FROM:<", "SOML FROM:<", "SAML FROM:<",
-];
+const DEFAULT_FORMS = {
+  smtp: [
+    "HELO ", "EHLO ", "MAIL FROM:<", "RCPT TO:<", "DATA", "RSET", "VRFY ", "EXPN ",
+    "HELP", "NOOP", "QUIT", "TURN", "SEND FROM:<", "SOML FROM:<", "SAML FROM:<",
+  ],
+  pop3: ["USER ", "PASS ", "APOP ", "STAT", "LIST", "RETR ", "DELE ", "NOOP", "RSET", "QUIT", "TOP ", "UIDL", "CAPA"],
+  imap: ["CAPABILITY", "NOOP", "LOGOUT", "LOGIN ", "SELECT ", "EXAMINE ", "CREATE ", "DELETE ", "RENAME ", "LIST ",
+    "STATUS ", "APPEND ", "IDLE", "CLOSE", "EXPUNGE", "SEARCH ", "FETCH ", "STORE ", "COPY ", "UID "],
+};
 export const WORLD_ADDRESSES = [
   "alice@example.org", "bob@example.org", "carol@example.org",
   "dave@example.org", "staff@example.org",
@@ -29,7 +40,7 @@ const HISTORY_MAX = 100;
 
 /** The typing form of a command from its catalogue syntax: "MAIL FROM:<", "HELO ", "DATA". */
 export function formFromSyntax(verb, syntax) {
-  const text = String(syntax || verb);
+  const text = String(syntax || verb).replace(/^tag\s+/, ""); // IMAP's syntax starts with the tag
   const withPath = /^[A-Za-z]+(?: [A-Za-z]+)?:</.exec(text);
   if (withPath) return withPath[0].toUpperCase();
   return text.trim().length > verb.length ? `${verb} ` : verb;
@@ -75,8 +86,8 @@ export function complete(text, forms, addresses) {
 
 const CLASS_SYMBOL = { 2: "✔", 3: "➜", 4: "⟳", 5: "✖" };
 
-/** One console line for one exchange. */
-function renderExchange(ex) {
+/** One console line for one exchange; `classOf(code)` gives its colour class. */
+function renderExchange(ex, classOf) {
   if (ex.kind === "tcp") {
     const key = `ui.tcp.${ex.text}`;
     return el("div", { class: "log-line log-tcp" },
@@ -94,7 +105,7 @@ function renderExchange(ex) {
       el("span", { class: "log-who" }, el("span", { class: "sr-only" }, t("ui.console.you")), el("span", { "aria-hidden": "true" }, "C:")),
       el("span", { class: "log-text" }, text), faultBadge(ex));
   }
-  const digit = ex.code ? String(ex.code)[0] : "";
+  const digit = classOf(ex.code) || "";
   return el("div", { class: `log-line log-server log-reply reply-${digit}xx` },
     el("span", { class: "log-who" }, el("span", { class: "sr-only" }, t("ui.console.server")), el("span", { "aria-hidden": "true" }, "S:")),
     el("span", { class: "log-symbol", "aria-hidden": "true" }, CLASS_SYMBOL[digit] || "•"),
@@ -109,9 +120,13 @@ function faultBadge(ex) {
 
 /**
  * Wire the console inside `root` (the template's markup with data-part
- * attributes). `send(line)` resolves to the server's acknowledgement.
+ * attributes). `send(line)` resolves to the server's acknowledgement;
+ * `protocol` is the session's; `classOf(code)` the colour class of a reply
+ * code (the catalogue's, see protocols.js codeClass).
  */
-export function createConsole(root, { send }) {
+export function createConsole(root, { send, protocol: proto = "smtp", classOf = (c) => codeClass(c) }) {
+  const protocol = normaliseProtocol(proto) || "smtp";
+  const tagged = protocol === "imap";
   const part = (name) => root.querySelector(`[data-part="${name}"]`);
   const log = part("log");
   const form = part("form");
@@ -123,7 +138,34 @@ export function createConsole(root, { send }) {
   const error = part("error");
   const stateChip = part("state");
 
-  let forms = DEFAULT_FORMS;
+  let forms = DEFAULT_FORMS[protocol];
+  const usedTags = []; // IMAP: the tags of the commands sent in this session
+  let awaitingRest = false; // IMAP: the server's "+" asked for the rest of a command
+  let prefill = ""; // IMAP: the tag the console put in the empty box
+
+  /** The tag the next IMAP command gets, unless the learner types another. */
+  const suggestedTag = () => nextImapTag(usedTags);
+
+  /** IMAP: put the next tag in the box when it is empty (or holds an old suggestion). */
+  function offerTag() {
+    if (!tagged) return;
+    const next = open && !awaitingRest ? `${suggestedTag()} ` : "";
+    if (input.value === "" || input.value === prefill) {
+      input.value = next;
+      if (document.activeElement === input) input.setSelectionRange(next.length, next.length);
+    }
+    prefill = next;
+  }
+
+  /** IMAP: a line from the history or an example, given the tag this command should have. */
+  function retag(line) {
+    if (!tagged || awaitingRest) return line;
+    const tag = imapTag(line);
+    // "SELECT INBOX" has no tag yet: its first word is a verb.
+    const isVerb = tag && forms.some((form) => form.trim() === tag.toUpperCase());
+    const rest = tag && !isVerb ? line.slice(tag.length).trimStart() : line;
+    return `${suggestedTag()} ${rest}`;
+  }
   let history = [];
   try {
     history = JSON.parse(sessionStorage.getItem(HISTORY_KEY) || "[]");
@@ -193,6 +235,7 @@ export function createConsole(root, { send }) {
     if (ok) input.value = "";
     hint.textContent = "";
     updateControls();
+    offerTag();
     // The reply may already have switched the console to the message box.
     (dataForm.hidden ? input : dataInput).focus();
   });
@@ -232,29 +275,57 @@ export function createConsole(root, { send }) {
       if (historyIndex === history.length) draft = input.value;
       historyIndex += event.key === "ArrowUp" ? -1 : 1;
       historyIndex = Math.max(0, Math.min(history.length, historyIndex));
-      input.value = historyIndex === history.length ? draft : history[historyIndex];
+      input.value = historyIndex === history.length ? draft : retag(history[historyIndex]);
       input.setSelectionRange(input.value.length, input.value.length);
     } else if (event.key === "Tab" && !event.shiftKey && !event.altKey && !event.ctrlKey) {
-      const result = complete(input.value, forms, WORLD_ADDRESSES);
+      // IMAP: complete the verb after the tag ("a3 sel" gives "a3 SELECT ").
+      const head = tagged ? (/^\S+\s+/.exec(input.value) || [""])[0] : "";
+      const result = complete(input.value.slice(head.length), forms, WORLD_ADDRESSES);
       if (result.text === null && result.choices.length === 0) return;
       event.preventDefault();
-      if (result.text !== null) input.value = result.text;
+      if (result.text !== null) input.value = head + result.text;
       announce(hint, result.choices.length > 1
         ? t("ui.console.choices", { choices: result.choices.join("  ·  ") })
         : "");
     } else if (event.key === "Escape" && input.value) {
       input.value = "";
       hint.textContent = "";
+      offerTag();
     }
+  });
+
+  // Examples: a click puts the line in the box (with the next tag in IMAP), ready to send or change.
+  const examples = part("examples");
+  if (examples) {
+    replace(examples, protocolInfo(protocol).examples.map((line) => el("button", {
+      type: "button", class: "chip", "data-example": line, "data-needs-open": true }, line)));
+  }
+  root.querySelectorAll("[data-example]").forEach((button) => {
+    button.addEventListener("click", () => {
+      if (input.disabled) return;
+      const line = button.dataset.example;
+      input.value = tagged ? retag(line) : line;
+      input.focus();
+      input.setSelectionRange(input.value.length, input.value.length);
+    });
   });
 
   return {
     /** Teach Tab the verbs of the catalogue: {VERB: {syntax}}. */
     setCommands(commands) {
       const fromCatalogue = Object.entries(commands || {}).map(([verb, c]) => formFromSyntax(verb, c && c.syntax));
-      if (fromCatalogue.length) forms = [...new Set([...fromCatalogue, ...DEFAULT_FORMS])];
+      if (fromCatalogue.length) forms = [...new Set([...fromCatalogue, ...DEFAULT_FORMS[protocol]])];
     },
     addExchange(ex) {
+      if (tagged && ex.kind === "command" && !awaitingRest) {
+        const tag = imapTag(ex.text);
+        if (tag) usedTags.push(tag);
+      }
+      if (tagged && (ex.kind === "reply" || ex.kind === "command")) {
+        const was = awaitingRest;
+        awaitingRest = ex.kind === "reply" && String(ex.code) === "+";
+        if (awaitingRest && !was) announce(hint, t("ui.console.imap_continue"));
+      }
       if (ex.kind === "command" && ex.verb === "MAIL") {
         envelope.from = (/<([^>]*)>/.exec(ex.text) || [])[1] || "";
         envelope.to = [];
@@ -266,9 +337,10 @@ export function createConsole(root, { send }) {
         if (String(ex.code).startsWith("25")) envelope.to.push(pendingRcpt);
         pendingRcpt = null;
       }
-      log.append(renderExchange(ex));
+      log.append(renderExchange(ex, classOf));
       log.scrollTop = log.scrollHeight;
       if (ex.state) this.setState(ex.state);
+      offerTag();
     },
     setState(next) {
       const entering = next === "data" && state !== "data";
@@ -288,6 +360,10 @@ export function createConsole(root, { send }) {
       replace(log);
       envelope.from = "";
       envelope.to = [];
+      usedTags.length = 0;
+      awaitingRest = false;
+      if (input.value === prefill) input.value = "";
+      prefill = "";
       state = null;
       open = isOpen;
       dataInput.value = "";
@@ -296,6 +372,7 @@ export function createConsole(root, { send }) {
       stateChip.textContent = isOpen ? t("ui.state.connecting") : t("ui.state.none");
       stateChip.dataset.state = isOpen ? "connecting" : "none";
       updateControls();
+      offerTag();
     },
     setClosed(reason) {
       const hadFocus = document.activeElement === input || document.activeElement === document.body;
@@ -303,13 +380,18 @@ export function createConsole(root, { send }) {
       stateChip.textContent = t("ui.state.closed");
       stateChip.dataset.state = "closed";
       const key = `ui.closed.${reason}`;
-      log.append(el("div", { class: "log-line log-note" }, t(reason ? key : "ui.closed.client")));
+      const own = `${key}_${protocol}`;
+      log.append(el("div", { class: "log-line log-note" }, t(reason ? (has(own) ? own : key) : "ui.closed.client")));
       log.scrollTop = log.scrollHeight;
       updateControls();
+      if (tagged && input.value === prefill) input.value = "";
+      prefill = "";
       // Typing had nowhere left to go: offer the way on.
       if (hadFocus && part("new")) part("new").focus();
     },
     isOpen: () => open,
+    /** IMAP: the tag the next command gets (null in other protocols). */
+    nextTag: () => (tagged ? suggestedTag() : null),
     showError,
     focus() {
       (dataForm.hidden ? input : dataInput).focus();

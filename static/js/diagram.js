@@ -16,6 +16,7 @@
  * All text goes in with textContent; every visible string comes from t().
  */
 import { tr, labelOf, narrate, faultSentence, delayOf, seconds, clip, TCP_STEPS } from "./timeline.js";
+import { PROTOCOLS, protocolInfo, bandOf, phaseNumber, phaseFigure, tagPartners } from "./protocols.js";
 
 export { labelOf, narrate, clip, delayOf };
 
@@ -28,11 +29,8 @@ const PHASE_H = 40, BAND_PAD = 10, BAND_GAP = 10, TOP_PAD = 10;
 const TCP_ROW = 46, TCP_SUB = 30, TCP_CAPTION = 24;
 const GROW = 8 * ROW; // the body grows by this much at a time
 const MONO = 9.7, SANS = 8.8; // average advance of a 16px label character
-const PHASES = {
-  establishment: { n: 1, fig: "14.6" },
-  transfer: { n: 2, fig: "14.7" },
-  termination: { n: 3, fig: "14.8" },
-};
+/* Every band some protocol draws (each has its colours in diagram.css). */
+const BANDS = new Set(PROTOCOLS.flatMap((p) => protocolInfo(p).phases));
 /*
  * The hourglass of a silence (the client waits), drawn as paths centred on
  * 0,0: the ⌛ character is missing from many fonts (no emoji font on a
@@ -64,9 +62,12 @@ function text(parent, attrs, content) {
 }
 /**
  * Creates the diagram inside `container` (which becomes the scrolling box).
- * Options: t(key, params), onSelect(exchange, index), onTcpDetail(on), lang.
+ * Options: t(key, params), onSelect(exchange, index), onTcpDetail(on), lang,
+ * classes (the protocol catalogue's {code: class}; see setClasses).
+ * The protocol is the timeline's (meta.protocol, SMTP by default): it names
+ * the lifelines, the bands and how replies read (IMAP tags, POP3 bodies).
  */
-export function createDiagram(container, { t, onSelect, onTcpDetail, lang } = {}) {
+export function createDiagram(container, { t, onSelect, onTcpDetail, lang, classes = null } = {}) {
   lang = lang || document.documentElement.lang || "en";
   container.classList.add("dg-scroll");
   // Geometry: W wide; lifelines at XC and XS; labels centred on XM; compact
@@ -91,7 +92,7 @@ export function createDiagram(container, { t, onSelect, onTcpDetail, lang } = {}
   const rowLayer = el("g", { class: "dg-rows" }, root);
   const empty = text(root, { class: "dg-empty", x: XM, y: 60, "text-anchor": "middle" }, tr(t, "diagram.empty"));
 
-  let tl = null, laid = 0, rows = [], bands = [], cursor = TOP_PAD;
+  let tl = null, laid = 0, rows = [], bands = [], cursor = TOP_PAD, paired = new Set();
   let visible = 0, inflight = -1, pos = 0, selected = -1, tabStop = -1;
   let shownA = 0, shownB = 0, viewFirst = -1, scrollY = 0, follow = true;
   let tcpDetail = false, zoom = "fit", scale = 1, shownScale = 0, shownW = 0, boxH = 400, boxW = 1000, height = 0;
@@ -105,15 +106,19 @@ export function createDiagram(container, { t, onSelect, onTcpDetail, lang } = {}
     if (!tcpDetail) return TCP_ROW;
     return TCP_CAPTION + (TCP_STEPS[ex.text] || TCP_STEPS.close).length * TCP_SUB + 8;
   }
+  const protocol = () => String((tl && tl.meta && tl.meta.protocol) || "smtp").toLowerCase();
+  const labelOpts = () => ({ protocol: protocol(), classes });
   function layout(from) {
     const exs = tl.exchanges;
+    const proto = protocol();
     if (from === 0) { cursor = TOP_PAD; bands.length = 0; }
     for (let i = from; i < exs.length; i++) {
       const ex = exs[i];
+      const phase = bandOf(proto, ex.phase);
       const last = bands[bands.length - 1];
-      if (!last || last.phase !== (ex.phase || null)) {
+      if (!last || last.phase !== phase) {
         if (last) cursor += BAND_PAD + BAND_GAP;
-        bands.push({ phase: ex.phase || null, from: i, to: i, top: cursor, bottom: 0, els: null, shownH: -1 });
+        bands.push({ phase, from: i, to: i, top: cursor, bottom: 0, els: null, shownH: -1 });
         cursor += PHASE_H;
       }
       const b = bands[bands.length - 1];
@@ -131,6 +136,7 @@ export function createDiagram(container, { t, onSelect, onTcpDetail, lang } = {}
     rowLayer.replaceChildren();
     bandLayer.replaceChildren();
     rows = []; bands = []; laid = 0; visible = 0; inflight = -1; selected = -1; tabStop = -1; height = 0;
+    paired = new Set();
     shownA = shownB = 0;
     drawHeads();
   }
@@ -154,14 +160,15 @@ export function createDiagram(container, { t, onSelect, onTcpDetail, lang } = {}
   }
 
   function buildBand(b, idx) {
-    const g = el("g", { class: `dg-band dg-phase-${PHASES[b.phase] ? b.phase : "other"}` }, bandLayer);
+    const g = el("g", { class: `dg-band dg-phase-${BANDS.has(b.phase) ? b.phase : "other"}` }, bandLayer);
     const rect = el("rect", { class: "dg-band-rect", x: 8, y: b.top, width: W - 16, height: PHASE_H, rx: 10 }, g);
-    const info = PHASES[b.phase];
+    const proto = protocol();
     const name = b.phase ? tr(t, `diagram.phase.${b.phase}`, null, b.phase) : tr(t, "diagram.phase.none");
-    const proto = String((tl.meta && tl.meta.protocol) || "smtp").toLowerCase();
-    const title = info && proto === "smtp"
-      ? tr(t, "diagram.band_title_fig", { n: info.n, name, fig: info.fig })
-      : tr(t, "diagram.band_title", { n: info ? info.n : idx + 1, name });
+    const n = phaseNumber(proto, b.phase) || idx + 1;
+    const fig = phaseFigure(proto, b.phase);
+    const title = fig
+      ? tr(t, "diagram.band_title_fig", { n, name, fig })
+      : tr(t, "diagram.band_title", { n, name });
     text(g, { class: "dg-band-title", x: 24, y: b.top + 27 }, title);
     b.els = { g, rect };
   }
@@ -169,10 +176,12 @@ export function createDiagram(container, { t, onSelect, onTcpDetail, lang } = {}
   function buildRow(i) {
     const ex = tl.exchanges[i];
     const r = rows[i];
-    const lab = labelOf(ex, t, lang, maxChars);
+    const lab = labelOf(ex, t, lang, maxChars, labelOpts());
     const cls = ex.kind === "reply" ? (lab.cls ? `c${lab.cls}` : "cx") : ex.kind === "tcp" || ex.kind === "silence" ? ex.kind : "cmd";
-    const g = el("g", { class: `dg-ex dg-k-${ex.kind} dg-${cls}${ex.fault ? " dg-faulted" : ""}`, "data-index": i,
-      "data-seq": ex.seq, role: "button", tabindex: "-1", "aria-label": narrate(ex, t, lang, tl.exchanges, i) });
+    const g = el("g", { class: `dg-ex dg-k-${ex.kind} dg-${cls}${ex.fault ? " dg-faulted" : ""}${paired.has(i) ? " dg-paired" : ""}`,
+      "data-index": i, "data-seq": ex.seq, role: "button", tabindex: "-1",
+      "aria-label": narrate(ex, t, lang, tl.exchanges, i, labelOpts()) });
+    if (lab.tag) g.setAttribute("data-tag", lab.tag);
     const title = el("title", null, g);
     title.textContent = ex.kind === "data" && ex.text.length > 4000 ? ex.text.slice(0, 4000) + "…" : lab.full;
     if (ex.fault) title.textContent += "\n" + faultSentence(ex, t, lang, tl.exchanges, i);
@@ -197,6 +206,7 @@ export function createDiagram(container, { t, onSelect, onTcpDetail, lang } = {}
         "marker-end": `url(#dg-ah-${cls}-${id})` }, g);
       els.label = text(g, { class: `dg-label${ex.kind === "data" ? " dg-data-label" : ""}`, x: XM, y: LABEL_Y,
         "text-anchor": "middle" }, lab.text);
+      if (lab.tag) tagLabel(els.label, lab.text, lab.tag);
       // In flight the label comes out of the sender's lifeline and slides to the middle.
       const half = (lab.text.length * (ex.kind === "data" ? SANS : MONO)) / 2 + 6;
       els.start = rx > sx ? Math.min(XM, sx + half) : Math.max(XM, sx - half);
@@ -214,6 +224,29 @@ export function createDiagram(container, { t, onSelect, onTcpDetail, lang } = {}
     if (i === selected) { g.classList.add("dg-selected"); g.setAttribute("aria-current", "true"); }
     g.setAttribute("transform", `translate(0,${r.top})`);
     rowLayer.appendChild(g);
+  }
+
+  /*
+   * An IMAP tag pairs a command with its answer: it is drawn as its own
+   * span (bold, underlined) at the start of both labels, so the eye finds
+   * "a2" on the way out and on the way back. Only the span changes: the
+   * label's text, length and position stay those of the plain label.
+   */
+  function tagLabel(label, content, tag) {
+    const at = content.indexOf(tag);
+    if (at < 0 || at > 2) return;
+    label.textContent = "";
+    if (at) label.appendChild(document.createTextNode(content.slice(0, at)));
+    const span = el("tspan", { class: "dg-tag" }, label);
+    span.textContent = tag;
+    label.appendChild(document.createTextNode(content.slice(at + tag.length)));
+  }
+
+  /* The rows that belong with the selected one (an IMAP command, its "+" requests and its tagged answer). */
+  function markPaired(i) {
+    for (const k of paired) if (rows[k] && rows[k].els) rows[k].els.g.classList.remove("dg-paired");
+    paired = new Set(i >= 0 && tl ? tagPartners(tl.exchanges, i, protocol()).filter((k) => k !== i) : []);
+    for (const k of paired) if (rows[k] && rows[k].els) rows[k].els.g.classList.add("dg-paired");
   }
 
   function badge(g, cls, y, label) {
@@ -468,7 +501,11 @@ export function createDiagram(container, { t, onSelect, onTcpDetail, lang } = {}
   function render(timeline, position) {
     if (timeline !== tl || (tl && timeline.length < laid)) { tl = timeline; reset(); }
     if (!tl) return;
-    if (tl.length > laid) { layout(laid); applySize(); }
+    if (tl.length > laid) {
+      layout(laid);
+      applySize();
+      if (selected >= 0 && protocol() === "imap") markPaired(selected); // its answer may just have come
+    }
     const n = tl.length;
     pos = Math.max(0, Math.min(n, Number(position) || 0));
     const vis = Math.ceil(pos - 1e-9);
@@ -511,6 +548,7 @@ export function createDiagram(container, { t, onSelect, onTcpDetail, lang } = {}
       rows[selected].els.g.removeAttribute("aria-current");
     }
     selected = i;
+    markPaired(i);
     if (i >= 0 && rows[i] && rows[i].els) {
       rows[i].els.g.classList.add("dg-selected");
       rows[i].els.g.setAttribute("aria-current", "true");
@@ -587,6 +625,12 @@ export function createDiagram(container, { t, onSelect, onTcpDetail, lang } = {}
   return {
     render,
     setTcpDetail,
+    /** The catalogue's {code: class} (colours); rows are drawn again with it. */
+    setClasses(map) {
+      classes = map || null;
+      if (tl) rebuild();
+      updateWindow();
+    },
     /** A scale (1: 16 px labels) or "fit" (follow the container's width). */
     setZoom(f) {
       zoom = f === "fit" || !(Number(f) > 0) ? "fit" : Math.max(0.5, Math.min(3, Number(f)));

@@ -1,18 +1,28 @@
 /**
  * explain.js: what the selected arrow means, and why it came.
  *
- * Every explanation is read from the reply catalogue (GET /api/catalogue),
- * the same one the engine answers from, so the page never says something
- * the server would not. For a fault-made reply it names the rule that made it
- * and what the engine would have answered instead. All text goes in as text.
+ * Every explanation is read from the protocol's reply catalogue (GET
+ * /api/catalogue?protocol=), the same one the engine answers from, so the
+ * page never says something the server would not. For a fault-made reply it
+ * names the rule that made it and what the engine would have answered
+ * instead. SMTP, POP3 and IMAP share the layout (title, wire text, why,
+ * facts); each adds what it has: SMTP's class and category digits, POP3's
+ * multi-line bodies and its delete and keep modes, IMAP's tags and untagged
+ * responses. All text goes in as text.
  */
 import { el, replace } from "./dom.js";
-import { t, pick } from "./i18n.js";
+import { t, has, pick } from "./i18n.js";
 import { describeRule } from "./faults.js";
 import { wireLines } from "./transcript.js";
+import {
+  normaliseProtocol, codeClass, classesFromCatalogue, phaseFigure, bandOf, answeredIndex,
+  imapReply, imapTag, imapVerb, pop3Reply, pop3Mode,
+} from "./protocols.js";
 
 const CLASS_SYMBOL = { 2: "✔", 3: "➜", 4: "⟳", 5: "✖" };
-const PHASE_FIGURE = { establishment: "14.6", transfer: "14.7", termination: "14.8" };
+const SILENCE_RFC = { smtp: "RFC 5321 §4.5.3.2", pop3: "RFC 1939 §3", imap: "RFC 3501 §5.4" };
+const POP3_MODE_VERBS = new Set(["RETR", "TOP", "DELE", "UIDL", "QUIT", "RSET"]);
+const CLEARTEXT = { pop3: new Set(["PASS"]), imap: new Set(["LOGIN"]) };
 
 /** A <dl> row, left out when the value is empty. */
 function row(term, ...values) {
@@ -25,48 +35,73 @@ function code(text) {
   return el("code", {}, text);
 }
 
+/** `key_protocol` when that string exists (e.g. ui.explain.tcp_connect_pop3), else `key`. */
+function tp(key, protocol, params) {
+  const own = `${key}_${protocol}`;
+  return protocol !== "smtp" && has(own) ? t(own, params) : t(key, params);
+}
+
 /**
- * The client line an exchange answers: the last command (or message) before
- * it in `exchanges`, or null (the greeting answers nothing). A message is
- * given the verb DATA_END, as the catalogue's per-command advice names it.
+ * The client line an exchange answers: a command (IMAP: the one with the
+ * reply's tag), the message (given the verb DATA_END, as the catalogue's
+ * per-command advice names it), or null (the greeting answers nothing).
  */
-export function answeredCommand(exchanges, ex) {
+export function answeredCommand(exchanges, ex, protocol = "smtp") {
   let index = exchanges.findIndex((x) => x === ex || (x.seq === ex.seq && x.session === ex.session));
   if (index < 0) index = exchanges.length;
-  for (let i = index - 1; i >= 0; i -= 1) {
-    const x = exchanges[i];
-    if (x.from === "client" && x.kind === "command") return x;
-    if (x.from === "client" && x.kind === "data") return { verb: "DATA_END", text: t("ui.explain.message_end") };
-  }
-  return null;
+  const list = index < exchanges.length ? exchanges : [...exchanges, ex];
+  const found = answeredIndex(list, index, protocol);
+  if (found < 0) return null;
+  const x = list[found];
+  if (x.kind === "data") return { verb: "DATA_END", text: t("ui.explain.message_end") };
+  return x;
 }
 
 /**
  * Wire the explanation panel in `root` (its body is `[data-part=body]`).
- * `context(ex)` gives `{command, rule}`: the command a reply answers, and the
- * fault rule that was in force when a fault-made exchange came.
+ * `catalogue` is a promise of the protocol's catalogue; `context(ex)` gives
+ * `{command, rule, exchanges}`: the command a reply answers, the fault rule
+ * that was in force when a fault-made exchange came, and the session's
+ * exchanges so far. `setSource({protocol, catalogue})` switches protocol.
  */
-export function createExplainer(root, { catalogue, context }) {
+export function createExplainer(root, { catalogue, context, protocol: initial = "smtp" }) {
   const body = root.querySelector('[data-part="body"]') || root;
-  let data = { codes: {}, replies: {}, commands: {}, classes: {}, categories: {}, advice: {}, notes: {} };
+  const EMPTY = { codes: {}, replies: {}, commands: {}, classes: {}, categories: {}, advice: {}, notes: {} };
+  let data = EMPTY;
+  let classes = {};
+  let protocol = normaliseProtocol(initial) || "smtp";
   let current = null;
+  let loading = 0;
 
-  Promise.resolve(catalogue).then((loaded) => {
-    if (loaded) data = { ...data, ...loaded };
-    if (current) show(current);
-  });
+  function load(promise) {
+    const mine = ++loading;
+    data = EMPTY;
+    classes = {};
+    Promise.resolve(promise).then((loaded) => {
+      if (mine !== loading) return;
+      data = loaded ? { ...EMPTY, ...loaded } : EMPTY;
+      classes = classesFromCatalogue(loaded);
+      if (current) show(current);
+    });
+  }
+  load(catalogue);
+
+  const ctx = (ex) => context(ex) || {};
 
   function phaseRow(ex) {
-    if (!ex.phase) return null;
-    const figure = PHASE_FIGURE[ex.phase];
-    return row(t("ui.explain.phase"), t(`ui.phase.${ex.phase}`),
-      figure ? ` (${t("ui.explain.figure", { n: figure })})` : "");
+    const band = bandOf(protocol, ex.phase);
+    if (!band) return null;
+    const figure = phaseFigure(protocol, band);
+    const state = (data.states || {})[band];
+    return row(t("ui.explain.phase"), t(`ui.phase.${band}`),
+      figure ? ` (${t("ui.explain.figure", { n: figure })})` : "",
+      state && pick(state.meaning) ? el("span", { class: "explain-muted explain-block" }, pick(state.meaning)) : null);
   }
 
   function faultBlock(ex) {
     const fault = ex.fault;
     if (!fault) return null;
-    const { rule } = context(ex) || {};
+    const { rule } = ctx(ex);
     const n = fault.rule + 1;
     const described = describeRule(rule);
     const natural = fault.natural;
@@ -92,54 +127,166 @@ export function createExplainer(root, { catalogue, context }) {
     return [text, why ? el("span", { class: "explain-muted explain-block" }, why) : null];
   }
 
-  function explainReply(ex) {
-    const codeText = String(ex.code || "");
+  function whyBlock(ex, reply) {
+    if (ex.fault) return faultBlock(ex);
+    const why = pick(reply.why);
+    return why ? el("section", { class: "explain-why" }, el("h4", {}, t("ui.explain.why")), el("p", {}, why)) : null;
+  }
+
+  /** SMTP: the class is the first digit, the category the second. */
+  function smtpFacts(codeText) {
     const digit = codeText[0];
-    const entry = data.codes[codeText] || {};
     const klass = data.classes[digit] || {};
     const category = data.categories[codeText[1]];
-    const reply = data.replies[ex.key] || {};
-    const { command } = context(ex) || {};
-    const verb = command ? command.verb : "greeting";
-    const meaning = pick(entry.meaning);
-    const why = ex.fault
-      ? faultBlock(ex)
-      : pick(reply.why) && el("section", { class: "explain-why" },
-        el("h4", {}, t("ui.explain.why")), el("p", {}, pick(reply.why)));
     const categoryText = category
       ? [el("strong", {}, pick(category.name)), pick(category.meaning) ? ` — ${pick(category.meaning)}` : ""]
       : [pick((data.notes || {}).categories)];
     return [
-      el("h3", { class: `explain-title reply-${digit}xx` },
-        el("span", { class: "explain-symbol", "aria-hidden": "true" }, CLASS_SYMBOL[digit] || "•"),
-        el("span", { class: "explain-code" }, codeText),
-        el("span", { class: "explain-meaning" }, meaning || t("ui.explain.reply"))),
-      el("pre", { class: "explain-wire" }, ex.text),
-      why,
+      row(t("ui.explain.class", { digit }), pick(klass.name) && el("strong", {}, pick(klass.name)),
+        pick(klass.meaning) ? ` — ${pick(klass.meaning)}` : ""),
+      row(t("ui.explain.category", { digit: codeText[1] || "" }), ...categoryText),
+    ];
+  }
+
+  /** POP3 and IMAP: no digits, a status word; its kind is the catalogue's class. */
+  function statusFacts(cls) {
+    const klass = data.classes[String(cls)] || {};
+    return [row(t("ui.explain.kind"), pick(klass.name) && el("strong", {}, pick(klass.name)),
+      pick(klass.meaning) ? ` — ${pick(klass.meaning)}` : "")];
+  }
+
+  /** IMAP: the untagged responses that came before the final line, each with its meaning. */
+  function untaggedBlock(responses) {
+    if (!responses.length) return null;
+    const items = responses.map((r) => {
+      const entry = r.name ? (data.untagged || {})[r.name] : null;
+      const lines = r.text.split("\n");
+      const shown = lines.length > 1 ? t("ui.explain.untagged_more", { first: lines[0], n: lines.length - 1 }) : lines[0];
+      return el("li", {},
+        el("code", { class: "explain-untagged-line" }, shown.length > 240 ? `${shown.slice(0, 239)}…` : shown),
+        entry ? el("span", { class: "explain-block" }, pick(entry.meaning),
+          entry.rfc ? el("span", { class: "explain-muted" }, ` (${entry.rfc})`) : "") : null);
+    });
+    return el("section", { class: "explain-untagged" },
+      el("h4", {}, t("ui.explain.untagged_title", { n: responses.length })),
+      el("p", { class: "explain-muted" }, t("ui.explain.untagged_intro")),
+      el("ul", {}, items));
+  }
+
+  /** POP3: which of the lecture's modes this session is in, and what the two are. */
+  function modesBlock(exchanges) {
+    const modes = data.modes || {};
+    if (!modes.delete && !modes.keep) return null;
+    const mode = pop3Mode(exchanges || []);
+    return el("section", { class: "explain-modes" },
+      el("h4", {}, t("ui.explain.modes_title")),
+      mode ? el("p", { class: "explain-mode-now" }, t(`ui.explain.mode_now_${mode}`)) : null,
       el("dl", { class: "explain-facts" },
-        row(t("ui.explain.class", { digit }), pick(klass.name) && el("strong", {}, pick(klass.name)),
-          pick(klass.meaning) ? ` — ${pick(klass.meaning)}` : ""),
-        row(t("ui.explain.category", { digit: codeText[1] || "" }), ...categoryText),
+        ["delete", "keep"].filter((m) => modes[m]).map((m) => row(pick(modes[m].name),
+          pick(modes[m].meaning),
+          modes[m].commands ? el("span", { class: "explain-muted explain-block" }, modes[m].commands.join(" · ")) : null,
+          pick(modes[m].note) ? el("span", { class: "explain-muted explain-block" }, pick(modes[m].note)) : null))));
+  }
+
+  function cleartextBlock() {
+    return el("p", { class: "explain-warn" }, el("strong", {}, t("ui.explain.cleartext_title")), " ",
+      t(`ui.explain.cleartext_${protocol}`));
+  }
+
+  function explainReply(ex) {
+    const codeText = String(ex.code ?? "");
+    const entry = data.codes[codeText] || {};
+    const cls = codeClass(ex.code, classes);
+    const reply = data.replies[ex.key] || {};
+    const { command, exchanges } = ctx(ex);
+    const verb = command ? command.verb || (protocol === "imap" ? imapVerb(command.text) : "") : "greeting";
+    const extra = [];
+    let answers = command ? row(t("ui.explain.answers"), code(command.text)) : null;
+    const wire = el("pre", { class: "explain-wire" }, protocol === "pop3" ? pop3Reply(ex.text).status : ex.text);
+    if (protocol === "imap") {
+      const r = imapReply(ex.text);
+      extra.push(untaggedBlock(r.untagged));
+      if (r.tag && command) {
+        answers = row(t("ui.explain.answers"), code(command.text),
+          el("span", { class: "explain-muted explain-block" }, t("ui.explain.tag_pairs", { tag: r.tag })));
+      } else if (r.final && r.final.kind === "continuation") {
+        extra.push(el("p", {}, t("ui.explain.continuation")));
+      }
+    } else if (protocol === "pop3") {
+      const r = pop3Reply(ex.text);
+      if (r.multiline) {
+        extra.push(el("section", { class: "explain-body-lines" },
+          el("h4", {}, t("ui.explain.pop3_body", { n: r.body.length })),
+          el("pre", { class: "explain-wire explain-message" }, wireLines(ex).slice(1).join("\n")),
+          el("p", { class: "explain-muted" }, pick((data.notes || {}).multiline))));
+      } else if (ex.text.includes("\n")) {
+        extra.push(el("pre", { class: "explain-wire" }, wireLines(ex).slice(1).join("\n")));
+      }
+      const resp = /^-ERR \[([A-Z/-]+)\]/.exec(r.status);
+      const known = resp && (data.resp_codes || {})[resp[1]];
+      if (known) extra.push(el("dl", { class: "explain-facts" }, row(`[${resp[1]}]`, pick(known.meaning), ` (${known.rfc})`)));
+      if (POP3_MODE_VERBS.has(verb)) extra.push(modesBlock(exchanges));
+    }
+    // The meaning's first sentence heads the explanation; the rest follows it.
+    const meaning = pick(entry.meaning);
+    const cut = meaning.search(/\.\s/);
+    const [headline, more] = protocol !== "smtp" && cut > 0 ? [meaning.slice(0, cut + 1), meaning.slice(cut + 2)] : [meaning, ""];
+    return [
+      el("h3", { class: `explain-title reply-${cls || "x"}xx` },
+        el("span", { class: "explain-symbol", "aria-hidden": "true" }, CLASS_SYMBOL[cls] || "•"),
+        el("span", { class: "explain-code" }, codeText),
+        el("span", { class: "explain-meaning" }, headline || t("ui.explain.reply"))),
+      more ? el("p", { class: "explain-lead" }, more) : null,
+      wire,
+      whyBlock(ex, reply),
+      ...extra,
+      el("dl", { class: "explain-facts" },
+        ...(protocol === "smtp" ? smtpFacts(codeText) : statusFacts(cls)),
         row(t("ui.explain.next"), ...adviceFor(entry, verb)),
-        command ? row(t("ui.explain.answers"), code(command.text)) : null,
+        answers,
         row(t("ui.explain.lecture"), pick(entry.lecture)),
         row(t("ui.explain.note"), pick(entry.note)),
+        protocol === "pop3" ? row(t("ui.explain.status_note"), pick((data.notes || {}).status)) : null,
+        protocol === "imap" && cls >= 4 ? row(t("ui.explain.status_note"), pick((data.notes || {}).no_transient_split)) : null,
         row(t("ui.explain.rfc"), entry.rfc || ""),
         phaseRow(ex)),
     ];
   }
 
+  /** A line the client sent after the server's "+": the rest of an IMAP command. */
+  function isContinuationData(ex, exchanges) {
+    if (protocol !== "imap" || !exchanges) return false;
+    const i = exchanges.findIndex((x) => x === ex || (x.seq === ex.seq && x.session === ex.session));
+    const prev = i > 0 ? exchanges[i - 1] : null;
+    return !!prev && prev.kind === "reply" && String(prev.code) === "+";
+  }
+
   function explainCommand(ex) {
-    const verb = ex.verb || "";
+    const { exchanges } = ctx(ex);
+    if (isContinuationData(ex, exchanges)) {
+      return [
+        el("h3", { class: "explain-title" }, el("span", { class: "explain-code" }, "+"),
+          el("span", { class: "explain-meaning" }, t("ui.explain.literal_title"))),
+        el("pre", { class: "explain-wire" }, ex.text),
+        el("p", { class: "explain-lead" }, t("ui.explain.literal_data")),
+        el("p", { class: "explain-muted" }, pick((data.notes || {}).literals)),
+        el("dl", { class: "explain-facts" }, phaseRow(ex)),
+      ];
+    }
+    const tag = protocol === "imap" ? imapTag(ex.text) : null;
+    const verb = ex.verb && ex.verb !== "UNKNOWN" ? ex.verb : protocol === "imap" && tag ? imapVerb(ex.text) : ex.verb || "";
     const entry = data.commands[verb];
     if (!entry) {
       return [
         el("h3", { class: "explain-title" }, el("span", { class: "explain-code" }, t("ui.explain.command"))),
         el("pre", { class: "explain-wire" }, ex.text),
-        el("p", {}, t(verb === "UNKNOWN" ? "ui.explain.unknown_verb" : "ui.explain.no_entry")),
+        el("p", {}, verb === "UNKNOWN" || protocol === "imap" ? tp("ui.explain.unknown_verb", protocol) : t("ui.explain.no_entry")),
+        protocol === "imap" && !tag ? el("p", {}, t("ui.explain.imap_no_tag")) : null,
         el("dl", { class: "explain-facts" }, phaseRow(ex)),
       ];
     }
+    const states = (entry.states || []).map((s) => (has(`ui.phase.${s}`) ? t(`ui.phase.${s}`) : s));
+    const feature = entry.feature && (data.features || {})[entry.feature];
     return [
       el("h3", { class: "explain-title" },
         el("span", { class: "explain-code" }, verb),
@@ -147,10 +294,16 @@ export function createExplainer(root, { catalogue, context }) {
         entry.obsolete ? el("span", { class: "tag tag-warn" }, t("ui.explain.obsolete")) : null),
       el("pre", { class: "explain-wire" }, ex.text),
       el("p", { class: "explain-lead" }, pick(entry.meaning)),
+      CLEARTEXT[protocol] && CLEARTEXT[protocol].has(verb) ? cleartextBlock() : null,
+      protocol === "pop3" && POP3_MODE_VERBS.has(verb) ? modesBlock(exchanges) : null,
       el("dl", { class: "explain-facts" },
+        tag ? row(t("ui.explain.tag"), code(tag), " — ", t("ui.explain.tag_meaning", { tag })) : null,
         row(t("ui.explain.syntax"), entry.syntax ? code(entry.syntax) : ""),
-        row(t("ui.explain.argument"), pick(entry.lecture)),
+        row(protocol === "smtp" ? t("ui.explain.argument") : t("ui.explain.lecture"), pick(entry.lecture)),
+        feature ? row(t("ui.explain.feature"), pick(feature)) : null,
         entry.aliases && entry.aliases.length ? row(t("ui.explain.aliases"), entry.aliases.join(", ")) : null,
+        states.length ? row(t("ui.explain.states"), states.join(" · ")) : null,
+        entry.multiline ? row(t("ui.explain.answer"), t("ui.explain.multiline_answer")) : null,
         row(t("ui.explain.note"), pick(entry.note)),
         row(t("ui.explain.rfc"), entry.rfc || ""),
         phaseRow(ex)),
@@ -175,12 +328,14 @@ export function createExplainer(root, { catalogue, context }) {
   function explainTcp(ex) {
     const what = ["connect", "close", "timeout", "reset"].includes(ex.text) ? ex.text : "unknown";
     const who = ex.from === "server" ? t("ui.explain.by_server") : t("ui.explain.by_client");
+    const timeoutNote = what === "timeout" && protocol === "pop3" ? pick((data.notes || {}).timeout) : "";
     return [
       el("h3", { class: "explain-title explain-tcp" },
         el("span", { class: "explain-code" }, "TCP"),
         el("span", { class: "explain-meaning" }, t(`ui.tcp.${what}`))),
-      el("p", { class: "explain-lead" }, t(`ui.explain.tcp_${what}`)),
+      el("p", { class: "explain-lead" }, tp(`ui.explain.tcp_${what}`, protocol)),
       what === "close" ? el("p", {}, who) : null,
+      timeoutNote ? el("p", {}, timeoutNote) : null,
       faultBlock(ex),
       el("dl", { class: "explain-facts" },
         row(t("ui.explain.segments"), t(`ui.explain.tcp_${what}_segments`)),
@@ -193,9 +348,9 @@ export function createExplainer(root, { catalogue, context }) {
       el("h3", { class: "explain-title" },
         el("span", { class: "explain-code" }, "…"),
         el("span", { class: "explain-meaning" }, t("ui.explain.silence_title"))),
-      el("p", { class: "explain-lead" }, t("ui.explain.silence")),
+      el("p", { class: "explain-lead" }, tp("ui.explain.silence", protocol)),
       faultBlock(ex),
-      el("dl", { class: "explain-facts" }, row(t("ui.explain.rfc"), "RFC 5321 §4.5.3.2"), phaseRow(ex)),
+      el("dl", { class: "explain-facts" }, row(t("ui.explain.rfc"), SILENCE_RFC[protocol]), phaseRow(ex)),
     ];
   }
 
@@ -215,5 +370,15 @@ export function createExplainer(root, { catalogue, context }) {
   }
 
   show(null);
-  return { show, clear: () => show(null) };
+  return {
+    show,
+    clear: () => show(null),
+    get protocol() { return protocol; },
+    /** Explain another protocol's exchanges from now on (its catalogue is a promise). */
+    setSource({ protocol: next, catalogue: promise }) {
+      protocol = normaliseProtocol(next) || "smtp";
+      load(promise);
+      show(null);
+    },
+  };
 }

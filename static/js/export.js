@@ -11,6 +11,7 @@
  * Everything but toSVG and download is pure and runs under node:test.
  */
 import { Timeline, TranscriptError, phaseSpans, textLines, tr, dataSummary } from "./timeline.js";
+import { normaliseProtocol, phaseNumber, phaseFigure } from "./protocols.js";
 
 /**
  * The C:/S: transcript; TCP events become "-- tcp ..." comment lines and a
@@ -71,23 +72,31 @@ export function mermaidAlias(s) {
   return String(s).replace(/[<>:\n\r,;@#%{}]/g, " ").replace(/\s+/g, " ").trim() || "?";
 }
 
-const BAND_RGB = { establishment: "rgb(224, 242, 254)", transfer: "rgb(254, 249, 195)", termination: "rgb(243, 232, 255)" };
-const FIG = { establishment: "14.6", transfer: "14.7", termination: "14.8" };
-const NUM = { establishment: 1, transfer: 2, termination: 3 };
+/* The bands' colours, as diagram.css draws them. */
+const BAND_RGB = {
+  establishment: "rgb(224, 242, 254)", transfer: "rgb(254, 249, 195)", termination: "rgb(243, 232, 255)",
+  authorization: "rgb(224, 242, 254)", transaction: "rgb(254, 249, 195)", update: "rgb(255, 237, 213)",
+  not_authenticated: "rgb(224, 242, 254)", authenticated: "rgb(254, 249, 195)", selected: "rgb(220, 252, 231)",
+  logout: "rgb(255, 237, 213)",
+};
+/* A reply longer than this is cut in the Mermaid file (a whole message after RETR or FETCH). */
+const MERMAID_REPLY_LINES = 12;
 
 /** A Mermaid sequenceDiagram of the whole timeline. */
 export function toMermaid(timeline, t) {
-  const proto = String(timeline.meta.protocol || "smtp");
+  const proto = normaliseProtocol(timeline.meta.protocol) || "smtp";
   const P = proto.toUpperCase();
   const out = ["sequenceDiagram"];
   out.push(`    participant Client as ${mermaidAlias(tr(t, "diagram.client_head", { protocol: P }))}`);
   out.push(`    participant Server as ${mermaidAlias(tr(t, "diagram.server_head", { protocol: P }))}`);
   const exs = timeline.exchanges;
-  for (const span of phaseSpans(exs)) {
+  for (const span of phaseSpans(exs, proto)) {
     const name = span.phase ? tr(t, `diagram.phase.${span.phase}`, null, span.phase) : tr(t, "diagram.phase.none");
-    const title = FIG[span.phase] && proto.toLowerCase() === "smtp"
-      ? tr(t, "diagram.band_title_fig", { n: NUM[span.phase], name, fig: FIG[span.phase] })
-      : tr(t, "diagram.band_title", { n: NUM[span.phase] || 0, name }).replace(/^0 · /, "");
+    const n = phaseNumber(proto, span.phase) || 0;
+    const fig = phaseFigure(proto, span.phase);
+    const title = fig
+      ? tr(t, "diagram.band_title_fig", { n, name, fig })
+      : tr(t, "diagram.band_title", { n, name }).replace(/^0 · /, "");
     out.push(`    rect ${BAND_RGB[span.phase] || "rgb(241, 245, 249)"}`);
     out.push(`    Note over Client,Server: ${mermaidText(title)}`);
     for (let i = span.from; i <= span.to; i++) out.push("    " + mermaidLine(exs[i], t, exs, i));
@@ -115,7 +124,12 @@ function mermaidLine(ex, t, exs, i) {
       ? tr(t, "diagram.mermaid.data", { lines: s.lines, bytes: s.bytes })
       : ex.text);
   } else if (ex.kind === "reply") {
-    msg = mermaidText(/^\d{3}/.test(ex.text) ? ex.text : `${ex.code} ${ex.text}`);
+    const numeric = typeof ex.code === "number";
+    const text = !numeric || /^\d{3}/.test(ex.text) ? ex.text : `${ex.code} ${ex.text}`;
+    const lines = text.split(/\r?\n/);
+    msg = mermaidText(lines.length > MERMAID_REPLY_LINES
+      ? [...lines.slice(0, MERMAID_REPLY_LINES - 1), tr(t, "diagram.mermaid.more_lines", { n: lines.length - MERMAID_REPLY_LINES + 1 })].join("\n")
+      : text);
   } else {
     msg = mermaidText(ex.text);
   }

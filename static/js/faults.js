@@ -8,14 +8,29 @@
  * `apply(plan)` (a lab session, or the real port's PUT /api/faults) and shows
  * the server's verdict; a `bad_faults` error names a field such as
  * `rules[0].reply`, which is marked on the rule that has it.
+ *
+ * The panel speaks one protocol at a time (`setProtocol`): its stages are
+ * that protocol's verbs and pseudo-stages, its codes that catalogue's codes
+ * (SMTP's numbers, POP3's "+OK"/"-ERR", IMAP's "OK", "NO", "BAD"...), its
+ * presets those written for it.
  */
 import { el, replace } from "./dom.js";
 import { t, pick } from "./i18n.js";
+import { normaliseProtocol, protocolInfo } from "./protocols.js";
 
-const PSEUDO_STAGES = ["connect", "greeting", "DATA_END", "UNKNOWN", "*"];
+const ALL_PSEUDO = ["connect", "greeting", "DATA_END", "UNKNOWN", "*"];
 const NO_ARGUMENT = new Set(["connect", "greeting", "DATA_END"]);
-const GREETING_CODES = ["220", "421", "554"];
-const FALLBACK_VERBS = ["HELO", "EHLO", "MAIL", "RCPT", "DATA", "RSET", "VRFY", "EXPN", "HELP", "NOOP", "QUIT", "TURN", "SEND", "SOML", "SAML"];
+const FALLBACK_VERBS = {
+  smtp: ["HELO", "EHLO", "MAIL", "RCPT", "DATA", "RSET", "VRFY", "EXPN", "HELP", "NOOP", "QUIT", "TURN", "SEND", "SOML", "SAML"],
+  pop3: ["USER", "PASS", "APOP", "STAT", "LIST", "RETR", "DELE", "NOOP", "RSET", "QUIT", "TOP", "UIDL", "CAPA"],
+  imap: ["CAPABILITY", "NOOP", "LOGOUT", "LOGIN", "SELECT", "EXAMINE", "CREATE", "DELETE", "RENAME", "LIST", "STATUS",
+    "APPEND", "IDLE", "CLOSE", "EXPUNGE", "SEARCH", "FETCH", "STORE", "COPY"],
+};
+
+/** The protocol a preset or plan is for ("smtp" when it does not say). */
+export function planProtocol(item) {
+  return normaliseProtocol(item && item.protocol) || "smtp";
+}
 
 /** What a rule does, as the editor's "action" select names it. */
 function actionOf(rule) {
@@ -74,10 +89,12 @@ export function faultPath(message) {
 
 /**
  * Wire the panel in `root` (template markup with data-part attributes).
- * `catalogue` is a promise of /api/catalogue; `presets` a promise of
- * /api/presets; `apply(plan)` resolves to `{ok, faults?, error?}`.
+ * `protocol` is the protocol the rules are for; `catalogue` a promise of its
+ * /api/catalogue; `presets` a promise of /api/presets (every protocol's: the
+ * panel shows those for its protocol); `apply(plan)` resolves to
+ * `{ok, faults?, error?}`.
  */
-export function createFaultPanel(root, { catalogue, presets, apply, onChange }) {
+export function createFaultPanel(root, { protocol: initial = "smtp", catalogue, presets, apply, onChange }) {
   const part = (name) => root.querySelector(`[data-part="${name}"]`);
   const presetSelect = part("preset");
   const story = part("story");
@@ -89,10 +106,18 @@ export function createFaultPanel(root, { catalogue, presets, apply, onChange }) 
   const status = part("status");
 
   let plan = { seed: 0, rules: [] };
+  let protocol = normaliseProtocol(initial) || "smtp";
+  let info = protocolInfo(protocol);
   let codes = [];
-  let verbs = FALLBACK_VERBS;
+  let greetingCodes = info.greetingCodes;
+  let verbs = FALLBACK_VERBS[protocol];
+  let allPresets = [];
   let presetList = [];
   let uid = 0;
+  let loading = 0;
+  const pseudoStages = () => ALL_PSEUDO.filter((stage) => info.pseudoStages.includes(stage));
+  /** A code as the plan writes it: SMTP's a number, the others' a string. */
+  const asCode = (value) => (info.numericCodes ? Number(value) : String(value));
 
   function showError(message, where) {
     error.textContent = message || "";
@@ -135,14 +160,14 @@ export function createFaultPanel(root, { catalogue, presets, apply, onChange }) 
   }
 
   function stageOptions(selected) {
-    const stages = [...verbs, ...PSEUDO_STAGES];
+    const stages = [...verbs, ...pseudoStages()];
     if (selected && !stages.includes(selected)) stages.push(selected);
     return stages.map((stage) => el("option", { value: stage, selected: stage === selected },
-      PSEUDO_STAGES.includes(stage) ? t(`ui.faults.stage.${stage === "*" ? "any" : stage}`) : stage));
+      ALL_PSEUDO.includes(stage) ? t(`ui.faults.stage.${stage === "*" ? "any" : stage}`) : stage));
   }
 
   function codeOptions(rule) {
-    const allowed = rule.stage === "greeting" ? codes.filter(([code]) => GREETING_CODES.includes(code)) : codes;
+    const allowed = rule.stage === "greeting" ? codes.filter(([code]) => greetingCodes.includes(code)) : codes;
     const current = rule.reply === undefined || rule.reply === null ? "" : String(rule.reply);
     const list = allowed.some(([code]) => code === current) || !current ? allowed : [[current, ""], ...allowed];
     return list.map(([code, meaning]) => el("option", { value: code, selected: code === current },
@@ -162,13 +187,13 @@ export function createFaultPanel(root, { catalogue, presets, apply, onChange }) 
     const stage = el("select", { id: id("stage"), "data-field": "stage",
       onchange: (e) => { update({ stage: e.target.value }); render(); } }, stageOptions(rule.stage));
     const match = el("input", { id: id("match"), "data-field": "match", type: "text", value: rule.match || "",
-      placeholder: "*@example.net", disabled: NO_ARGUMENT.has(rule.stage), spellcheck: "false",
+      placeholder: info.matchPlaceholder, disabled: NO_ARGUMENT.has(rule.stage), spellcheck: "false",
       oninput: (e) => update({ match: e.target.value || undefined }) });
     const actionSelect = el("select", { id: id("action"), "data-field": "action",
       onchange: (e) => {
         const next = e.target.value;
         const patch = { reply: undefined, text: undefined, disconnect: undefined, silent: undefined };
-        if (next === "reply") patch.reply = Number((rule.stage === "greeting" ? GREETING_CODES[1] : codes[0]?.[0]) || 550);
+        if (next === "reply") patch.reply = asCode(rule.stage === "greeting" ? info.greetingRefusal : info.refusal);
         if (next === "disconnect") patch.disconnect = true;
         if (next === "silent") { patch.silent = true; patch.delay_ms = undefined; }
         if (next === "delay" && !rule.delay_ms) patch.delay_ms = 3000;
@@ -177,7 +202,7 @@ export function createFaultPanel(root, { catalogue, presets, apply, onChange }) 
       } },
     ["reply", "delay", "disconnect", "silent"].map((a) => el("option", { value: a, selected: a === action }, t(`ui.faults.action.${a}`))));
     const reply = el("select", { id: id("reply"), "data-field": "reply",
-      onchange: (e) => update({ reply: Number(e.target.value) }) }, codeOptions(rule));
+      onchange: (e) => update({ reply: asCode(e.target.value) }) }, codeOptions(rule));
     const text = el("input", { id: id("text"), "data-field": "text", type: "text", value: rule.text || "",
       maxlength: "200", placeholder: t("ui.faults.text_placeholder"),
       oninput: (e) => update({ text: e.target.value || undefined }) });
@@ -237,7 +262,7 @@ export function createFaultPanel(root, { catalogue, presets, apply, onChange }) 
 
   part("add").addEventListener("click", () => {
     if (!Array.isArray(plan.rules)) plan.rules = [];
-    plan.rules.push({ stage: "RCPT", reply: 550 });
+    plan.rules.push({ stage: info.defaultStage, reply: asCode(info.refusal) });
     syncJson();
     render();
     const last = rulesList.lastElementChild;
@@ -305,24 +330,64 @@ export function createFaultPanel(root, { catalogue, presets, apply, onChange }) 
     doApply({ seed: 0, rules: [] });
   });
 
-  Promise.resolve(catalogue).then((data) => {
-    if (!data) return;
-    codes = Object.entries(data.codes || {})
-      .map(([code, entry]) => [code, pick(entry.meaning)])
-      .sort(([a], [b]) => Number(a) - Number(b));
-    const catalogueVerbs = Object.keys(data.commands || {});
-    if (catalogueVerbs.length) verbs = catalogueVerbs;
-    render();
-  });
+  /** The codes and verbs of the protocol's catalogue (until it comes, a built-in list). */
+  function useCatalogue(promise) {
+    const mine = ++loading;
+    codes = [];
+    greetingCodes = info.greetingCodes;
+    verbs = FALLBACK_VERBS[protocol];
+    Promise.resolve(promise).then((data) => {
+      if (!data || mine !== loading) return;
+      const entries = Object.entries(data.codes || {});
+      codes = entries.map(([code, entry]) => [code, pick(entry.meaning)]);
+      if (info.numericCodes) codes.sort(([a], [b]) => Number(a) - Number(b));
+      else {
+        // Status words by class (done, send more, refused, error), then in the protocol's own order.
+        const order = Object.keys(info.classes);
+        const rank = ([c]) => [(data.codes[c] || {}).class ?? 9, order.includes(c) ? order.indexOf(c) : 99];
+        codes.sort((a, b) => { const [x, y] = [rank(a), rank(b)]; return x[0] - y[0] || x[1] - y[1]; });
+      }
+      // The catalogue marks the codes a greeting may have where it knows them.
+      const marked = entries.filter(([, entry]) => entry && entry.greeting === true).map(([code]) => code);
+      if (entries.some(([, entry]) => entry && "greeting" in entry)) greetingCodes = marked;
+      const catalogueVerbs = Object.keys(data.commands || {});
+      if (catalogueVerbs.length) verbs = catalogueVerbs;
+      render();
+    });
+  }
+
+  function showPresets() {
+    presetList = allPresets.filter((p) => planProtocol(p) === protocol);
+    presetSelect.replaceChildren(el("option", { value: "" }, t("ui.faults.preset_none")),
+      ...presetList.map((p) => el("option", { value: p.name }, pick(p.title) || p.name)));
+    presetSelect.value = "";
+    story.hidden = true;
+  }
 
   Promise.resolve(presets).then((list) => {
-    presetList = Array.isArray(list) ? list : [];
-    presetSelect.append(...presetList.map((p) => el("option", { value: p.name }, pick(p.title) || p.name)));
+    allPresets = Array.isArray(list) ? list : [];
+    showPresets();
   });
 
+  /** Speak another protocol: its stages, codes and presets; the editor starts empty. */
+  function setProtocol(next, nextCatalogue) {
+    protocol = normaliseProtocol(next) || "smtp";
+    info = protocolInfo(protocol);
+    root.dataset.protocol = protocol;
+    showError("");
+    setStatus("");
+    showPresets();
+    useCatalogue(nextCatalogue);
+    setPlan(null);
+  }
+
+  root.dataset.protocol = protocol;
+  useCatalogue(catalogue);
   render();
   syncJson();
   return {
+    setProtocol,
+    get protocol() { return protocol; },
     setPlan,
     getPlan: () => cleanPlan(plan),
     apply: doApply,

@@ -1,5 +1,5 @@
 /**
- * lab.js: the lab page, where a learner talks SMTP to a simulated server.
+ * lab.js: the lab page, where a learner talks SMTP, POP3 or IMAP to a simulated server.
  *
  * Wires the pieces around the session view: the console types into the
  * current lab session, scenarios play into a fresh one, the fault panel
@@ -10,19 +10,30 @@
  * One session is current at a time. Its exchanges arrive as `exchange`
  * events, possibly before the acknowledgement that names the session, so
  * events of sessions not yet known are held until the answer comes.
+ *
+ * The protocol is part of the page's address (?protocol=pop3, SMTP when
+ * absent): the template draws the switch, the console's examples and the
+ * headings for it, and this script takes its catalogue, scenarios and
+ * presets. Every learner's labs share one private copy of the world, so a
+ * mail sent in the SMTP lab is there to read in the POP3 and IMAP labs.
  */
-import { t, lang, pick } from "./i18n.js";
+import { t, has, lang, pick } from "./i18n.js";
 import { connect, getCached } from "./api.js";
 import { el, replace, announce, copyText } from "./dom.js";
 import { createSessionView } from "./sessionview.js";
 import { createConsole } from "./console.js";
-import { createFaultPanel } from "./faults.js";
+import { createFaultPanel, planProtocol } from "./faults.js";
 import { createExplainer, answeredCommand } from "./explain.js";
 import { createTranscript } from "./transcript.js";
 import { createPresenter } from "./presenter.js";
+import { Timeline } from "./timeline.js";
+import { normaliseProtocol, codeClass, classesFromCatalogue } from "./protocols.js";
 
-const PROTOCOL = "smtp";
 const $ = (id) => document.getElementById(id);
+/** The page's protocol, as the template chose it from ?protocol= (it checked the name). */
+const PROTOCOL = normaliseProtocol($("lab-root") && $("lab-root").dataset.protocol) || "smtp";
+/** A string of this protocol when there is one (`key_pop3`), else the shared one. */
+const tp = (key, params) => (PROTOCOL !== "smtp" && has(`${key}_${PROTOCOL}`) ? t(`${key}_${PROTOCOL}`, params) : t(key, params));
 
 // Lab sessions belong to the Socket.IO connection: when it drops, they are gone.
 const api = connect({
@@ -33,9 +44,14 @@ const api = connect({
   },
 });
 const data = (url, fallback) => getCached(url).then((answer) => (answer.ok ? answer.data : fallback));
-const catalogue = data("/api/catalogue", null);
+const catalogueOf = (protocol) => data(`/api/catalogue?protocol=${protocol}`, null);
+const catalogue = catalogueOf(PROTOCOL);
 const presets = data(`/api/presets?lang=${lang}`, []);
 const scenarios = data(`/api/scenarios?lang=${lang}`, []);
+/** A scenario's or preset's protocol: the field may be missing on SMTP's. */
+const forThisProtocol = (item) => planProtocol(item) === PROTOCOL;
+let classes = {}; // the catalogue's {code: class}: the reply colours
+const classOf = (code) => codeClass(code, classes);
 
 // ---------------------------------------------------------------- state
 
@@ -55,31 +71,44 @@ function showAlert(message) {
   alertBox.hidden = !message;
 }
 
-/** The command a reply answers, and the fault rule behind a fault-made exchange. */
+/** The command a reply answers, the fault rule behind a fault-made exchange, and the session so far. */
 function context(ex) {
-  return { command: answeredCommand(view.timeline.exchanges, ex), rule: ruleOf.get(ex.seq) || null };
+  const exchanges = view.timeline.exchanges;
+  return { command: answeredCommand(exchanges, ex, explainer.protocol), rule: ruleOf.get(ex.seq) || null, exchanges };
 }
 
-const explainer = createExplainer($("explain-panel"), { catalogue, context });
+const explainer = createExplainer($("explain-panel"), { catalogue, context, protocol: PROTOCOL });
 
 const view = createSessionView($("session-view"), {
   t,
   title: t("ui.lab.diagram_title"),
+  meta: { protocol: PROTOCOL },
   onSelect: (ex) => explainer.show(ex),
 });
 
 const consoleUI = createConsole($("console"), {
+  protocol: PROTOCOL,
+  classOf,
   send: (line) => (current
     ? api.call("lab.send", { session: current, line })
     : Promise.resolve({ ok: false, error: { code: "unknown_session", message: t("ui.console.no_session") } })),
 });
-catalogue.then((c) => c && consoleUI.setCommands(c.commands));
+catalogue.then((c) => {
+  if (!c) return;
+  consoleUI.setCommands(c.commands);
+  classes = classesFromCatalogue(c);
+  view.setClasses(classes);
+});
 
 const transcript = createTranscript($("transcript"), {
   getView: () => view,
+  classOf,
   onImport(text) {
     view.importJSON(text); // throws an Error with a message on bad input
     detach();
+    // A transcript of another protocol is explained from that protocol's catalogue.
+    const theirs = normaliseProtocol(view.timeline.meta.protocol) || "smtp";
+    if (theirs !== explainer.protocol) explainer.setSource({ protocol: theirs, catalogue: catalogueOf(theirs) });
     explainer.clear();
     setSessionLabel(t("ui.lab.session_imported"));
     return view.timeline.exchanges;
@@ -87,6 +116,7 @@ const transcript = createTranscript($("transcript"), {
 });
 
 const faults = createFaultPanel($("faults-panel"), {
+  protocol: PROTOCOL,
   catalogue,
   presets,
   async apply(plan) {
@@ -140,7 +170,7 @@ function handle(type, msg) {
   else if (type === "session.state") consoleUI.setState(msg.state);
   else if (type === "session.closed") {
     consoleUI.setClosed(msg.reason);
-    setSessionLabel(t("ui.lab.session_closed", { reason: t(`ui.closed.${msg.reason}`) }));
+    setSessionLabel(t("ui.lab.session_closed", { reason: tp(`ui.closed.${msg.reason}`) }));
   }
 }
 
@@ -164,7 +194,8 @@ function detach() {
 }
 
 function resetView() {
-  view.clear();
+  view.load(new Timeline({ protocol: PROTOCOL }));
+  if (explainer.protocol !== PROTOCOL) explainer.setSource({ protocol: PROTOCOL, catalogue });
   transcript.clear();
   explainer.clear();
   lastSeq = 0;
@@ -225,7 +256,7 @@ async function openSession({ plan = appliedPlan, scenario = null, usePreset = fa
 function adopt(session, plan) {
   current = session;
   appliedPlan = plan;
-  setSessionLabel(t("ui.lab.session_open", { id: shortId(session) }));
+  setSessionLabel(tp("ui.lab.session_open", { id: shortId(session) }));
   for (const [type, msg] of held.get(session) || []) handle(type, msg);
   held.delete(session);
 }
@@ -245,10 +276,21 @@ $("btn-close").addEventListener("click", async () => {
 
 const scenarioStatus = $("scenario-status");
 
+/** The plan of a preset, by name (null when there is none). */
+async function presetPlan(name) {
+  if (!name) return null;
+  const found = ((await presets) || []).find((p) => p.name === name);
+  return found ? found.plan : null;
+}
+
 async function playScenario(scenario, button) {
   const title = pick(scenario.title) || scenario.name;
   announce(scenarioStatus, t("ui.scenarios.playing", { title }));
-  const answer = await openSession({ scenario: scenario.name, usePreset: true });
+  // The server opens a scenario's own session as SMTP; for POP3 and IMAP the page
+  // opens the session itself, with the scenario's preset, and plays into it.
+  const answer = PROTOCOL === "smtp"
+    ? await openSession({ scenario: scenario.name, usePreset: true })
+    : await openSession({ plan: await presetPlan(scenario.preset), scenario: scenario.name });
   if (!answer.ok) {
     announce(scenarioStatus, "");
     showAlert(answer.error.message);
@@ -275,7 +317,7 @@ function scenarioItem(scenario) {
 }
 
 scenarios.then((list) => {
-  const all = Array.isArray(list) ? list : [];
+  const all = (Array.isArray(list) ? list : []).filter(forThisProtocol);
   // Two shelves: the lecture's conversations, and the failure stories (a preset makes them fail).
   const groups = [
     ["ui.scenarios.lecture", all.filter((s) => !s.preset)],
@@ -283,7 +325,7 @@ scenarios.then((list) => {
   ].filter(([, items]) => items.length);
   const root = $("scenario-list");
   if (!groups.length) {
-    replace(root, el("p", { class: "muted" }, t("ui.scenarios.none")));
+    replace(root, el("p", { class: "muted" }, t("ui.scenarios.none_protocol", { protocol: PROTOCOL.toUpperCase() })));
     return;
   }
   replace(root, groups.map(([key, items], i) => [
@@ -324,8 +366,9 @@ export function readSetup(hash) {
     throw new Error(exc instanceof SyntaxError ? t("ui.share.bad_json") : exc.message);
   }
   if (!setup || typeof setup !== "object" || Array.isArray(setup)) throw new Error(t("ui.share.bad_shape"));
-  const protocol = setup.protocol ?? PROTOCOL;
-  if (protocol !== PROTOCOL) throw new Error(t("ui.share.bad_protocol", { protocol: String(protocol) }));
+  // A link made before the lab spoke POP3 and IMAP has no protocol: it was SMTP.
+  const protocol = normaliseProtocol(setup.protocol ?? "smtp");
+  if (!protocol) throw new Error(t("ui.share.bad_protocol", { protocol: String(setup.protocol).slice(0, 20) }));
   const plan = setup.faults ?? null;
   if (plan !== null && (typeof plan !== "object" || Array.isArray(plan))) throw new Error(t("ui.share.bad_shape"));
   const scenario = setup.scenario ?? null;
@@ -333,10 +376,18 @@ export function readSetup(hash) {
   return { protocol, faults: plan, scenario };
 }
 
+/** The page's address for a protocol (the query says which; other parameters stay). */
+function protocolUrl(protocol, hash = "") {
+  const url = new URL(location.href);
+  url.searchParams.set("protocol", protocol);
+  url.hash = hash;
+  return url.toString();
+}
+
 function shareUrl() {
   const plan = faults.getPlan();
   const setup = { v: 1, protocol: PROTOCOL, faults: isEmpty(plan) ? null : plan, scenario: scenarioName };
-  return `${location.origin}${location.pathname}#setup=${toBase64Url(JSON.stringify(setup))}`;
+  return protocolUrl(PROTOCOL, `setup=${toBase64Url(JSON.stringify(setup))}`);
 }
 
 /** Keep the language links pointing at the same set-up (the hash survives the redirect). */
@@ -381,6 +432,15 @@ async function start() {
     setup = readSetup(location.hash);
   } catch (exc) {
     problem = t("ui.share.invalid", { detail: exc.message });
+  }
+  if (setup && setup.protocol !== PROTOCOL) {
+    // A link to another protocol's lab: go there, keeping the set-up.
+    location.replace(protocolUrl(setup.protocol, location.hash.slice(1)));
+    return;
+  }
+  const asked = new URLSearchParams(location.search).get("protocol");
+  if (asked && normaliseProtocol(asked) !== PROTOCOL) {
+    problem = t("ui.lab.unknown_protocol", { protocol: asked.slice(0, 20), fallback: PROTOCOL.toUpperCase() });
   }
   syncLanguageLinks();
   if (setup) {

@@ -9,7 +9,8 @@
  * explanation and transcript around it and talk to it through the object
  * returned by createSessionView.
  */
-import { Timeline, tr } from "./timeline.js";
+import { Timeline, tr, className } from "./timeline.js";
+import { protocolInfo, normaliseProtocol } from "./protocols.js";
 import { createDiagram, narrate, hourglass } from "./diagram.js";
 import { createPlayer } from "./player.js";
 import { toText, toJSON, toMermaid, toSVG, fromJSONText, download } from "./export.js";
@@ -35,10 +36,11 @@ function h(tag, attrs, parent, text) {
  * keyboard (document shortcuts, default true), tools (zoom buttons and key
  * help, default true), files (a save/open menu, default false: the pages'
  * transcript panel does that through exportAs/importJSON), meta (the first
- * timeline's metadata).
+ * timeline's metadata: its `protocol` names the lifelines, bands and
+ * legend), classes (the protocol catalogue's {code: class}, see setClasses).
  */
 export function createSessionView(root, { t, onSelect, title, lang, keyboard = true, tools = true, files = false,
-  meta } = {}) {
+  meta, classes = null } = {}) {
   lang = lang || document.documentElement.lang || "en";
   root.classList.add("mailsim-sv");
   root.replaceChildren();
@@ -46,36 +48,56 @@ export function createSessionView(root, { t, onSelect, title, lang, keyboard = t
   const controls = h("div", { class: "dg-controls dg-player" }, bar);
   const region = h("div", { class: "dg-region", role: "region", tabindex: "0",
     "aria-label": title || tr(t, "diagram.aria.region") }, root);
-  buildLegend(h("ul", { class: "dg-legend", "aria-label": tr(t, "diagram.legend.title") }, root));
+  const legend = h("ul", { class: "dg-legend", "aria-label": tr(t, "diagram.legend.title") }, root);
   const status = h("p", { class: "dg-status", role: "status" }, root);
   const live = h("div", { class: "dg-sr-only", "aria-live": "polite", "aria-atomic": "true" }, root);
 
   let timeline = new Timeline(meta || {});
+  let legendFor = null;
+  buildLegend(legend);
   let player = null;
   const diagram = createDiagram(region, {
-    t, lang,
+    t, lang, classes,
     onSelect: (ex, i) => { if (onSelect) onSelect(ex, i); },
     onTcpDetail: (on) => { if (player) player.syncTcpDetail(on); },
   });
   player = createPlayer({
     timeline, diagram, controls, t, lang, keyboard,
-    onArrive: (ex, i) => { live.textContent = narrate(ex, t, lang, timeline.exchanges, i); },
+    onArrive: (ex, i) => {
+      live.textContent = narrate(ex, t, lang, timeline.exchanges, i, { protocol: timeline.meta.protocol, classes });
+    },
   });
   let zoomIndex = -1; // -1: fit the width
   if (tools) buildTools(h("div", { class: "dg-controls dg-tools" }, bar));
 
+  /** The reply classes of the timeline's protocol, named in its terms: 2yz..5yz, or +OK / -ERR, or OK, +, NO, BAD. */
   function buildLegend(ul) {
+    const protocol = normaliseProtocol(timeline.meta && timeline.meta.protocol) || "smtp";
+    const key = `${protocol} ${JSON.stringify(classes || {})}`;
+    if (key === legendFor) return ul;
+    legendFor = key;
+    ul.replaceChildren();
+    const byClass = {};
+    if (protocol === "smtp") Object.assign(byClass, { 2: ["2yz"], 3: ["3yz"], 4: ["4yz"], 5: ["5yz"] });
+    else {
+      // The protocol's own order (OK before PREAUTH), the catalogue's classes.
+      const own = protocolInfo(protocol).classes;
+      const mine = classes && Object.keys(classes).some((c) => c in own) ? classes : {};
+      for (const code of [...new Set([...Object.keys(own), ...Object.keys(mine)])]) {
+        const cls = code in mine ? mine[code] : own[code];
+        (byClass[cls] = byClass[cls] || []).push(code);
+      }
+    }
+    const symbols = { 2: "✔", 3: "➜", 4: "⟳", 5: "✖" };
     const items = [
-      ["dg-l2", "✔", "2yz", "diagram.class.2"],
-      ["dg-l3", "➜", "3yz", "diagram.class.3"],
-      ["dg-l4", "⟳", "4yz", "diagram.class.4"],
-      ["dg-l5", "✖", "5yz", "diagram.class.5"],
+      ...[2, 3, 4, 5].filter((c) => byClass[c]).map((c) => [`dg-l${c}`, symbols[c], byClass[c].join(" · "),
+        null, className(t, c, protocol)]),
       ["dg-lf", "⚡", null, "diagram.legend.fault"],
       ["dg-ld", "◷", null, "diagram.legend.delay"],
       ["dg-ls", null, null, "diagram.legend.silence"], // an hourglass, drawn
       ["dg-lt", "⇄", null, "diagram.legend.tcp"],
     ];
-    for (const [cls, sym, code, key] of items) {
+    for (const [cls, sym, code, key, name] of items) {
       const li = h("li", { class: cls }, ul);
       const s = h("span", { class: "dg-sym", "aria-hidden": "true" }, li, sym || undefined);
       if (!sym) {
@@ -86,7 +108,7 @@ export function createSessionView(root, { t, onSelect, title, lang, keyboard = t
         s.appendChild(icon);
       }
       if (code) h("b", {}, li, code);
-      h("span", {}, li, tr(t, key));
+      h("span", {}, li, name || tr(t, key));
     }
     return ul;
   }
@@ -142,7 +164,7 @@ export function createSessionView(root, { t, onSelect, title, lang, keyboard = t
 
   function fileName(ext) {
     const m = timeline.meta || {};
-    const base = [m.protocol || "smtp", m.session || new Date().toISOString().slice(0, 19)]
+    const base = [normaliseProtocol(m.protocol) || "smtp", m.session || new Date().toISOString().slice(0, 19)]
       .join("-").replace(/[^A-Za-z0-9._-]+/g, "-");
     return `mailsim-${base}.${ext}`;
   }
@@ -162,6 +184,7 @@ export function createSessionView(root, { t, onSelect, title, lang, keyboard = t
       timeline = tl instanceof Timeline ? tl : Timeline.fromJSON(tl);
       player.follow(false);
       player.setTimeline(timeline);
+      buildLegend(legend);
       if (opts.at === "end") player.seek(timeline.length);
       if (opts.play) player.play();
       status.textContent = "";
@@ -171,6 +194,12 @@ export function createSessionView(root, { t, onSelect, title, lang, keyboard = t
       api.load(new Timeline({ ...(timeline.meta || {}) }));
     },
     setTcpDetail(on) { diagram.setTcpDetail(on); },
+    /** The protocol catalogue's {code: class}: arrows and legend take their colours from it. */
+    setClasses(map) {
+      classes = map || null;
+      diagram.setClasses(classes);
+      buildLegend(legend);
+    },
     /** Downloads the session as text, json, svg or mermaid; returns the file's text. */
     exportAs(kind) {
       const f = FORMATS[kind];

@@ -15,6 +15,8 @@
  * `params` that the UI translates (sessionview.js does).
  */
 
+import { codeClass, bandOf, protocolOfCode, imapReply, imapTag, pop3Reply, normaliseProtocol } from "./protocols.js";
+
 export const FORMAT = "mailsim-transcript";
 export const VERSION = 1;
 /** The most exchanges a file may hold: a guard against a runaway import. */
@@ -24,6 +26,8 @@ const FROM = new Set(["client", "server"]);
 /* "silence": a fault rule (action "silent") made the server send nothing. */
 const KINDS = new Set(["tcp", "command", "data", "reply", "silence"]);
 const ACTIONS = new Set(["reply", "delay", "disconnect", "silent"]);
+/* A reply's code: SMTP's three digits, or a status word (+OK, -ERR, OK, NO, BAD, BYE, PREAUTH, +). */
+const STATUS_CODE = /^[+-]?[A-Za-z]{0,12}$|^\+$/;
 
 /** An invalid transcript: `key`/`params` name the problem for translation. */
 export class TranscriptError extends Error {
@@ -35,24 +39,26 @@ export class TranscriptError extends Error {
   }
 }
 
-/** The reply class of a code: 2..5 (first digit), or null for none/other. */
-export function replyClass(code) {
-  if (code === null || code === undefined || code === "") return null;
-  const n = typeof code === "number" ? code : Number(String(code).trim());
-  if (!Number.isInteger(n) || n < 100 || n > 599) return null;
-  const c = Math.floor(n / 100);
-  return c >= 2 && c <= 5 ? c : null;
+/**
+ * The colour class of a reply code: 2..5, or null for none/other. `classes`
+ * is the protocol catalogue's {code: class} (it wins); without it a
+ * three-digit code has its first digit and a POP3/IMAP status its usual class.
+ */
+export function replyClass(code, classes) {
+  return codeClass(code, classes);
 }
 
 /**
- * Runs of the same phase: [{phase, from, to}] where `from` and `to` are the
- * inclusive indices of the first and last exchange of the run.
+ * Runs of the same band: [{phase, from, to}] where `from` and `to` are the
+ * inclusive indices of the first and last exchange of the run. With a
+ * `protocol`, each exchange's phase is its band there (see bandOf).
  */
-export function phaseSpans(exchanges) {
+export function phaseSpans(exchanges, protocol) {
   const spans = [];
   let cur = null;
   for (let i = 0; i < exchanges.length; i++) {
-    const phase = exchanges[i] && exchanges[i].phase ? exchanges[i].phase : null;
+    const raw = exchanges[i] && exchanges[i].phase ? exchanges[i].phase : null;
+    const phase = protocol ? bandOf(protocol, raw) : raw;
     if (cur && cur.phase === phase) {
       cur.to = i;
     } else {
@@ -159,8 +165,10 @@ export function validateExchange(ex, i) {
   }
   if (typeof ex.text !== "string") throw bad("diagram.import.bad_text", i, `"text" must be a string`);
   if (ex.kind === "reply") {
-    if (!Number.isInteger(ex.code) || ex.code < 100 || ex.code > 599) {
-      throw bad("diagram.import.bad_code", i, `a reply needs a three-digit "code"`);
+    const numeric = Number.isInteger(ex.code) && ex.code >= 100 && ex.code <= 599;
+    const status = typeof ex.code === "string" && ex.code !== "" && STATUS_CODE.test(ex.code);
+    if (!numeric && !status) {
+      throw bad("diagram.import.bad_code", i, `a reply needs a "code": three digits, or a status such as +OK or NO`);
     }
   } else if (ex.code !== null && ex.code !== undefined) {
     throw bad("diagram.import.bad_code", i, `only a reply has a "code"`);
@@ -298,8 +306,13 @@ export function delayOf(exchanges, i) {
 }
 const stripCode = (line) => line.replace(/^\d{3}[ -]?/, "");
 
-/** The one-line label of an exchange and its full text (for the title). */
-export function labelOf(ex, t, lang, maxChars = 54) {
+/**
+ * The one-line label of an exchange and its full text (for the title).
+ * `opts`: `protocol` (the session's; else guessed from a reply's code) and
+ * `classes` (the catalogue's {code: class}). The answer's `tag` is the IMAP
+ * tag the label starts with (after the class symbol), for pairing.
+ */
+export function labelOf(ex, t, lang, maxChars = 54, opts = {}) {
   if (ex.kind === "tcp") return { text: tcpCaption(ex, t), full: tcpCaption(ex, t), cls: null };
   if (ex.kind === "silence") {
     // A description, not wire text (drawn in the proportional font, like a data summary).
@@ -315,17 +328,31 @@ export function labelOf(ex, t, lang, maxChars = 54) {
       : tr(t, "diagram.data_label", params);
     return { text: clip(label, Math.floor(maxChars * 1.1)), full: ex.text, cls: null };
   }
+  const protocol = normaliseProtocol(opts.protocol) || (ex.kind === "reply" ? protocolOfCode(ex.code) : null) || "smtp";
   const lines = textLines(ex.text);
   let first = lines[0];
   if (ex.kind === "reply") {
-    if (!/^\d{3}/.test(first) && ex.code) first = `${ex.code} ${first}`;
-    const cls = replyClass(ex.code);
+    const cls = replyClass(ex.code, opts.classes);
     const sym = SYMBOL[cls] ? SYMBOL[cls] + " " : "";
-    const more = lines.length > 1 ? " " + trn(t, "diagram.more_lines", lines.length - 1, null, lang) : "";
+    if (protocol === "imap") {
+      // The final line (tagged status, "+" request, greeting) labels the arrow; the untagged lines are counted.
+      const r = imapReply(ex.text);
+      const head = r.final ? r.final.first : (r.untagged[0] ? r.untagged[0].first : first);
+      const n = r.final ? r.untagged.length : Math.max(0, r.untagged.length - 1);
+      const more = n ? " " + trn(t, r.final ? "diagram.untagged" : "diagram.more_untagged", n, null, lang) : "";
+      return { text: sym + clip(head || tr(t, "diagram.empty_line"), maxChars - more.length) + more, full: ex.text, cls,
+        tag: r.tag, untagged: r.untagged.length };
+    }
+    const hasCode = typeof ex.code === "string" ? first.startsWith(ex.code) : /^\d{3}/.test(first);
+    if (!hasCode && ex.code !== null && ex.code !== undefined && ex.code !== "") first = `${ex.code} ${first}`;
+    // A POP3 multi-line answer: its lines without the final "." (which is not part of the answer).
+    const extra = protocol === "pop3" ? pop3Reply(ex.text).body.length : lines.length - 1;
+    const more = extra > 0 ? " " + trn(t, "diagram.more_lines", extra, null, lang) : "";
     return { text: sym + clip(first, maxChars - more.length) + more, full: ex.text, cls };
   }
   if (first === "") first = tr(t, "diagram.empty_line");
-  return { text: clip(first, maxChars), full: ex.text, cls: null };
+  const tag = protocol === "imap" && ex.kind === "command" ? imapTag(first) : null;
+  return { text: clip(first, maxChars), full: ex.text, cls: null, tag };
 }
 
 export function tcpCaption(ex, t) {
@@ -336,14 +363,26 @@ export function tcpCaption(ex, t) {
   return tr(t, "diagram.tcp.close", { side: tr(t, `diagram.side.${ex.from}`) });
 }
 
-/** A sentence for screen readers: "Client sends: HELO x" / "Server replies 250: OK". */
-export function narrate(ex, t, lang, exchanges, i) {
+/** The name of a reply class in the protocol's terms ("positive completion", "done", "negative"). */
+export function className(t, cls, protocol) {
+  const p = normaliseProtocol(protocol) || "smtp";
+  const own = p !== "smtp" ? tr(t, `diagram.class.${p}.${cls}`, null, "") : "";
+  return own || tr(t, `diagram.class.${cls}`);
+}
+
+/** A sentence for screen readers: "Client sends: HELO x" / "Server replies 250: OK". `opts` as for labelOf. */
+export function narrate(ex, t, lang, exchanges, i, opts = {}) {
   let s;
   if (ex.kind === "tcp") s = tcpCaption(ex, t);
   else if (ex.kind === "data") s = tr(t, "diagram.say.data", { summary: labelOf(ex, t, lang, 1e6).text.replace(/^✉\s*/, "") });
   else if (ex.kind === "reply") {
-    const body = textLines(ex.text).map(stripCode).join(" · ");
-    s = tr(t, "diagram.say.reply", { code: ex.code, klass: tr(t, `diagram.class.${replyClass(ex.code)}`), text: body });
+    const protocol = normaliseProtocol(opts.protocol) || protocolOfCode(ex.code) || "smtp";
+    const cls = replyClass(ex.code, opts.classes);
+    // A long POP3 or IMAP answer (a whole message) is read as its status line and a count.
+    const body = protocol === "smtp"
+      ? textLines(ex.text).map(stripCode).join(" · ")
+      : labelOf(ex, t, lang, 1e6, { ...opts, protocol }).text.replace(/^[✔➜⟳✖]\s*/, "");
+    s = tr(t, "diagram.say.reply", { code: ex.code, klass: className(t, cls, protocol), text: body });
   } else if (ex.kind === "silence") {
     // The sentence names the rule already; only what the server would have said is added.
     s = ex.fault ? tr(t, "diagram.say.silence", { n: ex.fault.rule + 1 }) : tr(t, "diagram.say.silence_plain");

@@ -8,6 +8,7 @@
  */
 import { el, append, replace, copyText, announce } from "./dom.js";
 import { t } from "./i18n.js";
+import { codeClass } from "./protocols.js";
 
 /**
  * The lines of an exchange's text as they went on the wire. A message's
@@ -31,9 +32,10 @@ export function transcriptLines(ex) {
 /**
  * Wire the transcript panel in `root`. `getView()` returns the session view
  * (for exports); `onImport(text)` replays a JSON file and returns the
- * exchanges now shown, or throws an Error whose message is shown.
+ * exchanges now shown, or throws an Error whose message is shown;
+ * `classOf(code)` is a reply code's colour class.
  */
-export function createTranscript(root, { getView, onImport }) {
+export function createTranscript(root, { getView, onImport, classOf = (c) => codeClass(c) }) {
   const part = (name) => root.querySelector(`[data-part="${name}"]`);
   const list = part("lines");
   const status = part("status");
@@ -47,8 +49,9 @@ export function createTranscript(root, { getView, onImport }) {
   }
 
   function lineNode(ex) {
+    const cls = ex.kind === "reply" ? classOf(ex.code) : null;
     const nodes = transcriptLines(ex).map(({ who, text }) => el("span", {
-      class: `tline tline-${who === "C" ? "client" : who === "S" ? "server" : "note"}${ex.code ? ` reply-${String(ex.code)[0]}xx` : ""}`,
+      class: `tline tline-${who === "C" ? "client" : who === "S" ? "server" : "note"}${cls ? ` reply-${cls}xx` : ""}`,
     }, el("span", { class: "tline-who" }, who === "*" ? "*" : `${who}:`), " ", el("span", { class: "tline-text" }, text)));
     if (ex.fault && nodes.length) {
       append(nodes[nodes.length - 1], [el("span", { class: "fault-badge", title: t("ui.fault.badge_title") },
