@@ -3,7 +3,9 @@
 No state about the IMAP session here: the engine (``imap.py``) owns the input
 buffer and decides what a parsed command means in its state.
 
-* Input is cut into commands by ``imap_reader.CommandReader``.
+* Input is cut into commands by ``imap_reader.CommandReader``, and arguments are
+  read with its :class:`~.imap_reader.Cursor` (atoms, strings, literals, numbers,
+  sequence sets, flags, dates).
 * :func:`parse_command` turns a complete command (its parts: line text,
   literal, line text...) into an :class:`ImapCommand`, setting ``problem``
   instead of raising: for verb ``UNKNOWN`` ``empty``, ``no_tag``, ``http``,
@@ -12,17 +14,15 @@ buffer and decides what a parsed command means in its state.
   (``detail`` says what), ``flag``, ``section``, ``extended_list``,
   ``literal_too_big`` or ``nul``. A well-formed command's arguments are in
   ``args`` (see :func:`parse_command`).
-* Sequence sets and the date formats of SEARCH and APPEND.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
 from typing import Any, Optional
 
 from .base import Command
-from .imap_reader import (ASTRING_CHARS, ATOM_CHARS, LITERAL_END, MAX_LINE_TEXT, CommandReader, astring,
+from .imap_reader import (ASTRING_CHARS, ATOM_CHARS, MAX_LINE_TEXT, NAME_CHARS, SEQ_CHARS, STATUS_ITEMS,
+                          CommandReader, Cursor, SeqSet, SyntaxProblem, astring, date_time, decode_text,
                           mutf7_decode, mutf7_encode, quote, transcript)
 
 __all__ = ["VERBS", "UID_VERBS", "ImapCommand", "CommandReader", "parse_command", "partial_command",
@@ -39,24 +39,8 @@ NOT_IMPLEMENTED = frozenset({"STARTTLS"})
 MAILBOX_VERBS = frozenset({"SELECT", "EXAMINE", "CREATE", "DELETE", "RENAME", "SUBSCRIBE",
                            "UNSUBSCRIBE", "STATUS", "APPEND"})
 
-SYSTEM_FLAGS = {f.lower(): f for f in ("\\Answered", "\\Flagged", "\\Deleted", "\\Seen", "\\Draft")}
-STATUS_ITEMS = ("MESSAGES", "RECENT", "UIDNEXT", "UIDVALIDITY", "UNSEEN")
-MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
-MAX_NUMBER = 2 ** 32 - 1      # RFC 3501 §9: number is 32 bits
-MAX_DEPTH = 40                # nesting of search keys and parentheses
-
-_ATOM = ATOM_CHARS
-_ASTRING = ASTRING_CHARS
-_LIST = _ATOM | set(b"%*]")
-_TAG = frozenset(c for c in _ASTRING if c < 0x80 and c != ord("+"))
-_SEQ = frozenset(b"0123456789:,*")
-_NAME = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.-")
-_LITERAL_END = LITERAL_END
-_DATE = re.compile(r"^ ?(\d{1,2})-([A-Za-z]{3})-(\d{4})$")
-_DATETIME = re.compile(r"^ ?(\d{1,2})-([A-Za-z]{3})-(\d{4}) (\d\d):(\d\d):(\d\d) ([+-])(\d\d)(\d\d)$")
-
-# A sequence set: ranges (low, high), either end None for "*".
-SeqSet = tuple[tuple[Optional[int], Optional[int]], ...]
+# Tag characters: ASTRING-CHAR except "+" (RFC 3501 §9), 7-bit.
+_TAG = frozenset(c for c in ASTRING_CHARS if c < 0x80 and c != ord("+"))
 
 
 @dataclass(frozen=True)
@@ -88,273 +72,26 @@ class FetchAtt:
         return (self.section is not None and not self.peek) or self.name in ("RFC822", "RFC822.TEXT")
 
 
-class _Syntax(Exception):
-    def __init__(self, detail: str, problem: str = "syntax"):
-        super().__init__(detail)
-        self.detail = detail
-        self.problem = problem
-
-
-def _text(raw: bytes) -> str:
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return raw.decode("latin-1")
-
-
-def _mailbox(raw: bytes) -> str:
-    """A mailbox name from the wire: decoded from modified UTF-7, INBOX in any case as INBOX."""
-    try:
-        name = mutf7_decode(_text(raw))
-    except ValueError as exc:
-        raise _Syntax(f"mailbox name: {exc}") from exc
-    head, sep, rest = name.partition("/")
-    if head.upper() == "INBOX":
-        return "INBOX" + sep + rest
-    return name
-
-
 # --------------------------------------------------------------------------
 # The grammar
-
-
-class _Parser:
-    """A cursor over a command's parts: line text, literal, line text..."""
-
-    def __init__(self, parts: list[bytes], pos: int = 0):
-        self.parts = parts
-        self.i = 0
-        self.s = parts[0]
-        self.pos = pos
-        self.depth = 0
-
-    def peek(self) -> Optional[int]:
-        return self.s[self.pos] if self.pos < len(self.s) else None
-
-    def at_end(self) -> bool:
-        return self.pos >= len(self.s) and self.i == len(self.parts) - 1
-
-    def end(self) -> None:
-        if not self.at_end():
-            raise _Syntax("unexpected text at the end: " + _text(self.s[self.pos:self.pos + 40]))
-
-    def sp(self) -> None:
-        if self.peek() != 0x20:
-            raise _Syntax("expected a space" if not self.at_end() else "missing argument")
-        self.pos += 1
-
-    def char(self, ch: bytes) -> None:
-        if self.peek() != ch[0]:
-            raise _Syntax(f"expected {ch.decode()!r}")
-        self.pos += 1
-
-    def maybe(self, ch: bytes) -> bool:
-        if self.peek() == ch[0]:
-            self.pos += 1
-            return True
-        return False
-
-    def take(self, allowed: frozenset) -> bytes:
-        start = self.pos
-        s = self.s
-        while self.pos < len(s) and s[self.pos] in allowed:
-            self.pos += 1
-        return s[start:self.pos]
-
-    def atom(self, what: str = "atom") -> bytes:
-        word = self.take(_ATOM)
-        if not word:
-            raise _Syntax(f"expected {what}")
-        return word
-
-    def word(self) -> str:
-        """An upper-cased keyword (letters, digits, dots, dashes)."""
-        word = self.take(_NAME)
-        if not word:
-            raise _Syntax("expected a keyword")
-        return word.decode("ascii").upper()
-
-    def literal_ahead(self) -> bool:
-        return self.peek() == ord("{") and self.i + 1 < len(self.parts) \
-            and _LITERAL_END.fullmatch(self.s[self.pos:]) is not None
-
-    def literal(self) -> bytes:
-        if not self.literal_ahead():
-            raise _Syntax("expected a literal {n}")
-        value = self.parts[self.i + 1]
-        self.i += 2
-        self.s = self.parts[self.i]
-        self.pos = 0
-        return value
-
-    def quoted(self) -> bytes:
-        self.char(b'"')
-        out = bytearray()
-        s = self.s
-        while True:
-            if self.pos >= len(s):
-                raise _Syntax("unterminated quoted string")
-            c = s[self.pos]
-            self.pos += 1
-            if c == 0x22:
-                return bytes(out)
-            if c == 0x5C:
-                if self.pos >= len(s) or s[self.pos] not in (0x22, 0x5C):
-                    raise _Syntax("only \\\" and \\\\ may be escaped in a quoted string")
-                c = s[self.pos]
-                self.pos += 1
-            out.append(c)
-
-    def string(self) -> bytes:
-        if self.peek() == 0x22:
-            return self.quoted()
-        if self.literal_ahead():
-            return self.literal()
-        raise _Syntax("expected a quoted string or a literal")
-
-    def astring(self, what: str = "a string") -> bytes:
-        c = self.peek()
-        if c == 0x22 or self.literal_ahead():
-            return self.string()
-        word = self.take(_ASTRING)
-        if not word:
-            raise _Syntax(f"expected {what}")
-        return word
-
-    def nstring(self) -> Optional[bytes]:
-        if self.s[self.pos:self.pos + 3].upper() == b"NIL":
-            self.pos += 3
-            return None
-        return self.string()
-
-    def mailbox(self) -> str:
-        return _mailbox(self.astring("a mailbox name"))
-
-    def list_mailbox(self) -> str:
-        c = self.peek()
-        if c == 0x22 or self.literal_ahead():
-            raw = self.string()
-        else:
-            raw = self.take(_LIST)
-            if not raw:
-                raise _Syntax("expected a mailbox pattern")
-        return _mailbox(raw)
-
-    def number(self, nonzero: bool = False) -> int:
-        digits = self.take(frozenset(b"0123456789"))
-        if not digits:
-            raise _Syntax("expected a number")
-        value = int(digits) if len(digits) <= 12 else MAX_NUMBER + 1
-        if value > MAX_NUMBER or (nonzero and value == 0):
-            raise _Syntax(f"number out of range: {digits[:20].decode()}")
-        return value
-
-    def seqset(self) -> SeqSet:
-        raw = self.take(_SEQ).decode("ascii")
-        if not raw:
-            raise _Syntax("expected a message set like 1:5,7 or 1:*")
-        ranges = []
-        for item in raw.split(","):
-            low, colon, high = item.partition(":")
-            a = _seq_number(low)
-            b = _seq_number(high) if colon else a
-            ranges.append((a, b))
-        return tuple(ranges)
-
-    def flag(self) -> str:
-        if self.maybe(b"\\"):
-            name = self.take(_ATOM)
-            flag = "\\" + name.decode("latin-1")
-            canonical = SYSTEM_FLAGS.get(flag.lower())
-            if canonical is None:
-                raise _Syntax(flag, "flag")
-            return canonical
-        word = self.atom("a flag")
-        if any(c > 0x7E for c in word):
-            raise _Syntax(word.decode("latin-1"), "flag")
-        return word.decode("ascii")
-
-    def flag_list(self) -> tuple[str, ...]:
-        self.char(b"(")
-        flags: list[str] = []
-        if not self.maybe(b")"):
-            flags.append(self.flag())
-            while not self.maybe(b")"):
-                self.sp()
-                flags.append(self.flag())
-        return tuple(flags)
-
-    def date(self) -> date:
-        if self.peek() == 0x22:
-            raw = self.quoted()
-        else:
-            raw = self.take(frozenset(b"0123456789-ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"))
-        found = _DATE.match(raw.decode("latin-1"))
-        if not found:
-            raise _Syntax("expected a date like 1-Feb-2024")
-        return _make_date(found.group(1), found.group(2), found.group(3))
-
-    def nested(self):
-        self.depth += 1
-        if self.depth > MAX_DEPTH:
-            raise _Syntax("too deeply nested")
-        return self
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.depth -= 1
-        return False
-
-
-def _seq_number(text: str) -> Optional[int]:
-    if text == "*":
-        return None
-    if not text.isdigit() or len(text) > 10 or int(text) == 0 or int(text) > MAX_NUMBER:
-        raise _Syntax(f"invalid message number {text[:20]!r} in the set")
-    return int(text)
-
-
-def _make_date(day: str, month: str, year: str) -> date:
-    try:
-        return date(int(year), MONTHS.index(month.upper()) + 1, int(day))
-    except ValueError as exc:
-        raise _Syntax("invalid date") from exc
-
-
-def _date_time(raw: bytes) -> float:
-    """APPEND's date-time ("17-Jul-1996 02:44:25 -0700") as a timestamp."""
-    found = _DATETIME.match(raw.decode("latin-1"))
-    if not found:
-        raise _Syntax('expected a date-time like "17-Jul-1996 02:44:25 -0700"')
-    day, month, year, hh, mm, ss, sign, zh, zm = found.groups()
-    day_ = _make_date(day, month, year)
-    try:
-        zone = timezone((1 if sign == "+" else -1) * timedelta(hours=int(zh), minutes=int(zm)))
-        when = datetime(day_.year, day_.month, day_.day, int(hh), int(mm), int(ss), tzinfo=zone)
-    except ValueError as exc:
-        raise _Syntax("invalid date-time") from exc
-    return when.timestamp()
-
 
 # -- per-verb argument grammars; each returns the command's args
 
 
-def _no_args(p: _Parser) -> None:
+def _no_args(p: Cursor) -> None:
     p.end()
 
 
-def _login(p: _Parser):
+def _login(p: Cursor):
     p.sp()
     user = p.astring("a user name")
     p.sp()
     password = p.astring("a password")
     p.end()
-    return (_text(user), _text(password))
+    return (decode_text(user), decode_text(password))
 
 
-def _authenticate(p: _Parser):
+def _authenticate(p: Cursor):
     p.sp()
     mechanism = p.atom("a mechanism").decode("latin-1").upper()
     initial = None
@@ -365,14 +102,14 @@ def _authenticate(p: _Parser):
     return (mechanism, initial)
 
 
-def _one_mailbox(p: _Parser):
+def _one_mailbox(p: Cursor):
     p.sp()
     name = p.mailbox()
     p.end()
     return name
 
 
-def _rename(p: _Parser):
+def _rename(p: Cursor):
     p.sp()
     old = p.mailbox()
     p.sp()
@@ -381,22 +118,22 @@ def _rename(p: _Parser):
     return (old, new)
 
 
-def _list(p: _Parser):
+def _list(p: Cursor):
     p.sp()
     if p.peek() == ord("("):
-        raise _Syntax("selection options", "extended_list")
+        raise SyntaxProblem("selection options", "extended_list")
     reference = p.mailbox()
     p.sp()
     if p.peek() == ord("("):
-        raise _Syntax("several patterns", "extended_list")
+        raise SyntaxProblem("several patterns", "extended_list")
     pattern = p.list_mailbox()
     if not p.at_end() and p.s[p.pos:].upper().startswith(b" RETURN"):
-        raise _Syntax("RETURN options", "extended_list")
+        raise SyntaxProblem("RETURN options", "extended_list")
     p.end()
     return (reference, pattern)
 
 
-def _status(p: _Parser):
+def _status(p: Cursor):
     p.sp()
     name = p.mailbox()
     p.sp()
@@ -408,11 +145,11 @@ def _status(p: _Parser):
     p.end()
     for item in items:
         if item not in STATUS_ITEMS:
-            raise _Syntax(f"unknown STATUS item {item}")
+            raise SyntaxProblem(f"unknown STATUS item {item}")
     return (name, tuple(dict.fromkeys(items)))
 
 
-def _append(p: _Parser):
+def _append(p: Cursor):
     p.sp()
     name = p.mailbox()
     p.sp()
@@ -422,16 +159,16 @@ def _append(p: _Parser):
         flags = p.flag_list()
         p.sp()
     if p.peek() == 0x22:
-        when = _date_time(p.quoted())
+        when = date_time(p.quoted())
         p.sp()
     if not p.literal_ahead():
-        raise _Syntax("the message must follow as a literal {size}")
+        raise SyntaxProblem("the message must follow as a literal {size}")
     content = p.literal()
     p.end()
     return (name, flags, when, content)
 
 
-def _copy(p: _Parser):
+def _copy(p: Cursor):
     p.sp()
     seqset = p.seqset()
     p.sp()
@@ -440,7 +177,7 @@ def _copy(p: _Parser):
     return (seqset, name)
 
 
-def _store(p: _Parser):
+def _store(p: Cursor):
     p.sp()
     seqset = p.seqset()
     p.sp()
@@ -450,7 +187,7 @@ def _store(p: _Parser):
         p.pos += 1
     item = p.word()
     if item not in ("FLAGS", "FLAGS.SILENT"):
-        raise _Syntax(f"expected FLAGS, +FLAGS or -FLAGS, not {item}")
+        raise SyntaxProblem(f"expected FLAGS, +FLAGS or -FLAGS, not {item}")
     p.sp()
     if p.peek() == ord("("):
         flags = p.flag_list()
@@ -464,7 +201,7 @@ def _store(p: _Parser):
     return (seqset, mode, item.endswith(".SILENT"), flags)
 
 
-def _id(p: _Parser):
+def _id(p: Cursor):
     p.sp()
     if p.s[p.pos:].upper() == b"NIL" and p.i == len(p.parts) - 1:
         return None
@@ -475,13 +212,13 @@ def _id(p: _Parser):
             field = p.string()
             p.sp()
             value = p.nstring()
-            pairs.append((_text(field), None if value is None else _text(value)))
+            pairs.append((decode_text(field), None if value is None else decode_text(value)))
             if p.maybe(b")"):
                 break
             p.sp()
     p.end()
     if len(pairs) > 30:
-        raise _Syntax("at most 30 ID fields")
+        raise SyntaxProblem("at most 30 ID fields")
     return tuple(pairs)
 
 
@@ -494,7 +231,7 @@ MACROS = {
 }
 
 
-def _fetch(p: _Parser):
+def _fetch(p: Cursor):
     p.sp()
     seqset = p.seqset()
     p.sp()
@@ -506,7 +243,7 @@ def _fetch(p: _Parser):
             atts.append(_fetch_att(p))
     else:
         start = p.pos
-        word = p.take(_NAME).decode("ascii").upper()
+        word = p.take(NAME_CHARS).decode("ascii").upper()
         if word in MACROS and (p.at_end() or p.peek() == 0x20):
             atts = [FetchAtt(name) for name in MACROS[word]]
         else:
@@ -516,15 +253,15 @@ def _fetch(p: _Parser):
     return (seqset, tuple(atts))
 
 
-def _fetch_att(p: _Parser) -> FetchAtt:
+def _fetch_att(p: Cursor) -> FetchAtt:
     name = p.word()
     if name in _SIMPLE_ATTS:
         return FetchAtt(name)
     if name not in ("BODY", "BODY.PEEK"):
-        raise _Syntax(f"unknown FETCH item {name}")
+        raise SyntaxProblem(f"unknown FETCH item {name}")
     if p.peek() != ord("["):
         if name == "BODY.PEEK":
-            raise _Syntax("BODY.PEEK needs a section: BODY.PEEK[...]")
+            raise SyntaxProblem("BODY.PEEK needs a section: BODY.PEEK[...]")
         return FetchAtt("BODY")
     p.pos += 1
     spec = _section(p)
@@ -541,21 +278,21 @@ def _fetch_att(p: _Parser) -> FetchAtt:
     return FetchAtt("BODY", spec, label, partial, name == "BODY.PEEK")
 
 
-def _section(p: _Parser) -> str:
+def _section(p: Cursor) -> str:
     """The text inside BODY[...] as imap_message.section takes it: keywords upper-cased."""
-    word = p.take(_NAME).decode("ascii").upper()
+    word = p.take(NAME_CHARS).decode("ascii").upper()
     if not word:
         return ""
     pieces = word.split(".")
     numbers = []
     while pieces and pieces[0].isdigit():
         if int(pieces[0]) == 0 or len(pieces[0]) > 9:
-            raise _Syntax(word, "section")
+            raise SyntaxProblem(word, "section")
         numbers.append(pieces.pop(0))
     text = ".".join(pieces)
     allowed = ("", "HEADER", "HEADER.FIELDS", "HEADER.FIELDS.NOT", "TEXT") + (("MIME",) if numbers else ())
     if text not in allowed or (not text and not numbers) or (numbers and not text and word.endswith(".")):
-        raise _Syntax(word, "section")
+        raise SyntaxProblem(word, "section")
     if text.startswith("HEADER.FIELDS"):
         p.sp()
         p.char(b"(")
@@ -563,7 +300,7 @@ def _section(p: _Parser) -> str:
         while not p.maybe(b")"):
             p.sp()
             names.append(p.astring("a header field name"))
-        fields = " ".join(astring(_text(n)).decode("latin-1") for n in names)
+        fields = " ".join(astring(decode_text(n)).decode("latin-1") for n in names)
         return f"{word} ({fields})"
     return word
 
@@ -581,13 +318,13 @@ _DATE_KEYS = ("BEFORE", "ON", "SINCE", "SENTBEFORE", "SENTON", "SENTSINCE")
 CHARSETS = ("US-ASCII", "UTF-8")
 
 
-def _search(p: _Parser):
+def _search(p: Cursor):
     p.sp()
     charset = None
     start = p.pos
-    if p.take(_NAME).upper() == b"CHARSET" and p.peek() == 0x20:
+    if p.take(NAME_CHARS).upper() == b"CHARSET" and p.peek() == 0x20:
         p.sp()
-        charset = _text(p.astring("a charset name")).upper()
+        charset = decode_text(p.astring("a charset name")).upper()
         p.sp()
     else:
         p.pos = start
@@ -598,14 +335,14 @@ def _search(p: _Parser):
     return (charset, keys[0] if len(keys) == 1 else ("AND", tuple(keys)))
 
 
-def _search_text(p: _Parser, charset: Optional[str]) -> str:
+def _search_text(p: Cursor, charset: Optional[str]) -> str:
     raw = p.astring("a search string")
     if charset in (None, "US-ASCII", "UTF-8"):
         return raw.decode("utf-8", "replace")
     return raw.decode("latin-1")
 
 
-def _search_key(p: _Parser, charset: Optional[str]):
+def _search_key(p: Cursor, charset: Optional[str]):
     with p.nested():
         c = p.peek()
         if c == ord("("):
@@ -615,7 +352,7 @@ def _search_key(p: _Parser, charset: Optional[str]):
                 p.sp()
                 keys.append(_search_key(p, charset))
             return keys[0] if len(keys) == 1 else ("AND", tuple(keys))
-        if c is not None and c in _SEQ:
+        if c is not None and c in SEQ_CHARS:
             return ("SEQ", p.seqset())
         key = p.word()
         if key == "ALL":
@@ -633,7 +370,7 @@ def _search_key(p: _Parser, charset: Optional[str]):
         if key in _DATE_KEYS:
             return (key, p.date())
         if key == "HEADER":
-            field = _text(p.astring("a header field name"))
+            field = decode_text(p.astring("a header field name"))
             p.sp()
             return ("HEADER", field, _search_text(p, charset))
         if key in ("KEYWORD", "UNKEYWORD"):
@@ -649,7 +386,7 @@ def _search_key(p: _Parser, charset: Optional[str]):
             return ("OR", left, _search_key(p, charset))
         if key == "UID":
             return ("UID", p.seqset())
-        raise _Syntax(f"unknown search key {key}")
+        raise SyntaxProblem(f"unknown search key {key}")
 
 
 _GRAMMAR = {
@@ -675,7 +412,7 @@ def _head(first: bytes) -> tuple[Optional[str], str, int, Optional[str]]:
     words = first.split(b" ")
     if words[0].decode("latin-1").upper() in HTTP_VERBS and words[-1].upper().startswith(b"HTTP/"):
         return None, "", 0, "http"
-    p = _Parser([first])
+    p = Cursor([first])
     tag_raw = p.take(_TAG)
     if not tag_raw or (p.peek() is not None and p.peek() != 0x20):
         return None, "", 0, "no_tag"
@@ -683,10 +420,10 @@ def _head(first: bytes) -> tuple[Optional[str], str, int, Optional[str]]:
     if p.at_end() or not first[p.pos:].strip(b" \t"):
         return tag, "", p.pos, "missing_command"
     p.sp()
-    verb = p.take(_ATOM).decode("latin-1").upper()
+    verb = p.take(ATOM_CHARS).decode("latin-1").upper()
     if verb == "UID" and p.peek() == 0x20:
         p.sp()
-        verb = "UID " + p.take(_ATOM).decode("latin-1").upper()
+        verb = "UID " + p.take(ATOM_CHARS).decode("latin-1").upper()
     if verb in NOT_IMPLEMENTED:
         return tag, verb, p.pos, "not_implemented"
     if verb not in _GRAMMAR:
@@ -741,10 +478,10 @@ def parse_command(parts: list[bytes]) -> ImapCommand:
     rest = line[pos:].lstrip(" ")
     if any(0 in part for part in parts):
         return ImapCommand(verb, rest, line, "nul", tag=tag)
-    p = _Parser(parts, pos)
+    p = Cursor(parts, pos)
     try:
         args = _GRAMMAR[verb](p)
-    except _Syntax as exc:
+    except SyntaxProblem as exc:
         return ImapCommand(verb, rest, line, exc.problem, tag=tag, detail=exc.detail[:200])
     arg = rest
     if verb in MAILBOX_VERBS:

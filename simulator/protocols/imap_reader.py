@@ -1,4 +1,4 @@
-"""Reading IMAP input off the wire, and IMAP's string forms (used by the parser and the engine).
+"""Reading IMAP input off the wire: commands, their tokens, and IMAP's string forms.
 
 * :class:`CommandReader` cuts command-mode input into commands. A command is
   one line, or several when a line ends with a literal announcement ``{n}``
@@ -8,6 +8,10 @@
   buffered whole; a literal over the limit is refused before any of its
   octets are stored (a non-synchronising one is skipped, counted, not kept).
 * :func:`transcript`: a command as the transcript shows it, cut at 16 KiB.
+* :class:`Cursor`: the tokens of RFC 3501 §9 (atoms, quoted strings,
+  literals, numbers, sequence sets, flags, dates) read off a command's parts;
+  ``imap_parse`` builds each command's grammar from them and reports
+  :class:`SyntaxProblem` as the command's ``problem``.
 * Modified UTF-7 for mailbox names (RFC 3501 §5.1.3), and quoted strings,
   literals and atoms as the server writes them.
 """
@@ -15,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import re
+from datetime import date, datetime, timedelta, timezone
 from typing import Optional, Union
 
 MAX_LINE_TEXT = 16 * 1024     # a transcript line is cut here
@@ -252,4 +257,275 @@ def astring(data: Union[bytes, str]) -> bytes:
     return quote(raw)
 
 
-__all__ = ["CommandReader", "transcript", "mutf7_encode", "mutf7_decode", "quote", "astring"]
+# --------------------------------------------------------------------------
+# Tokens: the cursor the per-command grammars (imap_parse) read arguments with
+
+SYSTEM_FLAGS = {f.lower(): f for f in ("\\Answered", "\\Flagged", "\\Deleted", "\\Seen", "\\Draft")}
+STATUS_ITEMS = ("MESSAGES", "RECENT", "UIDNEXT", "UIDVALIDITY", "UNSEEN")
+MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
+MAX_NUMBER = 2 ** 32 - 1      # RFC 3501 §9: number is 32 bits
+MAX_DEPTH = 40                # nesting of search keys and parentheses
+
+_LIST = ATOM_CHARS | set(b"%*]")
+SEQ_CHARS = frozenset(b"0123456789:,*")
+NAME_CHARS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.-")
+_DATE = re.compile(r"^ ?(\d{1,2})-([A-Za-z]{3})-(\d{4})$")
+_DATETIME = re.compile(r"^ ?(\d{1,2})-([A-Za-z]{3})-(\d{4}) (\d\d):(\d\d):(\d\d) ([+-])(\d\d)(\d\d)$")
+
+
+# A sequence set: ranges (low, high), either end None for "*".
+SeqSet = tuple[tuple[Optional[int], Optional[int]], ...]
+
+
+class SyntaxProblem(Exception):
+    """A command that does not follow the grammar; ``problem`` is the Command.problem to report."""
+
+    def __init__(self, detail: str, problem: str = "syntax"):
+        super().__init__(detail)
+        self.detail = detail
+        self.problem = problem
+
+
+def decode_text(raw: bytes) -> str:
+    """Client bytes as text: UTF-8 if they are, else latin-1 (never fails)."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
+
+
+def mailbox_name(raw: bytes) -> str:
+    """A mailbox name from the wire: decoded from modified UTF-7, INBOX in any case as INBOX."""
+    try:
+        name = mutf7_decode(decode_text(raw))
+    except ValueError as exc:
+        raise SyntaxProblem(f"mailbox name: {exc}") from exc
+    head, sep, rest = name.partition("/")
+    if head.upper() == "INBOX":
+        return "INBOX" + sep + rest
+    return name
+
+
+class Cursor:
+    """A cursor over a command's parts: line text, literal, line text..."""
+
+    def __init__(self, parts: list[bytes], pos: int = 0):
+        self.parts = parts
+        self.i = 0
+        self.s = parts[0]
+        self.pos = pos
+        self.depth = 0
+
+    def peek(self) -> Optional[int]:
+        return self.s[self.pos] if self.pos < len(self.s) else None
+
+    def at_end(self) -> bool:
+        return self.pos >= len(self.s) and self.i == len(self.parts) - 1
+
+    def end(self) -> None:
+        if not self.at_end():
+            raise SyntaxProblem("unexpected text at the end: " + decode_text(self.s[self.pos:self.pos + 40]))
+
+    def sp(self) -> None:
+        if self.peek() != 0x20:
+            raise SyntaxProblem("expected a space" if not self.at_end() else "missing argument")
+        self.pos += 1
+
+    def char(self, ch: bytes) -> None:
+        if self.peek() != ch[0]:
+            raise SyntaxProblem(f"expected {ch.decode()!r}")
+        self.pos += 1
+
+    def maybe(self, ch: bytes) -> bool:
+        if self.peek() == ch[0]:
+            self.pos += 1
+            return True
+        return False
+
+    def take(self, allowed: frozenset) -> bytes:
+        start = self.pos
+        s = self.s
+        while self.pos < len(s) and s[self.pos] in allowed:
+            self.pos += 1
+        return s[start:self.pos]
+
+    def atom(self, what: str = "atom") -> bytes:
+        word = self.take(ATOM_CHARS)
+        if not word:
+            raise SyntaxProblem(f"expected {what}")
+        return word
+
+    def word(self) -> str:
+        """An upper-cased keyword (letters, digits, dots, dashes)."""
+        word = self.take(NAME_CHARS)
+        if not word:
+            raise SyntaxProblem("expected a keyword")
+        return word.decode("ascii").upper()
+
+    def literal_ahead(self) -> bool:
+        return self.peek() == ord("{") and self.i + 1 < len(self.parts) \
+            and LITERAL_END.fullmatch(self.s[self.pos:]) is not None
+
+    def literal(self) -> bytes:
+        if not self.literal_ahead():
+            raise SyntaxProblem("expected a literal {n}")
+        value = self.parts[self.i + 1]
+        self.i += 2
+        self.s = self.parts[self.i]
+        self.pos = 0
+        return value
+
+    def quoted(self) -> bytes:
+        self.char(b'"')
+        out = bytearray()
+        s = self.s
+        while True:
+            if self.pos >= len(s):
+                raise SyntaxProblem("unterminated quoted string")
+            c = s[self.pos]
+            self.pos += 1
+            if c == 0x22:
+                return bytes(out)
+            if c == 0x5C:
+                if self.pos >= len(s) or s[self.pos] not in (0x22, 0x5C):
+                    raise SyntaxProblem("only \\\" and \\\\ may be escaped in a quoted string")
+                c = s[self.pos]
+                self.pos += 1
+            out.append(c)
+
+    def string(self) -> bytes:
+        if self.peek() == 0x22:
+            return self.quoted()
+        if self.literal_ahead():
+            return self.literal()
+        raise SyntaxProblem("expected a quoted string or a literal")
+
+    def astring(self, what: str = "a string") -> bytes:
+        c = self.peek()
+        if c == 0x22 or self.literal_ahead():
+            return self.string()
+        word = self.take(ASTRING_CHARS)
+        if not word:
+            raise SyntaxProblem(f"expected {what}")
+        return word
+
+    def nstring(self) -> Optional[bytes]:
+        if self.s[self.pos:self.pos + 3].upper() == b"NIL":
+            self.pos += 3
+            return None
+        return self.string()
+
+    def mailbox(self) -> str:
+        return mailbox_name(self.astring("a mailbox name"))
+
+    def list_mailbox(self) -> str:
+        c = self.peek()
+        if c == 0x22 or self.literal_ahead():
+            raw = self.string()
+        else:
+            raw = self.take(_LIST)
+            if not raw:
+                raise SyntaxProblem("expected a mailbox pattern")
+        return mailbox_name(raw)
+
+    def number(self, nonzero: bool = False) -> int:
+        digits = self.take(frozenset(b"0123456789"))
+        if not digits:
+            raise SyntaxProblem("expected a number")
+        value = int(digits) if len(digits) <= 12 else MAX_NUMBER + 1
+        if value > MAX_NUMBER or (nonzero and value == 0):
+            raise SyntaxProblem(f"number out of range: {digits[:20].decode()}")
+        return value
+
+    def seqset(self) -> SeqSet:
+        raw = self.take(SEQ_CHARS).decode("ascii")
+        if not raw:
+            raise SyntaxProblem("expected a message set like 1:5,7 or 1:*")
+        ranges = []
+        for item in raw.split(","):
+            low, colon, high = item.partition(":")
+            a = seq_number(low)
+            b = seq_number(high) if colon else a
+            ranges.append((a, b))
+        return tuple(ranges)
+
+    def flag(self) -> str:
+        if self.maybe(b"\\"):
+            name = self.take(ATOM_CHARS)
+            flag = "\\" + name.decode("latin-1")
+            canonical = SYSTEM_FLAGS.get(flag.lower())
+            if canonical is None:
+                raise SyntaxProblem(flag, "flag")
+            return canonical
+        word = self.atom("a flag")
+        if any(c > 0x7E for c in word):
+            raise SyntaxProblem(word.decode("latin-1"), "flag")
+        return word.decode("ascii")
+
+    def flag_list(self) -> tuple[str, ...]:
+        self.char(b"(")
+        flags: list[str] = []
+        if not self.maybe(b")"):
+            flags.append(self.flag())
+            while not self.maybe(b")"):
+                self.sp()
+                flags.append(self.flag())
+        return tuple(flags)
+
+    def date(self) -> date:
+        if self.peek() == 0x22:
+            raw = self.quoted()
+        else:
+            raw = self.take(frozenset(b"0123456789-ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"))
+        found = _DATE.match(raw.decode("latin-1"))
+        if not found:
+            raise SyntaxProblem("expected a date like 1-Feb-2024")
+        return make_date(found.group(1), found.group(2), found.group(3))
+
+    def nested(self):
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise SyntaxProblem("too deeply nested")
+        return self
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.depth -= 1
+        return False
+
+
+def seq_number(text: str) -> Optional[int]:
+    if text == "*":
+        return None
+    if not text.isdigit() or len(text) > 10 or int(text) == 0 or int(text) > MAX_NUMBER:
+        raise SyntaxProblem(f"invalid message number {text[:20]!r} in the set")
+    return int(text)
+
+
+def make_date(day: str, month: str, year: str) -> date:
+    try:
+        return date(int(year), MONTHS.index(month.upper()) + 1, int(day))
+    except ValueError as exc:
+        raise SyntaxProblem("invalid date") from exc
+
+
+def date_time(raw: bytes) -> float:
+    """APPEND's date-time ("17-Jul-1996 02:44:25 -0700") as a timestamp."""
+    found = _DATETIME.match(raw.decode("latin-1"))
+    if not found:
+        raise SyntaxProblem('expected a date-time like "17-Jul-1996 02:44:25 -0700"')
+    day, month, year, hh, mm, ss, sign, zh, zm = found.groups()
+    day_ = make_date(day, month, year)
+    try:
+        zone = timezone((1 if sign == "+" else -1) * timedelta(hours=int(zh), minutes=int(zm)))
+        when = datetime(day_.year, day_.month, day_.day, int(hh), int(mm), int(ss), tzinfo=zone)
+    except ValueError as exc:
+        raise SyntaxProblem("invalid date-time") from exc
+    return when.timestamp()
+
+
+__all__ = ["CommandReader", "transcript", "mutf7_encode", "mutf7_decode", "quote", "astring", "Cursor",
+           "SyntaxProblem", "SeqSet", "decode_text", "mailbox_name", "date_time", "make_date", "seq_number",
+           "ATOM_CHARS", "ASTRING_CHARS", "SEQ_CHARS", "NAME_CHARS", "SYSTEM_FLAGS", "STATUS_ITEMS"]
