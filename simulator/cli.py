@@ -18,6 +18,10 @@ from pathlib import Path
 from typing import Optional
 
 
+# RFC 5321 §4.5.3.2.7 (5 minutes), RFC 1939 §3 (at least 10), RFC 3501 §5.4 (at least 30).
+IDLE_TIMEOUTS = {"smtp": 300.0, "pop3": 600.0, "imap": 1800.0}
+
+
 def _port(value: str) -> Optional[int]:
     if value.lower() in ("off", "none", "no"):
         return None
@@ -47,9 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--data", type=Path, help="data folder (default: the user's data directory)")
     serve.add_argument("--threads", type=int, default=256,
                        help="worker threads, one per open WebSocket or TCP request (default 256)")
-    serve.add_argument("--idle-timeout", type=float, default=300.0,
-                       help="seconds before an idle mail connection is closed (default 300: RFC 5321's "
-                            "5 minutes; RFC 1939 and 3501 allow no less than 10 and 30)")
+    serve.add_argument("--idle-timeout", type=float, default=None,
+                       help="seconds before an idle mail connection is closed (default: the RFCs' minimums, "
+                            "SMTP 300, POP3 600, IMAP 1800)")
     return parser
 
 
@@ -135,7 +139,7 @@ def serve(args) -> int:
             listener = wire.Listener(
                 sock,
                 lambda peer, conn, protocol=protocol: sim.new_port_session(peer, conn, protocol),
-                idle_timeout=args.idle_timeout,
+                idle_timeout=args.idle_timeout or IDLE_TIMEOUTS[protocol],
                 on_busy=lambda conn, protocol=protocol: conn.write(sim.busy_reply(protocol).wire()),
                 timeout_reply=lambda protocol=protocol: sim.timeout_reply(protocol),
                 name=protocol,

@@ -192,6 +192,10 @@ class Session:
             if outcome is not None:
                 for reply in outcome.replies:
                     self._send_reply(reply, self.engine.phase, None)
+                if outcome.close and not self.closed:
+                    self._finish("server", side="server")
+                else:
+                    self._state_changed()
 
     def client_closed(self, reason: str = "client") -> None:
         """The client went away (EOF, browser left, or the learner closed it)."""
@@ -276,6 +280,8 @@ class Session:
                 engine.restore(snap)
             deliveries = outcome.deliveries if keep else []
         close = (outcome.close and keep) or reply.closes
+        if keep and natural is not None and getattr(natural, "lines", None) and hasattr(reply, "with_lines"):
+            reply = reply.with_lines(natural.lines)  # IMAP: a positive fault keeps the data (FETCH, LIST...)
         replies = list(outcome.replies[:-1]) + [reply] if keep else [reply]
         self._complete(Outcome(replies=replies, deliveries=deliveries,
                                effects=outcome.effects if keep else [], close=close),

@@ -276,3 +276,17 @@ def test_the_engine_is_told_when_the_connection_ends():
     session.client_closed()
     assert ended == ["greeted"]
     assert isinstance(Outcome().effects, list)
+
+
+def test_a_positive_imap_fault_keeps_the_untagged_data():
+    import time as _time
+
+    from simulator.protocols.imap import ImapEngine
+    mb = MailStore().realm("t")
+    plan = FaultPlan.from_json({"protocol": "imap", "rules": [{"stage": "FETCH", "reply": "OK", "text": "done slowly"}]})
+    written: list[bytes] = []
+    session = Session("i", ImapEngine(World.load(), mb, now=_time.time), store=mb, faults=FaultRuntime(plan),
+                      write=written.append, protocol="imap")
+    session.open()
+    session.feed(b"a1 LOGIN bob bob\r\na2 SELECT INBOX\r\na3 FETCH 1 (FLAGS)\r\n")
+    assert written[-1].startswith(b"* 1 FETCH (FLAGS") and written[-1].endswith(b"a3 OK done slowly\r\n")
