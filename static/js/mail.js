@@ -399,25 +399,39 @@ function walk(node, visit, parent = null) {
   for (const child of node.children || []) walk(child, visit, node);
 }
 
-/** The text a mail client would show: text/plain preferred, else text/html; not attachments, not inside forwarded messages. */
+/**
+ * The text a mail client would show: text/plain preferred, else text/html,
+ * not inside forwarded messages; parts that are not attachments first, else
+ * (a message that is only a named text file) the attached text itself.
+ */
 function bestText(root) {
-  let plain = null;
-  let html = null;
-  const search = (node) => {
-    if (node.content_type === "message/rfc822" && node !== root) return;
-    if (!node.children.length && node.text !== null && !node.is_attachment) {
-      if (node.content_type === "text/plain" && !plain) plain = node;
-      else if (node.content_type === "text/html" && !html) html = node;
-    }
-    node.children.forEach(search);
+  const find = (attachments) => {
+    let plain = null;
+    let html = null;
+    const search = (node) => {
+      if (node.content_type === "message/rfc822" && node !== root) return;
+      if (!node.children.length && node.text !== null && node.is_attachment === attachments) {
+        if (node.content_type === "text/plain" && !plain) plain = node;
+        else if (node.content_type === "text/html" && !html) html = node;
+      }
+      node.children.forEach(search);
+    };
+    search(root);
+    return { plain, html };
   };
-  search(root);
-  return { plain, html };
+  const inline = find(false);
+  return inline.plain || inline.html ? inline : find(true);
 }
 
 function partUrl(path) {
   const m = state.message;
   return apiUrl(`${userPath(m.user)}/message/${m.uid}/part/${path}`, { folder: m.folder });
+}
+
+/** Where a node's content downloads: its part; the whole message (.eml) for a multipart root; "1" for a single-part body. */
+function nodeUrl(node) {
+  if (node.path) return partUrl(node.path);
+  return node.children.length ? rawUrl(true) : partUrl("1");
 }
 
 function rawUrl(download) {
@@ -484,7 +498,7 @@ function attachments(root) {
   return el("section", { class: "attachments", "aria-labelledby": "attachments-title" },
     el("h3", { id: "attachments-title" }, counted("mail.attachments", found.length)),
     el("ul", {}, found.map((node) => el("li", {},
-      downloadLink(partUrl(node.path), node.filename || t("mail.part_n", { path: node.path })),
+      downloadLink(nodeUrl(node), node.filename || t("mail.part_n", { path: node.path || "1" })),
       el("span", { class: "muted" }, ` ${node.content_type}, ${bytes(node.decoded_size)}`)))));
 }
 
@@ -555,10 +569,10 @@ function mimeNode(node, depth) {
     ? t("mail.mime.sizes", { wire: bytes(node.size), decoded: bytes(node.decoded_size) })
     : bytes(node.size);
   facts.push(el("span", { class: "mime-size" }, size));
-  let link = null;
-  if (node.path) link = downloadLink(partUrl(node.path), t("mail.mime.download"), { class: "btn btn-small", "aria-label": t("mail.mime.download_part", { path: node.path }) });
-  else if (leaf) link = downloadLink(partUrl("1"), t("mail.mime.download"), { class: "btn btn-small", "aria-label": t("mail.mime.download_body") });
-  else link = downloadLink(rawUrl(true), t("mail.mime.download_eml"), { class: "btn btn-small" });
+  let link;
+  if (node.path) link = downloadLink(nodeUrl(node), t("mail.mime.download"), { class: "btn btn-small", "aria-label": t("mail.mime.download_part", { path: node.path }) });
+  else if (leaf) link = downloadLink(nodeUrl(node), t("mail.mime.download"), { class: "btn btn-small", "aria-label": t("mail.mime.download_body") });
+  else link = downloadLink(nodeUrl(node), t("mail.mime.download_eml"), { class: "btn btn-small" });
   const label = node.path ? t("mail.mime.part", { path: node.path }) : t("mail.mime.whole");
   const explain = [el("p", { class: "mime-explain" }, typeExplanation(node.content_type))];
   if (leaf) explain.push(el("p", { class: "mime-explain" }, encodingExplanation(node.transfer_encoding)));
