@@ -270,7 +270,7 @@ function folderItem(user, node) {
   let label;
   if (folder) {
     const current = state.user === user.login && state.folder === folder.name;
-    const unseen = folder.unseen ? el("span", { class: "count count-unseen", title: counted("mail.unseen", folder.unseen) },
+    const unseen = folder.unseen ? el("span", { class: "mail-count mail-count-unseen", title: counted("mail.unseen", folder.unseen) },
       numberFormat.format(folder.unseen), el("span", { class: "sr-only" }, ` ${counted("mail.unseen_short", folder.unseen)}`)) : null;
     label = pageLink({ user: user.login, folder: folder.name, uid: null }, {
       class: "folder-link",
@@ -281,7 +281,7 @@ function folderItem(user, node) {
     },
     el("span", { class: "folder-name" }, node.name),
     unseen,
-    el("span", { class: "count", title: counted("mail.messages_count", folder.exists) },
+    el("span", { class: "mail-count", title: counted("mail.messages_count", folder.exists) },
       numberFormat.format(folder.exists), el("span", { class: "sr-only" }, ` ${counted("mail.messages_count_short", folder.exists)}`)));
   } else {
     label = el("span", { class: "folder-link folder-none" }, node.name);
@@ -310,14 +310,14 @@ function currentFolder() {
 
 function flagChips(flags, unread) {
   const chips = [];
-  if (unread) chips.push(el("span", { class: "flag flag-unread", title: t("mail.flag.unread") }, "●", el("span", { class: "sr-only" }, t("mail.flag.unread"))));
+  if (unread) chips.push(el("span", { class: "mail-flag mail-flag-unread", title: t("mail.flag.unread") }, "●", el("span", { class: "sr-only" }, t("mail.flag.unread"))));
   for (const flag of flags) {
     const info = FLAG_INFO[flag];
     if (info) {
-      chips.push(el("span", { class: `flag flag-${flag.slice(1).toLowerCase()}`, title: t(info.key) }, info.symbol,
+      chips.push(el("span", { class: `mail-flag mail-flag-${flag.slice(1).toLowerCase()}`, title: t(info.key) }, info.symbol,
         el("span", { class: "sr-only" }, t(info.key))));
     } else if (flag !== "\\Seen" && flag !== "\\Recent") {
-      chips.push(el("span", { class: "flag flag-keyword" }, flag));
+      chips.push(el("span", { class: "mail-flag mail-flag-keyword" }, flag));
     }
   }
   return chips;
@@ -459,7 +459,7 @@ function htmlBody(node, startRendered = false) {
   const show = () => {
     toggle.textContent = t(rendered ? "mail.html.show_source" : "mail.html.show_rendered");
     note.textContent = t(rendered ? "mail.html.rendered_note" : "mail.html.source_note");
-    const view = rendered ? sandboxed(node.text) : el("pre", { class: "body-text", tabindex: "0", "aria-label": t("mail.html.source_label") }, node.text);
+    const view = rendered ? sandboxed(node.text) : el("pre", { class: "mail-body-text", tabindex: "0", "aria-label": t("mail.html.source_label") }, node.text);
     box.replaceChildren(view);
   };
   toggle.addEventListener("click", () => {
@@ -474,7 +474,7 @@ function bodyOf(root) {
   const { plain, html } = bestText(root);
   const out = [];
   if (plain) {
-    out.push(el("pre", { class: "body-text", tabindex: "0", "aria-label": t("mail.body_label") }, plain.text));
+    out.push(el("pre", { class: "mail-body-text", tabindex: "0", "aria-label": t("mail.body_label") }, plain.text));
     if (plain.truncated) out.push(el("p", { class: "hint" }, t("mail.text_truncated")));
     if (html) {
       out.push(el("details", { class: "alt-html" }, el("summary", {}, t("mail.html.also", { path: html.path })), htmlBody(html)));
@@ -495,7 +495,7 @@ function attachments(root) {
     if (node.is_attachment) found.push(node);
   });
   if (!found.length) return null;
-  return el("section", { class: "attachments", "aria-labelledby": "attachments-title" },
+  return el("section", { class: "mail-attachments", "aria-labelledby": "attachments-title" },
     el("h3", { id: "attachments-title" }, counted("mail.attachments", found.length)),
     el("ul", {}, found.map((node) => el("li", {},
       downloadLink(nodeUrl(node), node.filename || t("mail.part_n", { path: node.path || "1" })),
@@ -507,7 +507,7 @@ function forwarded(root) {
   walk(root, (node) => {
     if (node.content_type !== "message/rfc822" || !node.children.length) return;
     const inner = node.children[0];
-    out.push(el("section", { class: "forwarded" },
+    out.push(el("section", { class: "mail-forwarded" },
       el("h3", {}, t("mail.forwarded", { path: node.path })),
       keyFields(inner.headers),
       bodyOf(inner)));
@@ -518,7 +518,7 @@ function forwarded(root) {
 function problems(message) {
   const keys = Object.keys(message.problem_texts || {});
   if (!keys.length) return null;
-  return el("section", { class: "problems", "aria-labelledby": "problems-title" },
+  return el("section", { class: "mail-problems", "aria-labelledby": "problems-title" },
     el("h3", { id: "problems-title" }, t("mail.problems")),
     el("ul", {}, keys.map((key) => el("li", {}, message.problem_texts[key]))));
 }
@@ -561,10 +561,10 @@ function partHeaders(headers) {
 
 function mimeNode(node, depth) {
   const leaf = !node.children.length;
-  const facts = [el("span", { class: "chip chip-enc", title: t("mail.mime.encoding") }, node.transfer_encoding)];
-  if (node.charset) facts.push(el("span", { class: "chip" }, `charset=${node.charset}`));
-  if (node.disposition) facts.push(el("span", { class: "chip" }, node.disposition));
-  if (node.filename) facts.push(el("span", { class: "chip chip-file" }, node.filename));
+  const facts = [el("span", { class: "mail-chip mail-chip-enc", title: t("mail.mime.encoding") }, node.transfer_encoding)];
+  if (node.charset) facts.push(el("span", { class: "mail-chip" }, `charset=${node.charset}`));
+  if (node.disposition) facts.push(el("span", { class: "mail-chip" }, node.disposition));
+  if (node.filename) facts.push(el("span", { class: "mail-chip mail-chip-file" }, node.filename));
   const size = node.decoded_size !== null && node.decoded_size !== node.size
     ? t("mail.mime.sizes", { wire: bytes(node.size), decoded: bytes(node.decoded_size) })
     : bytes(node.size);
@@ -622,11 +622,13 @@ function headersTab(m) {
 
 function sourceTab(m) {
   return [
-    el("div", { class: "source-tools" },
+    el("div", { class: "mail-source-tools" },
       downloadLink(rawUrl(true), t("mail.source.download"), { class: "btn btn-small" }),
-      el("a", { href: rawUrl(false), class: "btn btn-small", target: "_blank", rel: "noopener" }, t("mail.source.open"))),
+      // A new tab cannot send the teacher key: with one, the tab above is the way to read it.
+      state.realm === "server" && teacherKey ? null
+        : el("a", { href: rawUrl(false), class: "btn btn-small", target: "_blank", rel: "noopener" }, t("mail.source.open"))),
     m.source_truncated ? el("p", { class: "hint" }, t("mail.source.truncated")) : null,
-    el("pre", { class: "source", tabindex: "0", "aria-label": t("mail.tab.source") }, m.source),
+    el("pre", { class: "mail-source", tabindex: "0", "aria-label": t("mail.tab.source") }, m.source),
   ];
 }
 

@@ -121,7 +121,7 @@ def test_the_invoice_shows_its_mime_tree_with_the_pdf_attachment(page: Page, mai
     message(page, "Invoice 2026-117").click()
     expect(page.locator("#view-title")).to_have_text("Invoice 2026-117")
     expect(page.locator("#panel-message")).to_contain_text("Please find attached invoice 2026-117")
-    expect(page.locator("#panel-message .attachments")).to_contain_text("invoice-2026-117.pdf")
+    expect(page.locator("#panel-message .mail-attachments")).to_contain_text("invoice-2026-117.pdf")
 
     tab(page, "mime").click()
     tree = page.locator("#panel-mime .mime-tree")
@@ -155,14 +155,14 @@ def test_the_russian_sample_decodes_its_subject_and_quoted_printable_text(page: 
     expect(page.locator(".site-nav a[aria-current=page]")).to_have_text("Почта")
     message(page, subject).click()
     expect(page.locator("#view-title")).to_have_text(subject)
-    body = page.locator("#panel-message .body-text")
+    body = page.locator("#panel-message .mail-body-text")
     expect(body).to_contain_text("Здравствуйте, Боб!")
     expect(body).to_contain_text("Пришёл счёт за хостинг сайта за сентябрь")
     expect(page.locator("#panel-message .key-fields")).to_contain_text("Ирина Петрова <irina@example.net>")
 
     page.get_by_role("tab", name="Структура MIME").click()
     node = page.locator("#panel-mime .mime-item[data-path='']")
-    expect(node.locator(".chip-enc")).to_have_text("quoted-printable")
+    expect(node.locator(".mail-chip-enc")).to_have_text("quoted-printable")
     expect(node).to_contain_text("=D0=9F")  # the explanation of quoted-printable, in Russian
     expect(node).to_contain_text("любой другой байт записывается")
 
@@ -228,7 +228,7 @@ def test_a_message_sent_to_the_real_smtp_port_appears_in_the_real_ports_mail(pag
     folder(page, "bob", "INBOX").click()
     page.locator("#btn-refresh").click()
     message(page, subject).click()
-    expect(page.locator("#panel-message .body-text")).to_have_text("Hello over TCP\n")
+    expect(page.locator("#panel-message .mail-body-text")).to_have_text("Hello over TCP\n")
 
     # Without a click: the page looks again every few seconds while it is shown.
     later = unique("Noticed by itself")
@@ -254,7 +254,7 @@ def test_lab_mail_appears_in_my_mail_and_reset_takes_it_away(page: Page, mailsim
 
     page.locator("#btn-refresh").click()
     message(page, subject).click()
-    expect(page.locator("#panel-message .body-text")).to_have_text("Typed in the lab.\n")
+    expect(page.locator("#panel-message .mail-body-text")).to_have_text("Typed in the lab.\n")
     expect(page.locator("#list-where")).to_contain_text("9 messages")
     expect(folder(page, "bob", "INBOX").locator(".count-unseen")).to_contain_text("6")
 
@@ -323,7 +323,7 @@ def test_off_loopback_the_real_ports_mail_asks_for_the_teacher_key(page: Page, t
         page.press("#teacher-key-input", "Enter")
         expect(form).to_be_hidden()
         message(page, subject).click()
-        expect(page.locator("#panel-message .body-text")).to_have_text("secret\n")
+        expect(page.locator("#panel-message .mail-body-text")).to_have_text("secret\n")
         tab(page, "mime").click()
         with page.expect_download() as download:  # fetched with the key, saved from a blob
             page.locator("#panel-mime .mime-item[data-path=''] a").click()
@@ -341,7 +341,7 @@ def test_off_loopback_the_real_ports_mail_asks_for_the_teacher_key(page: Page, t
 @pytest.mark.parametrize("lang", ["en", "ru"])
 def test_the_viewer_has_no_serious_accessibility_violations(page: Page, mailsim_server, lang):
     open_mail(page, mailsim_server, lang, "/mail?user=bob&folder=INBOX&uid=6")
-    expect(page.locator("#panel-message .body-text").first).to_be_visible()
+    expect(page.locator("#panel-message .mail-body-text").first).to_be_visible()
     check_axe(page, f"mail {lang}, a message")
     for name in ["mime", "headers", "source"]:
         tab(page, name).click()
