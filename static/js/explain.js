@@ -261,27 +261,44 @@ export function createExplainer(root, { catalogue, context, protocol: initial = 
     return !!prev && prev.kind === "reply" && String(prev.code) === "+";
   }
 
+  /** IMAP: what a command sent in parts says about its literal ({7} at the end of a line). */
+  function literalNotes(ex) {
+    if (protocol !== "imap") return [];
+    const lines = ex.text.split("\n");
+    const announced = /\{(\d+)\+?\}$/.exec(lines[0]);
+    if (lines.length > 1) return [el("p", { class: "explain-lead" }, t("ui.explain.literal_data", { n: announced ? announced[1] : "?" }))];
+    if (announced) {
+      return [el("p", { class: "explain-lead" }, t("ui.explain.literal_announced", { mark: announced[0], n: announced[1] })),
+        el("p", { class: "explain-muted" }, pick((data.notes || {}).literals))];
+    }
+    return [];
+  }
+
   function explainCommand(ex) {
     const { exchanges } = ctx(ex);
-    if (isContinuationData(ex, exchanges)) {
+    const tag = protocol === "imap" ? imapTag(ex.text) : null;
+    if (!tag && isContinuationData(ex, exchanges)) {
+      const done = ex.text.trim().toUpperCase() === "DONE";
       return [
-        el("h3", { class: "explain-title" }, el("span", { class: "explain-code" }, "+"),
+        el("h3", { class: "explain-title" }, el("span", { class: "explain-code" }, done ? "DONE" : "+"),
           el("span", { class: "explain-meaning" }, t("ui.explain.literal_title"))),
         el("pre", { class: "explain-wire" }, ex.text),
-        el("p", { class: "explain-lead" }, t("ui.explain.literal_data")),
-        el("p", { class: "explain-muted" }, pick((data.notes || {}).literals)),
+        el("p", { class: "explain-lead" }, done ? t("ui.explain.idle_done") : t("ui.explain.literal_data", { n: "?" })),
+        done ? null : el("p", { class: "explain-muted" }, pick((data.notes || {}).literals)),
         el("dl", { class: "explain-facts" }, phaseRow(ex)),
       ];
     }
-    const tag = protocol === "imap" ? imapTag(ex.text) : null;
-    const verb = ex.verb && ex.verb !== "UNKNOWN" ? ex.verb : protocol === "imap" && tag ? imapVerb(ex.text) : ex.verb || "";
+    // The engine names the first part of a command sent with a literal "+" (it waits for the rest).
+    const named = ex.verb && ex.verb !== "UNKNOWN" && ex.verb !== "+" ? ex.verb : "";
+    const verb = named || (protocol === "imap" && tag ? imapVerb(ex.text) : ex.verb || "");
     const entry = data.commands[verb];
     if (!entry) {
+      const tagIsVerb = protocol === "imap" && tag && data.commands[tag.toUpperCase()];
       return [
         el("h3", { class: "explain-title" }, el("span", { class: "explain-code" }, t("ui.explain.command"))),
         el("pre", { class: "explain-wire" }, ex.text),
         el("p", {}, verb === "UNKNOWN" || protocol === "imap" ? tp("ui.explain.unknown_verb", protocol) : t("ui.explain.no_entry")),
-        protocol === "imap" && !tag ? el("p", {}, t("ui.explain.imap_no_tag")) : null,
+        protocol === "imap" && (!tag || tagIsVerb) ? el("p", {}, t("ui.explain.imap_no_tag")) : null,
         el("dl", { class: "explain-facts" }, phaseRow(ex)),
       ];
     }
@@ -294,6 +311,7 @@ export function createExplainer(root, { catalogue, context, protocol: initial = 
         entry.obsolete ? el("span", { class: "tag tag-warn" }, t("ui.explain.obsolete")) : null),
       el("pre", { class: "explain-wire" }, ex.text),
       el("p", { class: "explain-lead" }, pick(entry.meaning)),
+      ...literalNotes(ex),
       CLEARTEXT[protocol] && CLEARTEXT[protocol].has(verb) ? cleartextBlock() : null,
       protocol === "pop3" && POP3_MODE_VERBS.has(verb) ? modesBlock(exchanges) : null,
       el("dl", { class: "explain-facts" },

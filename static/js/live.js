@@ -1,16 +1,17 @@
 /**
- * live.js: the Live page, watching the sessions on the real SMTP port.
+ * live.js: the Live page, watching the sessions on the real SMTP, POP3 and IMAP ports.
  *
  * `live.watch` lists the sessions already open and then streams every
- * session's events; the page keeps a row per session (peer, start, state,
- * number of exchanges) and animates the selected one in the session view:
+ * session's events; the page keeps a row per session (protocol, peer,
+ * start, state, number of exchanges) and animates the selected one in the
+ * session view, explained from its own protocol's catalogue:
  * its history first (`live.history`), then its `exchange` events as they
  * come. Exchanges that arrive while the history loads are held and added
  * after it, skipping any the history already had (by seq).
  *
- * The real port's fault plan is edited here too (GET/PUT/DELETE
- * /api/faults); a server reachable from other machines asks for the teacher
- * key, which is kept for this tab only.
+ * The real ports' fault plan is edited here too, one port's rules at a time
+ * (GET/PUT/DELETE /api/faults?protocol=); a server reachable from other
+ * machines asks for the teacher key, which is kept for this tab only.
  */
 import { t, lang } from "./i18n.js";
 import { connect, getCached, rest } from "./api.js";
@@ -20,6 +21,7 @@ import { Timeline } from "./timeline.js";
 import { createExplainer, answeredCommand } from "./explain.js";
 import { createFaultPanel } from "./faults.js";
 import { createPresenter } from "./presenter.js";
+import { normaliseProtocol, classesFromCatalogue } from "./protocols.js";
 
 const $ = (id) => document.getElementById(id);
 const MAX_ROWS = 60;
@@ -27,15 +29,21 @@ const KEY_STORAGE = "mailsim.teacherKey";
 
 const api = connect();
 const data = (url, fallback) => getCached(url).then((answer) => (answer.ok ? answer.data : fallback));
-const catalogue = data("/api/catalogue", null);
+const catalogueOf = (protocol) => data(`/api/catalogue?protocol=${protocol}`, null);
 const presets = data(`/api/presets?lang=${lang}`, []);
+const protocolOf = (info) => normaliseProtocol(info && info.protocol) || "smtp";
 
 const sessions = new Map(); // id -> {info, count, state, closed, row}
 let selected = null;
 let loading = false;
 let held = [];
 let lastSeq = 0;
-let portPlan = null; // the real port's plan, for naming fault rules
+/*
+ * The real ports' whole plan, for naming fault rules. An exchange's
+ * fault.rule counts the rules of every port; the fault panel shows one
+ * port's, so the page renumbers a rule within its protocol (see local()).
+ */
+let wholePlan = null;
 
 // ---------------------------------------------------------------- pieces
 
@@ -45,11 +53,24 @@ function showAlert(message) {
 }
 
 function context(ex) {
-  const rule = ex.fault && portPlan && Array.isArray(portPlan.rules) ? portPlan.rules[ex.fault.rule] : null;
-  return { command: answeredCommand(view.timeline.exchanges, ex), rule: rule || null };
+  const rule = ex.fault && ex.fault.wholeRule !== undefined && wholePlan && Array.isArray(wholePlan.rules)
+    ? wholePlan.rules[ex.fault.wholeRule] : null;
+  const exchanges = view.timeline.exchanges;
+  return { command: answeredCommand(exchanges, ex, explainer.protocol), rule: rule || null, exchanges };
 }
 
-const explainer = createExplainer($("explain-panel"), { catalogue, context });
+/** A real-port exchange with its fault rule numbered as its port's fault panel numbers it. */
+function local(ex, protocol) {
+  if (!ex.fault || !wholePlan || !Array.isArray(wholePlan.rules)) return ex;
+  const whole = ex.fault.rule;
+  const rules = wholePlan.rules;
+  if (!rules[whole]) return ex;
+  const mine = (r) => (normaliseProtocol(r && r.protocol) || normaliseProtocol(wholePlan.protocol) || "smtp") === protocol;
+  const n = rules.slice(0, whole).filter(mine).length;
+  return { ...ex, fault: { ...ex.fault, rule: n, wholeRule: whole } };
+}
+
+const explainer = createExplainer($("explain-panel"), { catalogue: catalogueOf("smtp"), context, protocol: "smtp" });
 const view = createSessionView($("session-view"), {
   t,
   title: t("ui.live.diagram_title"),
@@ -67,17 +88,21 @@ function clock(started) {
 function renderRow(entry) {
   const { info } = entry;
   const state = entry.closed ? "closed" : entry.state || "connecting";
+  const protocol = protocolOf(info);
   const button = el("button", {
     type: "button",
     class: "session-item",
     "aria-pressed": String(info.session === selected),
     "data-session": info.session,
+    "data-protocol": protocol,
     onclick: () => select(info.session),
   },
-  el("span", { class: "session-peer" }, info.peer || "?"),
+  el("span", { class: "session-head" },
+    el("span", { class: "proto-badge", "data-protocol": protocol, title: t("ui.live.protocol_label", { protocol: protocol.toUpperCase() }) },
+      protocol.toUpperCase()),
+    el("span", { class: "session-peer" }, info.peer || "?")),
   el("span", { class: "state-chip", "data-state": state }, t(`ui.state.${state}`)),
-  el("span", { class: "session-meta" },
-    t("ui.live.row_meta", { time: clock(info.started), n: entry.count, protocol: String(info.protocol || "smtp").toUpperCase() })));
+  el("span", { class: "session-meta" }, t("ui.live.row_meta", { time: clock(info.started), n: entry.count })));
   if (entry.row) entry.row.replaceChildren(button);
   else entry.row = el("li", {}, button);
   return entry.row;
@@ -134,7 +159,17 @@ function accept(ex) {
     if (ex.seq <= lastSeq) return;
     lastSeq = ex.seq;
   }
-  view.addExchange(ex);
+  view.addExchange(local(ex, shownProtocol));
+}
+
+let shownProtocol = "smtp";
+/** Explain and colour the selected session in its own protocol's terms. */
+function useProtocol(protocol) {
+  if (protocol === shownProtocol && explainer.protocol === protocol) return;
+  shownProtocol = protocol;
+  const cat = catalogueOf(protocol);
+  explainer.setSource({ protocol, catalogue: cat });
+  cat.then((c) => { if (shownProtocol === protocol) view.setClasses(classesFromCatalogue(c)); });
 }
 
 async function select(id) {
@@ -146,8 +181,10 @@ async function select(id) {
   explainer.clear();
   markSelected();
   const { info } = sessions.get(id);
-  $("live-selected").textContent = t("ui.live.selected", { peer: info.peer || "?", time: clock(info.started) });
-  view.clear();
+  const protocol = protocolOf(info);
+  $("live-selected").textContent = `${protocol.toUpperCase()} · ${t("ui.live.selected", { peer: info.peer || "?", time: clock(info.started) })}`;
+  useProtocol(protocol);
+  view.load(new Timeline({ protocol, session: id, peer: info.peer }));
   const answer = await api.call("live.history", { session: id });
   if (selected !== id) return; // another session was chosen meanwhile
   loading = false;
@@ -155,9 +192,9 @@ async function select(id) {
     showAlert(answer.error.message);
     return;
   }
-  const timeline = new Timeline({ protocol: info.protocol || "smtp", session: id, peer: info.peer });
+  const timeline = new Timeline({ protocol, session: id, peer: info.peer });
   for (const ex of answer.exchanges || []) {
-    timeline.add(ex);
+    timeline.add(local(ex, protocol));
     if (typeof ex.seq === "number") lastSeq = Math.max(lastSeq, ex.seq);
   }
   view.load(timeline, { at: "end" });
@@ -218,30 +255,42 @@ document.querySelectorAll("[data-copy]").forEach((button) => {
   });
 });
 
-// ---------------------------------------------------------------- the real port's faults
+// ---------------------------------------------------------------- the real ports' faults
 
 let teacherKey = sessionStorage.getItem(KEY_STORAGE) || "";
+const portRadios = [...document.querySelectorAll("#faults-panel [data-part=ports] input[type=radio]")];
+let portProtocol = normaliseProtocol((portRadios.find((r) => r.checked) || {}).value) || "smtp";
 
 function authHeaders() {
   return teacherKey ? { Authorization: `Bearer ${teacherKey}` } : {};
 }
 
+/** The whole plan (every port's rules), for naming the rule behind a fault-made exchange. */
+async function refreshWholePlan() {
+  const answer = await rest("/api/faults");
+  if (answer.ok) wholePlan = answer.data;
+}
+
 async function applyPortPlan(plan) {
-  const answer = plan.rules.length
-    ? await rest("/api/faults?protocol=smtp", { method: "PUT", body: plan, headers: authHeaders() })
-    : await rest("/api/faults?protocol=smtp", { method: "DELETE", headers: authHeaders() });
+  const protocol = portProtocol;
+  const url = `/api/faults?protocol=${protocol}`;
+  const answer = Array.isArray(plan.rules) && plan.rules.length === 0
+    ? await rest(url, { method: "DELETE", headers: authHeaders() })
+    : await rest(url, { method: "PUT", body: plan, headers: authHeaders() });
   if (answer.status === 401) {
     $("teacher-key").hidden = false;
     $("teacher-key-input").focus();
     return { ok: false, error: { code: "unauthorized", message: t(teacherKey ? "ui.live.key_wrong" : "ui.live.key_needed") } };
   }
   if (!answer.ok) return answer;
-  portPlan = answer.data;
   $("teacher-key").hidden = true;
+  refreshWholePlan();
   return { ok: true, faults: answer.data };
 }
 
-const faults = createFaultPanel($("faults-panel"), { catalogue, presets, apply: applyPortPlan });
+const faults = createFaultPanel($("faults-panel"), {
+  protocol: portProtocol, catalogue: catalogueOf(portProtocol), presets, apply: applyPortPlan,
+});
 
 $("teacher-key").addEventListener("submit", (event) => {
   event.preventDefault();
@@ -254,14 +303,28 @@ $("teacher-key").addEventListener("submit", (event) => {
   faults.apply(faults.getPlan());
 });
 
-rest("/api/faults?protocol=smtp").then((answer) => {
+/** Show the rules in force on one port (the editor shows them; Apply replaces only them). */
+async function loadPortPlan(protocol) {
+  const answer = await rest(`/api/faults?protocol=${protocol}`);
+  if (protocol !== portProtocol) return; // another port was chosen meanwhile
   if (!answer.ok) {
     faults.showError(answer.error.message);
     return;
   }
-  portPlan = answer.data;
   faults.setPlan(answer.data);
   const n = (answer.data && answer.data.rules ? answer.data.rules.length : 0);
-  faults.setStatus(n ? t("ui.live.port_plan", { n }) : t("ui.live.port_plan_none"));
-});
+  const name = protocol.toUpperCase();
+  faults.setStatus(n ? t("ui.live.port_plan", { n, protocol: name }) : t("ui.live.port_plan_none", { protocol: name }));
+}
 
+for (const radio of portRadios) {
+  radio.addEventListener("change", () => {
+    if (!radio.checked) return;
+    portProtocol = normaliseProtocol(radio.value) || "smtp";
+    faults.setProtocol(portProtocol, catalogueOf(portProtocol));
+    loadPortPlan(portProtocol);
+  });
+}
+
+refreshWholePlan();
+loadPortPlan(portProtocol);

@@ -288,7 +288,11 @@ export function tagPartners(exchanges, index, protocol) {
   const ex = exchanges[index];
   if (!ex) return [];
   let command = -1;
-  if (ex.kind === "command") command = index;
+  const afterPlus = (i) => i > 0 && exchanges[i - 1].kind === "reply" && String(exchanges[i - 1].code) === "+";
+  if (ex.kind === "command") {
+    // An untagged line after "+" (a literal, DONE after IDLE) belongs to the command that "+" answered.
+    command = !imapTag(ex.text) && afterPlus(index) ? answeredIndex(exchanges, index - 1, "imap") : index;
+  }
   else if (ex.kind === "reply") {
     const r = imapReply(ex.text);
     if (r.tag || (r.final && r.final.kind === "continuation")) command = answeredIndex(exchanges, index, "imap");
@@ -296,13 +300,33 @@ export function tagPartners(exchanges, index, protocol) {
   if (command < 0) return [];
   const tag = imapTag(exchanges[command].text);
   if (!tag) return [];
-  const out = [command];
+  // A command sent in parts (a literal after "+") shows its first part and the "+" too.
+  let first = command;
+  for (let i = command - 1; i >= 0; i -= 1) {
+    const x = exchanges[i];
+    if (x.kind === "reply" && String(x.code) === "+") continue;
+    if (x.kind === "command" && imapTag(x.text) === tag && i === first - 2) { first = i; continue; }
+    break;
+  }
+  const out = [];
+  for (let i = first; i < command; i += 1) out.push(i);
+  out.push(command);
+  let last = command; // the latest part of the command so far
   for (let i = command + 1; i < exchanges.length; i += 1) {
     const x = exchanges[i];
+    if (x.kind === "command") {
+      // Its next part, sent after a "+" (the same tag again, with the literal).
+      const own = imapTag(x.text);
+      if ((own === tag || own === null) && afterPlus(i) && out.includes(i - 1)) {
+        out.push(i);
+        last = i;
+      }
+      continue;
+    }
     if (x.kind !== "reply") continue;
     const r = imapReply(x.text);
     if (r.tag === tag) { out.push(i); break; }
-    if (r.final && r.final.kind === "continuation" && answeredIndex(exchanges, i, "imap") === command) out.push(i);
+    if (r.final && r.final.kind === "continuation" && answeredIndex(exchanges, i, "imap") === last) out.push(i);
   }
   return out;
 }

@@ -350,6 +350,13 @@ export function labelOf(ex, t, lang, maxChars = 54, opts = {}) {
     const more = extra > 0 ? " " + trn(t, "diagram.more_lines", extra, null, lang) : "";
     return { text: sym + clip(first, maxChars - more.length) + more, full: ex.text, cls };
   }
+  if (protocol === "imap" && ex.kind === "command" && lines.length > 1) {
+    // The rest of a command sent after the server's "+": the exchange holds the whole
+    // command, the arrow what went on the wire now (the literal), its lines counted.
+    const rest = lines.slice(1);
+    const more = rest.length > 1 ? " " + trn(t, "diagram.more_lines", rest.length - 1, null, lang) : "";
+    return { text: clip(rest[0] || tr(t, "diagram.empty_line"), maxChars - more.length) + more, full: ex.text, cls: null, tag: null };
+  }
   if (first === "") first = tr(t, "diagram.empty_line");
   const tag = protocol === "imap" && ex.kind === "command" ? imapTag(first) : null;
   return { text: clip(first, maxChars), full: ex.text, cls: null, tag };

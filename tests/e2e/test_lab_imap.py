@@ -1,0 +1,134 @@
+"""The lab in IMAP in a real Chromium: tags, untagged responses, the "+" continuation.
+
+The learner types commands after the tag the console fills in (a1, a2...);
+the diagram pairs each command with its tagged answer and counts the
+untagged lines on the answer's arrow; the explanation lists them.
+"""
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+pytest.importorskip("simulator.protocols.imap")
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
+expect.set_options(timeout=15000)
+
+
+def open_imap(page: Page, server, lang: str = "en") -> list[str]:
+    errors: list[str] = []
+    page.context.add_cookies([{"name": "lang", "value": lang, "url": server.url}])
+    page.emulate_media(reduced_motion="reduce")
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(server.url + "/?protocol=imap")
+    expect(page.locator("#console [data-part=state]")).to_have_attribute("data-state", "not_authenticated")
+    return errors
+
+
+def send_after_tag(page: Page, command: str, tag: str) -> None:
+    """Type a command after the tag the console filled in, and send it."""
+    box = page.locator("#console-input")
+    expect(box).to_be_enabled()
+    expect(box).to_have_value(f"{tag} ")
+    box.press("End")
+    box.press_sequentially(command)
+    box.press("Enter")
+
+
+def answer(page: Page, tag: str):
+    return page.locator(f".dg-ex.dg-k-reply[data-tag='{tag}']")
+
+
+def test_an_imap_session_pairs_tags_and_shows_untagged_lines(page: Page, mailsim_server):
+    errors = open_imap(page, mailsim_server)
+    expect(page.locator("h1")).to_have_text("IMAP lab")
+    greeting = page.locator(".dg-ex.dg-k-reply").first
+    expect(greeting).to_contain_text("* OK")
+    expect(greeting).to_have_class(re.compile(r"\bdg-c2\b"))
+
+    for tag, command in [("a1", "LOGIN bob bob"), ("a2", "SELECT INBOX"), ("a3", "FETCH 1:* (FLAGS ENVELOPE)"),
+                         ("a4", "SEARCH SUBJECT invoice")]:
+        send_after_tag(page, command, tag)
+        expect(answer(page, tag)).to_contain_text(f"{tag} OK")
+    send_after_tag(page, "LOGOUT", "a5")
+    expect(page.locator("#console [data-part=state]")).to_have_attribute("data-state", "closed")
+
+    # The tag starts both arrows, drawn as its own span.
+    for tag in ["a1", "a2", "a3", "a4", "a5"]:
+        expect(page.locator(f".dg-ex.dg-k-command[data-tag='{tag}'] .dg-tag")).to_have_text(tag)
+        expect(answer(page, tag).locator(".dg-tag")).to_have_text(tag)
+    # Untagged lines are counted on the arrow of the answer they came with.
+    expect(answer(page, "a2")).to_contain_text(re.compile(r"a2 OK \[READ-WRITE\].*\(\+\d+ untagged\)"))
+    expect(answer(page, "a4")).to_contain_text("(+1 untagged)")
+    expect(answer(page, "a5")).to_contain_text("(+1 untagged)")  # * BYE before a5 OK
+
+    # IMAP's bands, in its order.
+    for n, phase in [(1, "not_authenticated"), (2, "authenticated"), (3, "selected"), (4, "logout"), (5, "termination")]:
+        expect(page.locator(f".dg-band.dg-phase-{phase} .dg-band-title")).to_contain_text(f"{n} · ")
+    expect(page.locator(".dg-band.dg-phase-selected .dg-band-title")).to_contain_text("Selected")
+
+    # Selecting the answer outlines its command; the explanation lists the untagged lines.
+    answer(page, "a2").click()
+    expect(page.locator(".dg-ex.dg-k-command[data-tag='a2']")).to_have_class(re.compile(r"\bdg-paired\b"))
+    panel = page.locator("#explain-panel")
+    expect(panel.locator(".explain-code")).to_have_text("OK")
+    expect(panel).to_contain_text("a2 SELECT INBOX")
+    expect(panel).to_contain_text("The tag a2 pairs this answer with that command")
+    untagged = panel.locator(".explain-untagged")
+    expect(untagged).to_contain_text(re.compile(r"Untagged responses \(\d+\)"))
+    expect(untagged).to_contain_text("EXISTS")
+    expect(untagged).to_contain_text("How many messages the folder has now")
+    expect(untagged).to_contain_text("RFC 3501 §7.3.1")
+
+    page.locator(".dg-ex.dg-k-command[data-tag='a1']").click()
+    expect(panel.locator(".explain-code")).to_have_text("LOGIN")
+    expect(panel.locator(".explain-warn")).to_contain_text("in the clear")
+    expect(panel).to_contain_text("a1 LOGIN bob bob")  # the password, as typed
+    assert errors == []
+
+
+def test_a_literal_gets_its_own_continuation_arrow(page: Page, mailsim_server):
+    open_imap(page, mailsim_server)
+    send_after_tag(page, "LOGIN bob bob", "a1")
+    expect(answer(page, "a1")).to_be_visible()
+    send_after_tag(page, "CREATE {8}", "a2")
+    plus = page.locator(".dg-ex.dg-k-reply", has_text="+ Ready for literal data")
+    expect(plus).to_have_class(re.compile(r"\bdg-c3\b"))
+    # The server waits for the rest: no tag is offered for it.
+    box = page.locator("#console-input")
+    expect(box).to_have_value("")
+    expect(page.locator("#console-hint")).to_contain_text("without a tag")
+    box.fill("Projects")
+    box.press("Enter")
+    expect(answer(page, "a2")).to_contain_text("a2 OK")
+    expect(box).to_have_value("a3 ")
+    answer(page, "a2").click()
+    expect(plus).to_have_class(re.compile(r"\bdg-paired\b"))
+    plus.click()
+    expect(page.locator("#explain-panel")).to_contain_text("not the answer yet")
+
+
+def test_the_imap_fault_panel_and_tab_completion(page: Page, mailsim_server):
+    open_imap(page, mailsim_server)
+    panel = page.locator("#faults-panel")
+    panel.locator("[data-part=add]").click()
+    expect(panel.locator("select[data-field=stage]")).to_have_value("LOGIN")
+    expect(panel.locator("select[data-field=reply]")).to_have_value("NO")
+    panel.locator("[data-part=apply]").click()
+    expect(panel.locator("[data-part=status]")).to_contain_text("1 rule")
+
+    box = page.locator("#console-input")
+    expect(box).to_have_value("a1 ")
+    box.press("End")
+    box.press_sequentially("logi")
+    box.press("Tab")
+    expect(box).to_have_value("a1 LOGIN ")
+    box.fill("a1 LOGIN bob bob")
+    box.press("Enter")
+    flagged = page.locator(".dg-ex.dg-faulted[data-tag='a1']")
+    expect(flagged).to_contain_text("a1 NO")
+    expect(flagged).to_have_class(re.compile(r"\bdg-c4\b"))
+    flagged.click()
+    expect(page.locator("#explain-panel .explain-fault")).to_contain_text("would have answered")
