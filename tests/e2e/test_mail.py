@@ -256,7 +256,7 @@ def test_lab_mail_appears_in_my_mail_and_reset_takes_it_away(page: Page, mailsim
     message(page, subject).click()
     expect(page.locator("#panel-message .mail-body-text")).to_have_text("Typed in the lab.\n")
     expect(page.locator("#list-where")).to_contain_text("9 messages")
-    expect(folder(page, "bob", "INBOX").locator(".count-unseen")).to_contain_text("6")
+    expect(folder(page, "bob", "INBOX").locator(".mail-count-unseen")).to_contain_text("6")
 
     page.locator("#btn-reset").click()
     dialog = page.locator("#reset-dialog")
