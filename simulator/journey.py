@@ -124,10 +124,10 @@ def duration(seconds: float, lang: str) -> str:
     return " ".join(shown) or f"0 {i18n.t(lang, 'journey.unit.s')}"
 
 
-def stage_phrase(stage: str) -> Callable[[str], str]:
+def stage_phrase(stage: str, where: str = "journey.stage") -> Callable[[str], str]:
     """Where in the SMTP conversation a reply came ("at the greeting", "to RCPT TO"), per language."""
     known = ("greeting", "EHLO", "HELO", "MAIL", "RCPT", "DATA", "DATA_END")
-    return lambda lang: i18n.t(lang, f"journey.stage.{stage if stage in known else 'other'}")
+    return lambda lang: i18n.t(lang, f"{where}.{stage if stage in known else 'other'}")
 
 
 def run_journey(sim_or_parts: Any, learner: Optional[str] = None, *, read: str = "pop3",
@@ -387,6 +387,8 @@ class _Journey:
                         meta={"protocol": "dns", "client": s.hostname, "server": "resolver:53"})
         if attempt > 1:
             self._event("retry", both("journey.timeline.retry", n=attempt), dns["id"])
+        else:
+            self._event("hop", both("journey.timeline.dns", domain=self.rcpt_domain), dns["id"])
         t0 = self.clock.t
         answer = self.resolver.lookup_mx(self.rcpt_domain, self.clock, dns["id"])
         dns["exchanges"] = answer.exchanges
@@ -409,7 +411,7 @@ class _Journey:
         # Relay: mail.example.net, as an MTA client, pushes the message to mx.example.org.
         relay = self._hop("relay", "sender_mta", "receiver_mta", "smtp", attempt=attempt,
                           meta={"protocol": "smtp", "client": s.hostname, "server": f"{w.hostname}:25"})
-        self._event("hop", both("journey.timeline.relay", n=attempt, server=w.hostname), relay["id"])
+        self._event("hop", both("journey.timeline.relay", server=w.hostname), relay["id"])
         client = SmtpClient(helo=s.hostname, mail_from=self.sender, recipient=self.recipient, content=content)
         verdict = self._converse(relay, SmtpEngine(w), client, self.relay_runtime, "internet",
                                  store=self.parts.receiver)
@@ -527,7 +529,7 @@ class _Journey:
         if dns_answer == "nxdomain":
             return both("journey.dsn.reason_nxdomain", domain=self.rcpt_domain)
         return both("journey.dsn.reason_reply", host=w.hostname, reply=self._reply_line(verdict) if verdict else "",
-                    stage=stage_phrase(verdict.stage if verdict else ""))
+                    stage=stage_phrase(verdict.stage if verdict else "", "journey.dsn.stage"))
 
 
 def journey_fault_model() -> dict:

@@ -22,6 +22,7 @@ from flask_socketio import join_room, leave_room
 from .. import i18n
 from .. import scenarios as scenario_data
 from ..faults import FaultPlan, FaultPlanError, FaultRuntime
+from ..journey import JourneyError, run_journey
 from ..session import Session
 from ..server import PROTOCOLS
 from . import current_language, current_learner, sim_of, socketio
@@ -330,6 +331,21 @@ def lab_close(data):
     lab = _lab(data)
     lab.put("stop", "client")
     return {}
+
+
+@socketio.on("journey.run")
+@api
+def journey_run(data):
+    """Browser sends Carol's message to Bob across the four parties (docs/journey.md); the journey comes back."""
+    data = _payload(data, preset_=str, read_=str, faults_=dict, subject_=str, body_=str)
+    try:
+        journey = run_journey(sim_of(current_app), _learners.get(request.sid, f"conn-{request.sid}"),
+                              read=data.get("read") or "pop3", preset=data.get("preset") or None,
+                              faults=data.get("faults"), subject=data.get("subject"), body=data.get("body"),
+                              lang=current_language())
+    except JourneyError as exc:
+        raise ApiError(f"journey_{exc.code}", detail=exc.detail[:300], **exc.params) from None
+    return {"journey": journey}
 
 
 @socketio.on("live.watch")
