@@ -14,15 +14,15 @@
  * text nodes (dom.js `el`); an HTML body is shown as source, or rendered in an
  * <iframe sandbox=""> under a CSP that lets nothing load.
  */
-import { t, lang, has } from "./i18n.js";
+import { t } from "./i18n.js";
 import { el, replace, announce } from "./dom.js";
 import { createPresenter } from "./presenter.js";
+import { bytes, counted, numberFormat, renderTab, when } from "./mailmessage.js";
 
 const $ = (id) => document.getElementById(id);
 const KEY_STORAGE = "mailsim.teacherKey";
 const POLL_MS = 10000;
 const TABS = ["message", "mime", "headers", "source"];
-const IFRAME_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:";
 const FLAG_INFO = {
   "\\Flagged": { symbol: "⚑", key: "mail.flag.flagged" },
   "\\Answered": { symbol: "↩", key: "mail.flag.answered" },
@@ -45,27 +45,6 @@ try {
   teacherKey = sessionStorage.getItem(KEY_STORAGE) || "";
 } catch {
   teacherKey = "";
-}
-
-// ---------------------------------------------------------------- small helpers
-
-const dateFormat = new Intl.DateTimeFormat(lang, { dateStyle: "medium", timeStyle: "short" });
-const numberFormat = new Intl.NumberFormat(lang);
-const plural = new Intl.PluralRules(lang);
-
-function counted(key, n) {
-  const category = plural.select(n);
-  const specific = `${key}.${category}`;
-  return t(has(specific) ? specific : `${key}.other`, { n: numberFormat.format(n) });
-}
-
-function when(seconds) {
-  const date = new Date(seconds * 1000);
-  return Number.isNaN(date.getTime()) ? "" : dateFormat.format(date);
-}
-
-function bytes(n) {
-  return typeof n === "number" ? counted("mail.bytes", n) : "";
 }
 
 function authHeaders() {
@@ -175,6 +154,19 @@ function arrowKeys(container, selector) {
   });
 }
 
+/**
+ * Redraw `container` with `draw()`, keeping keyboard focus on the item (by its
+ * data-key) that had it, so a refresh never throws a keyboard user out of a list.
+ */
+function keepingFocus(container, draw) {
+  const active = document.activeElement;
+  const key = active && container.contains(active) ? active.dataset.key : undefined;
+  draw();
+  if (key === undefined) return;
+  const again = container.querySelector(`[data-key="${CSS.escape(key)}"]`);
+  if (again) again.focus({ preventScroll: true });
+}
+
 /** A same-page link: a plain click selects without reloading; a middle click opens a tab. */
 function pageLink(target, attrs, ...children) {
   const link = el("a", { href: pageUrl(target), ...attrs }, ...children);
@@ -277,6 +269,7 @@ function folderItem(user, node) {
       "aria-current": current ? "true" : null,
       "data-user": user.login,
       "data-folder": folder.name,
+      "data-key": `${user.login}/${folder.name}`,
       title: folder.name,
     },
     el("span", { class: "folder-name" }, node.name),
@@ -296,9 +289,9 @@ function renderFolders() {
     replace(box);
     return;
   }
-  replace(box, state.overview.users.map((user) => el("section", { class: "mail-user", "aria-labelledby": `user-${user.login}` },
+  keepingFocus(box, () => replace(box, state.overview.users.map((user) => el("section", { class: "mail-user", "aria-labelledby": `user-${user.login}` },
     el("h3", { id: `user-${user.login}` }, user.name, " ", el("span", { class: "user-address" }, `<${user.address}>`)),
-    el("ul", { class: "folder-list" }, [...folderTree(user.folders).children.values()].map((node) => folderItem(user, node))))));
+    el("ul", { class: "folder-list" }, [...folderTree(user.folders).children.values()].map((node) => folderItem(user, node)))))));
 }
 
 // ---------------------------------------------------------------- message list
@@ -330,6 +323,7 @@ function messageItem(message) {
     class: `message-link${unread ? " unread" : ""}${message.flags.includes("\\Deleted") ? " deleted" : ""}`,
     "aria-current": current ? "true" : null,
     "data-uid": String(message.uid),
+    "data-key": String(message.uid),
   },
   el("span", { class: "message-from" }, message.from || t("mail.no_from")),
   el("span", { class: "message-date" }, when(message.internal_date)),
@@ -337,10 +331,13 @@ function messageItem(message) {
   el("span", { class: "message-meta" }, flagChips(message.flags, unread), el("span", { class: "message-size" }, bytes(message.size)))));
 }
 
+let listShown = null; // what the list shows now, to skip redrawing the same
+
 async function loadList({ quiet = false } = {}) {
   const list = $("message-list");
   const where = $("list-where");
   if (!state.user || !state.folder) {
+    listShown = null;
     replace(list);
     where.textContent = t("mail.list.choose");
     state.listVersion = null;
@@ -351,6 +348,7 @@ async function loadList({ quiet = false } = {}) {
   const answer = await call(apiUrl(`${userPath(user)}/messages`, { folder }));
   if (user !== state.user || folder !== state.folder) return; // chosen something else meanwhile
   if (!answer.ok) {
+    listShown = null;
     replace(list);
     where.textContent = "";
     if (!quiet) showAlert(answer.error.message);
@@ -360,12 +358,17 @@ async function loadList({ quiet = false } = {}) {
   const { data } = answer;
   state.listVersion = data.folder.version;
   where.textContent = t("mail.list.where", { user, folder, n: counted("mail.messages_count", data.total) });
-  if (!data.messages.length) {
-    replace(list, el("li", { class: "muted list-empty" }, t("mail.list.empty")));
-  } else {
-    replace(list, data.messages.map(messageItem));
-    if (data.truncated) list.append(el("li", { class: "muted list-empty" }, t("mail.list.truncated", { n: data.messages.length })));
-  }
+  const shown = JSON.stringify([user, folder, data.messages, data.truncated]);
+  if (shown === listShown) return; // nothing new: leave the list (and focus) alone
+  listShown = shown;
+  keepingFocus(list, () => {
+    if (!data.messages.length) {
+      replace(list, el("li", { class: "muted list-empty" }, t("mail.list.empty")));
+    } else {
+      replace(list, data.messages.map(messageItem));
+      if (data.truncated) list.append(el("li", { class: "muted list-empty" }, t("mail.list.truncated", { n: data.messages.length })));
+    }
+  });
 }
 
 function markCurrentMessage() {
@@ -375,63 +378,9 @@ function markCurrentMessage() {
   });
 }
 
-// ---------------------------------------------------------------- the message: shared pieces
-
-const TOP_FIELDS = ["from", "to", "cc", "reply-to", "date", "subject"];
-
-function headerValue(headers, name) {
-  const found = headers.find((h) => h.name.toLowerCase() === name);
-  return found ? found.decoded : null;
-}
-
-function keyFields(headers) {
-  const rows = [];
-  for (const name of TOP_FIELDS) {
-    const value = headerValue(headers, name);
-    if (value === null) continue;
-    rows.push(el("dt", {}, t(`mail.field.${name}`)), el("dd", { class: name === "subject" ? "field-subject" : null }, value));
-  }
-  return el("dl", { class: "key-fields" }, rows);
-}
-
-function walk(node, visit, parent = null) {
-  visit(node, parent);
-  for (const child of node.children || []) walk(child, visit, node);
-}
-
-/**
- * The text a mail client would show: text/plain preferred, else text/html,
- * not inside forwarded messages; parts that are not attachments first, else
- * (a message that is only a named text file) the attached text itself.
- */
-function bestText(root) {
-  const find = (attachments) => {
-    let plain = null;
-    let html = null;
-    const search = (node) => {
-      if (node.content_type === "message/rfc822" && node !== root) return;
-      if (!node.children.length && node.text !== null && node.is_attachment === attachments) {
-        if (node.content_type === "text/plain" && !plain) plain = node;
-        else if (node.content_type === "text/html" && !html) html = node;
-      }
-      node.children.forEach(search);
-    };
-    search(root);
-    return { plain, html };
-  };
-  const inline = find(false);
-  return inline.plain || inline.html ? inline : find(true);
-}
-
 function partUrl(path) {
   const m = state.message;
   return apiUrl(`${userPath(m.user)}/message/${m.uid}/part/${path}`, { folder: m.folder });
-}
-
-/** Where a node's content downloads: its part; the whole message (.eml) for a multipart root; "1" for a single-part body. */
-function nodeUrl(node) {
-  if (node.path) return partUrl(node.path);
-  return node.children.length ? rawUrl(true) : partUrl("1");
 }
 
 function rawUrl(download) {
@@ -439,200 +388,10 @@ function rawUrl(download) {
   return apiUrl(`${userPath(m.user)}/message/${m.uid}/raw`, download ? { folder: m.folder, download: "1" } : { folder: m.folder });
 }
 
-function sandboxed(html) {
-  const frame = el("iframe", {
-    sandbox: "",
-    referrerpolicy: "no-referrer",
-    class: "html-frame",
-    title: t("mail.html.frame_title"),
-  });
-  // srcdoc is a property here, not markup of this page: the HTML lives in an opaque, script-less document.
-  frame.srcdoc = `<!doctype html><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="${IFRAME_CSP}">${html}`;
-  return frame;
+/** What the tabs need from the page: the download URLs of the open message and the teacher key's link. */
+function tabContext() {
+  return { partUrl, rawUrl, downloadLink, canOpenRaw: !(state.realm === "server" && teacherKey) };
 }
-
-function htmlBody(node, startRendered = false) {
-  const box = el("div", { class: "html-body" });
-  let rendered = startRendered;
-  const toggle = el("button", { type: "button", class: "btn btn-small" });
-  const note = el("p", { class: "hint" });
-  const show = () => {
-    toggle.textContent = t(rendered ? "mail.html.show_source" : "mail.html.show_rendered");
-    note.textContent = t(rendered ? "mail.html.rendered_note" : "mail.html.source_note");
-    const view = rendered ? sandboxed(node.text) : el("pre", { class: "mail-body-text", tabindex: "0", "aria-label": t("mail.html.source_label") }, node.text);
-    box.replaceChildren(view);
-  };
-  toggle.addEventListener("click", () => {
-    rendered = !rendered;
-    show();
-  });
-  show();
-  return el("div", {}, el("div", { class: "html-tools" }, toggle, note), box);
-}
-
-function bodyOf(root) {
-  const { plain, html } = bestText(root);
-  const out = [];
-  if (plain) {
-    out.push(el("pre", { class: "mail-body-text", tabindex: "0", "aria-label": t("mail.body_label") }, plain.text));
-    if (plain.truncated) out.push(el("p", { class: "hint" }, t("mail.text_truncated")));
-    if (html) {
-      out.push(el("details", { class: "alt-html" }, el("summary", {}, t("mail.html.also", { path: html.path })), htmlBody(html)));
-    }
-  } else if (html) {
-    out.push(el("p", { class: "hint" }, t("mail.html.only")));
-    out.push(htmlBody(html));
-    if (html.truncated) out.push(el("p", { class: "hint" }, t("mail.text_truncated")));
-  } else {
-    out.push(el("p", { class: "muted" }, t("mail.no_text")));
-  }
-  return out;
-}
-
-function attachments(root) {
-  const found = [];
-  walk(root, (node) => {
-    if (node.is_attachment) found.push(node);
-  });
-  if (!found.length) return null;
-  return el("section", { class: "mail-attachments", "aria-labelledby": "attachments-title" },
-    el("h3", { id: "attachments-title" }, counted("mail.attachments", found.length)),
-    el("ul", {}, found.map((node) => el("li", {},
-      downloadLink(nodeUrl(node), node.filename || t("mail.part_n", { path: node.path || "1" })),
-      el("span", { class: "muted" }, ` ${node.content_type}, ${bytes(node.decoded_size)}`)))));
-}
-
-function forwarded(root) {
-  const out = [];
-  walk(root, (node) => {
-    if (node.content_type !== "message/rfc822" || !node.children.length) return;
-    const inner = node.children[0];
-    out.push(el("section", { class: "mail-forwarded" },
-      el("h3", {}, t("mail.forwarded", { path: node.path })),
-      keyFields(inner.headers),
-      bodyOf(inner)));
-  });
-  return out;
-}
-
-function problems(message) {
-  const keys = Object.keys(message.problem_texts || {});
-  if (!keys.length) return null;
-  return el("section", { class: "mail-problems", "aria-labelledby": "problems-title" },
-    el("h3", { id: "problems-title" }, t("mail.problems")),
-    el("ul", {}, keys.map((key) => el("li", {}, message.problem_texts[key]))));
-}
-
-// ---------------------------------------------------------------- the four tabs
-
-function messageTab(m) {
-  const root = m.description.tree;
-  const flags = m.flags.length ? m.flags.join(" ") : t("mail.flags_none");
-  return [
-    keyFields(m.description.headers),
-    el("p", { class: "store-facts" },
-      t("mail.store_facts", { uid: m.uid, when: when(m.internal_date), size: bytes(m.size) }), " ",
-      el("span", { class: "imap-flags" }, t("mail.flags", { flags }))),
-    problems(m),
-    attachments(root),
-    el("div", { class: "message-body" }, bodyOf(root)),
-    forwarded(root),
-  ];
-}
-
-function typeExplanation(type) {
-  const exact = `mail.mime.type.${type.replace(/[^a-z0-9]+/g, "_")}`;
-  if (has(exact)) return t(exact);
-  const top = `mail.mime.type.${type.split("/")[0]}`;
-  return has(top) ? t(top) : t("mail.mime.type.other");
-}
-
-function encodingExplanation(encoding) {
-  const key = `mail.mime.enc.${encoding.replace(/[^a-z0-9]+/g, "_")}`;
-  return has(key) ? t(key) : t("mail.mime.enc.other");
-}
-
-function partHeaders(headers) {
-  if (!headers.length) return null;
-  return el("details", { class: "part-headers" },
-    el("summary", {}, counted("mail.mime.header_fields", headers.length)),
-    el("pre", {}, headers.map((h) => `${h.name ? `${h.name}:` : ""} ${h.raw}\n`)));
-}
-
-function mimeNode(node, depth) {
-  const leaf = !node.children.length;
-  const facts = [el("span", { class: "mail-chip mail-chip-enc", title: t("mail.mime.encoding") }, node.transfer_encoding)];
-  if (node.charset) facts.push(el("span", { class: "mail-chip" }, `charset=${node.charset}`));
-  if (node.disposition) facts.push(el("span", { class: "mail-chip" }, node.disposition));
-  if (node.filename) facts.push(el("span", { class: "mail-chip mail-chip-file" }, node.filename));
-  const size = node.decoded_size !== null && node.decoded_size !== node.size
-    ? t("mail.mime.sizes", { wire: bytes(node.size), decoded: bytes(node.decoded_size) })
-    : bytes(node.size);
-  facts.push(el("span", { class: "mime-size" }, size));
-  let link;
-  if (node.path) link = downloadLink(nodeUrl(node), t("mail.mime.download"), { class: "btn btn-small", "aria-label": t("mail.mime.download_part", { path: node.path }) });
-  else if (leaf) link = downloadLink(nodeUrl(node), t("mail.mime.download"), { class: "btn btn-small", "aria-label": t("mail.mime.download_body") });
-  else link = downloadLink(nodeUrl(node), t("mail.mime.download_eml"), { class: "btn btn-small" });
-  const label = node.path ? t("mail.mime.part", { path: node.path }) : t("mail.mime.whole");
-  const explain = [el("p", { class: "mime-explain" }, typeExplanation(node.content_type))];
-  if (leaf) explain.push(el("p", { class: "mime-explain" }, encodingExplanation(node.transfer_encoding)));
-  if (node.declared_type && node.declared_type !== node.content_type) {
-    explain.push(el("p", { class: "mime-explain warn" }, t("mail.mime.declared", { declared: node.declared_type, type: node.content_type })));
-  }
-  const item = el("li", { class: "mime-item", "data-path": node.path, "data-type": node.content_type },
-    el("div", { class: "mime-node" },
-      el("div", { class: "mime-head" },
-        el("span", { class: "mime-label" }, label),
-        el("code", { class: "mime-type" }, node.content_type),
-        link),
-      el("div", { class: "mime-facts" }, facts),
-      explain,
-      partHeaders(node.headers)));
-  if (!leaf) item.append(el("ul", { class: "mime-children" }, node.children.map((child) => mimeNode(child, depth + 1))));
-  return item;
-}
-
-function mimeTab(m) {
-  return [
-    el("p", { class: "hint" }, t("mail.mime.intro")),
-    el("ul", { class: "mime-tree", "aria-label": t("mail.tab.mime") }, mimeNode(m.description.tree, 0)),
-    problems(m),
-  ];
-}
-
-function headersTab(m) {
-  const rows = m.description.headers.map((h) => {
-    const encoded = h.raw !== h.decoded;
-    return el("tr", { class: encoded ? "encoded" : null },
-      el("th", { scope: "row" }, h.name || "?"),
-      el("td", {}, el("code", {}, h.raw)),
-      el("td", {}, encoded ? [h.decoded, " ", el("span", { class: "tag" }, t("mail.headers.decoded_tag"))] : el("span", { class: "muted" }, t("mail.headers.same"))));
-  });
-  return [
-    el("p", { class: "hint" }, t("mail.headers.intro")),
-    el("div", { class: "table-wrap", tabindex: "0", role: "region", "aria-label": t("mail.tab.headers") },
-      el("table", { class: "header-table" },
-        el("thead", {}, el("tr", {},
-          el("th", { scope: "col" }, t("mail.headers.name")),
-          el("th", { scope: "col" }, t("mail.headers.raw")),
-          el("th", { scope: "col" }, t("mail.headers.decoded")))),
-        el("tbody", {}, rows))),
-  ];
-}
-
-function sourceTab(m) {
-  return [
-    el("div", { class: "mail-source-tools" },
-      downloadLink(rawUrl(true), t("mail.source.download"), { class: "btn btn-small" }),
-      // A new tab cannot send the teacher key: with one, the tab above is the way to read it.
-      state.realm === "server" && teacherKey ? null
-        : el("a", { href: rawUrl(false), class: "btn btn-small", target: "_blank", rel: "noopener" }, t("mail.source.open"))),
-    m.source_truncated ? el("p", { class: "hint" }, t("mail.source.truncated")) : null,
-    el("pre", { class: "mail-source", tabindex: "0", "aria-label": t("mail.tab.source") }, m.source),
-  ];
-}
-
-const RENDER = { message: messageTab, mime: mimeTab, headers: headersTab, source: sourceTab };
 
 function renderTabs() {
   for (const name of TABS) {
@@ -649,7 +408,8 @@ function renderMessage() {
   $("view-tabs").hidden = !m;
   $("view-empty").hidden = Boolean(m);
   $("view-title").textContent = m ? (m.summary.subject || t("mail.no_subject")) : t("mail.view.title");
-  for (const name of TABS) replace($(`panel-${name}`), m ? RENDER[name](m) : []);
+  const context = tabContext();
+  for (const name of TABS) replace($(`panel-${name}`), m ? renderTab(name, m, context) : []);
   renderTabs();
 }
 
@@ -709,6 +469,7 @@ async function loadOverview() {
     return false;
   }
   $("teacher-key").hidden = true;
+  const same = state.overview && JSON.stringify(state.overview) === JSON.stringify(answer.data);
   state.overview = answer.data;
   if (!state.user && state.overview.users.length) {
     // Nothing chosen: the first user's INBOX, as a mail client opens.
@@ -716,7 +477,7 @@ async function loadOverview() {
     state.folder = "INBOX";
     remember(false);
   }
-  renderFolders();
+  if (!same) renderFolders();
   return true;
 }
 

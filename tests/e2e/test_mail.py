@@ -236,6 +236,16 @@ def test_a_message_sent_to_the_real_smtp_port_appears_in_the_real_ports_mail(pag
         smtp.sendmail("alice@example.org", ["bob@example.org"], f"Subject: {later}\r\n\r\nHi\r\n")
     expect(message(page, later)).to_be_visible(timeout=25000)
 
+    # Coming back to the page looks again at once, and a keyboard user keeps their place.
+    focused = message(page, subject)
+    focused.focus()
+    third = unique("On return")
+    with smtplib.SMTP("127.0.0.1", mailsim_server.smtp_port, timeout=10) as smtp:
+        smtp.sendmail("alice@example.org", ["bob@example.org"], f"Subject: {third}\r\n\r\nHi\r\n")
+    page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
+    expect(message(page, third)).to_be_visible(timeout=5000)
+    expect(message(page, subject)).to_be_focused()
+
     # Not in the learner's own mail.
     page.get_by_role("button", name="My mail").click()
     folder(page, "bob", "INBOX").click()
