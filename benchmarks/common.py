@@ -165,7 +165,7 @@ def start_mailsim(workdir: Path, threads: int = 256, smtp: bool = True,
     """
     port = free_port()
     serve = ["serve", "--host", HOST, "--port", str(port),
-             "--smtp-port", "0" if smtp else "off", "--data", str(workdir / "mailsim-data"),
+             "--smtp-port", "0" if smtp else "off", "--pop3-port", "off", "--imap-port", "off", "--data", str(workdir / "mailsim-data"),
              "--threads", str(threads)]
     if variant:
         cmd = [sys.executable, str(BENCH / "mailsim_variant.py"), "--patch", variant, "--", *serve]

@@ -45,14 +45,15 @@ def test_smtp_port_in_use_fails_with_a_clear_message(tmp_path):
         s.listen()
         busy = s.getsockname()[1]
         out = run_cli("serve", "--port", str(free_port()), "--smtp-port", str(busy),
-                      "--data", str(tmp_path))
+                      "--pop3-port", "0", "--imap-port", "0", "--data", str(tmp_path))
     assert out.returncode == 2 and "cannot listen for SMTP" in out.stderr
 
 
 def test_bad_fault_plan_file_fails_with_the_field(tmp_path):
     plan = tmp_path / "plan.json"
     plan.write_text(json.dumps({"rules": [{"stage": "RCPT", "reply": 999}]}))
-    out = run_cli("serve", "--port", str(free_port()), "--faults", str(plan), "--data", str(tmp_path))
+    out = run_cli("serve", "--port", str(free_port()), "--pop3-port", "0", "--imap-port", "0",
+                  "--faults", str(plan), "--data", str(tmp_path))
     assert out.returncode == 2 and "rules[0]" in out.stderr
 
 
@@ -83,7 +84,7 @@ def test_plain_install_from_another_folder_serves_every_page_and_asset(tmp_path)
     elsewhere.mkdir()
     port = free_port()
     proc = subprocess.Popen([str(venv / "bin" / "mailsim"), "serve", "--port", str(port), "--smtp-port", "0",
-                             "--data", str(tmp_path / "data")], cwd=elsewhere,
+                             "--pop3-port", "0", "--imap-port", "0", "--data", str(tmp_path / "data")], cwd=elsewhere,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"})
     try:
@@ -110,3 +111,13 @@ def test_plain_install_from_another_folder_serves_every_page_and_asset(tmp_path)
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_pop3_port_in_use_fails_with_a_clear_message(tmp_path):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        busy = s.getsockname()[1]
+        out = run_cli("serve", "--port", str(free_port()), "--smtp-port", "0", "--pop3-port", str(busy),
+                      "--imap-port", "off", "--data", str(tmp_path))
+    assert out.returncode == 2 and "cannot listen for POP3" in out.stderr
