@@ -302,7 +302,7 @@ function drawMark(hop, cls = "") {
   if (!route) return;
   const length = route.getTotalLength();
   const at = hop.kind === "dns" ? 0.5 : hop.kind === "read" && hop.outcome !== "ok" ? 0.3
-    : hop.outcome === "ok" ? 1 : 0.8;
+    : hop.outcome === "ok" ? 1 : 0.9;
   const p = route.getPointAtLength(length * at);
   const g = svg("g", { class: `jr-mark jr-mark-${hop.outcome} ${cls}`.trim(), transform: `translate(${p.x},${p.y - 26})` }, marks);
   svg("circle", { r: 13 }, g);
@@ -360,8 +360,10 @@ function render() {
   if (!journey) return;
   const n = steps.length;
   pos = Math.max(0, Math.min(n, pos));
-  const i = Math.max(0, Math.min(Math.floor(pos), n - 1));
-  let f = pos >= n ? 1 : pos - Math.floor(pos);
+  // Exactly between two steps (after a step or a seek), the step just finished is shown, complete.
+  const whole = pos > 0 && pos === Math.floor(pos);
+  const i = whole ? pos - 1 : Math.max(0, Math.min(Math.floor(pos), n - 1));
+  let f = whole ? 1 : pos - Math.floor(pos);
   if (reduced.matches && f > 0) f = 1;
   const step = steps[i];
   showRoutes(pos >= n ? n : i);
@@ -379,7 +381,7 @@ function render() {
   }
   $("jr-clock").textContent = clockText(clockAt(Math.min(pos, n)));
   // Steps that have arrived: completed when the position passed them.
-  const arrived = pos >= n ? n - 1 : (f >= 1 ? i : i - 1);
+  const arrived = f >= 1 ? i : i - 1;
   if (arrived !== shownStep) showArrived(arrived);
   syncPlayer();
 }
