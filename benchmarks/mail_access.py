@@ -756,6 +756,7 @@ def main(argv=None) -> int:
                          "target_ratio": TARGET_RATIO},
             "servers": refs.versions(),
             "system_costs": costs,
+            "simulator_uncommitted_changes": refs.simulator_changes(),
             "targets": {t.name: {"addrs": {p: f"{h}:{port}" for p, (h, port) in t.addrs.items()},
                                  **t.extra} for t in targets},
             "results": rows, "summary": summary, "ratios": ratios, "failures": failures})

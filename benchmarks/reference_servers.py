@@ -162,6 +162,12 @@ def system_costs(folder: Optional[Path] = None, n: int = 50) -> dict:
     return {"create_write_fsync_4k_ms": round(fsync_ms, 3), "fork_exit_wait_ms": round(fork_ms, 3)}
 
 
+def simulator_changes() -> list[str]:
+    """Files under simulator/ that differ from the commit (the run measured those too)."""
+    done = _run(["git", "status", "--porcelain", "--", "simulator"], cwd=common.ROOT)
+    return [line[3:] for line in done.stdout.splitlines()] if done.returncode == 0 else []
+
+
 # ------------------------------------------------------------- process trees
 @dataclass
 class Running:
@@ -536,7 +542,8 @@ smtputf8_enable = no
 """
 
 
-def start_postfix(folder: Path, users: list[str] = list(USERS), log_file: bool = False) -> Running:
+def start_postfix(folder: Path, users: list[str] = list(USERS), log_file: bool = False,
+                  settings: Optional[dict[str, str]] = None) -> Running:
     """Postfix accepting mail for ``<user>@example.org`` on a free loopback port.
 
     Every accepted message goes through Postfix's queue (cleanup, fsync'd
@@ -548,6 +555,7 @@ def start_postfix(folder: Path, users: list[str] = list(USERS), log_file: bool =
     machine those lines are dropped. ``log_file`` sends them to
     ``<folder>/maillog`` through postlogd instead (one more process doing
     work for every message: for debugging, not for figures).
+    ``settings`` are appended to main.cf (e.g. ``{"max_use": "10000"}``).
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -572,6 +580,7 @@ def start_postfix(folder: Path, users: list[str] = list(USERS), log_file: bool =
     main_cf = postfix_main_cf(folder, users, uid, gid)
     if log_file:
         main_cf += f"maillog_file = {folder}/maillog\nmaillog_file_prefixes = {folder}\n"
+    main_cf += "".join(f"{name} = {value}\n" for name, value in (settings or {}).items())
     (conf / "main.cf").write_text(main_cf)
     (conf / "master.cf").write_text(POSTFIX_MASTER_CF.format(listen=f"{HOST}:{port}"))
     env = {**os.environ, "MAIL_CONFIG": str(conf)}

@@ -168,6 +168,9 @@ def main(argv=None) -> int:
     parser.add_argument("--postfix-log", action="store_true",
                         help="Postfix logs to <work>/postfix/maillog through postlogd (for debugging; "
                              "by default it logs to syslog, which nothing reads here)")
+    parser.add_argument("--postfix-set", action="append", default=[], metavar="NAME=VALUE",
+                        help="(repeatable) a main.cf setting for Postfix beyond the defaults, "
+                             "e.g. max_use=10000 (Postfix recycles its daemons every 100 uses)")
     parser.add_argument("--install", action="store_true", help="apt-get install Postfix if it is missing")
     parser.add_argument("--wait-quiet", type=float, default=0, metavar="SECONDS",
                         help="before each round wait up to this long for an idle CPU")
@@ -187,7 +190,8 @@ def main(argv=None) -> int:
     try:
         if "postfix" in args.targets:
             print("starting Postfix ...", file=sys.stderr, flush=True)
-            postfix = refs.start_postfix(workdir / "postfix", log_file=args.postfix_log)
+            postfix = refs.start_postfix(workdir / "postfix", log_file=args.postfix_log,
+                                         settings=dict(kv.split("=", 1) for kv in args.postfix_set))
             started.append(postfix)
             targets.append(Target("postfix", common.HOST, postfix.ports["smtp"], postfix,
                                   maildir=postfix.extra["maildirs"]["bob"]))
@@ -291,7 +295,7 @@ def main(argv=None) -> int:
             "settings": {"sessions": args.sessions, "messages": args.messages, "payload_bytes": args.length,
                          "keep_connection": args.keep_connection, "rounds": args.rounds,
                          "warmup_messages": args.warmup, "targets": args.targets,
-                         "postfix_log_file": args.postfix_log,
+                         "postfix_log_file": args.postfix_log, "postfix_settings": args.postfix_set,
                          "command": " ".join(smtp_source_cmd(0, "HOST", args.sessions[0], args.messages,
                                                              args.length, args.keep_connection)),
                          "postfix_measured_until": "every message in bob's Maildir",
@@ -299,6 +303,7 @@ def main(argv=None) -> int:
                          "target_ratio": TARGET_RATIO},
             "servers": refs.versions(),
             "system_costs": costs,
+            "simulator_uncommitted_changes": refs.simulator_changes(),
             "postfix_queue_at_end": queues,
             "results": rows, "summary": summary, "ratios": ratios})
         print(f"\nresults: {path.relative_to(common.ROOT)}")
