@@ -429,13 +429,23 @@ function fillHops() {
       el("span", { class: "jr-hop-n" }, `${i + 1}`),
       el("span", { class: "jr-hop-main" },
         el("span", { class: "jr-hop-name" }, hopTitle(hop)),
-        el("span", { class: "jr-hop-route" }, `${partyName(hop.from)} → ${partyName(hop.to)} · ${hop.protocol.toUpperCase()}`)),
+        el("span", { class: "jr-hop-route" }, routeText(hop))),
       el("span", { class: "jr-hop-out" },
         el("span", { class: "jr-sym", "aria-hidden": "true" }, MARK[hop.outcome] || "•"),
         el("span", { class: "sr-only" }, t(`journey.outcome.${hop.outcome}`)),
         reply ? el("code", {}, reply.length > 42 ? `${reply.slice(0, 41)}…` : reply) : null),
       el("span", { class: "jr-hop-time" }, clockText(hop.sim_time))));
   }));
+}
+
+/** "Carol's mail server → Bob's mail server · SMTP"; a delivery ends in a mailbox, by no protocol. */
+function routeText(hop) {
+  if (hop.kind === "deliver" || hop.kind === "bounce") {
+    const user = hop.kind === "deliver" ? (journey.mailbox || {}).user || "bob" : journey.message.from.split("@")[0];
+    const how = hop.kind === "deliver" ? t("journey.hop.local_short") : "SMTP";
+    return `${partyName(hop.from)} → ${t("journey.hop.inbox", { user })} · ${how}`;
+  }
+  return `${partyName(hop.from)} → ${partyName(hop.to)} · ${hop.protocol.toUpperCase()}`;
 }
 
 function fillTimeline() {
