@@ -3,8 +3,10 @@
 Each test opens /journey on the real server (conftest's `mailsim_server`),
 picks what a learner picks and checks what is on the screen: the hops as
 they arrive, the simulated clock, the timeline, the bounce in Carol's
-mailbox, one hop's sequence diagram. axe-core checks the page too. (Not named test_journey.py: tests/test_journey.py
-has that basename, and the two would collide when the whole suite is collected.)
+mailbox, one hop's sequence diagram. axe-core checks the page too.
+
+Not named test_journey.py: tests/test_journey.py has that basename, and the
+two would collide when the whole suite is collected.
 """
 from __future__ import annotations
 
