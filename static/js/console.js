@@ -19,7 +19,7 @@
 import { el, replace, announce } from "./dom.js";
 import { t, has } from "./i18n.js";
 import { wireLines } from "./transcript.js";
-import { normaliseProtocol, protocolInfo, codeClass, imapTag, nextImapTag } from "./protocols.js";
+import { normaliseProtocol, protocolInfo, codeClass, imapTag, imapReply, nextImapTag } from "./protocols.js";
 
 /** Forms offered by Tab when the catalogue has not arrived. */
 const DEFAULT_FORMS = {
@@ -321,7 +321,9 @@ export function createConsole(root, { send, protocol: proto = "smtp", classOf = 
         const tag = imapTag(ex.text);
         if (tag) usedTags.push(tag);
       }
-      if (tagged && (ex.kind === "reply" || ex.kind === "command")) {
+      // Untagged news (new mail during IDLE) leaves the server waiting as it was.
+      const news = ex.kind === "reply" && !imapReply(ex.text).final;
+      if (tagged && (ex.kind === "reply" || ex.kind === "command") && !news) {
         const was = awaitingRest;
         awaitingRest = ex.kind === "reply" && String(ex.code) === "+";
         if (awaitingRest && !was) announce(hint, t("ui.console.imap_continue"));

@@ -16,7 +16,7 @@ import { describeRule } from "./faults.js";
 import { wireLines } from "./transcript.js";
 import {
   normaliseProtocol, codeClass, classesFromCatalogue, phaseFigure, bandOf, answeredIndex,
-  imapReply, imapTag, imapVerb, pop3Reply, pop3Mode,
+  imapReply, imapTag, imapVerb, pop3Reply, pop3Mode, replyLine,
 } from "./protocols.js";
 
 const CLASS_SYMBOL = { 2: "✔", 3: "➜", 4: "⟳", 5: "✖" };
@@ -106,7 +106,8 @@ export function createExplainer(root, { catalogue, context, protocol: initial = 
     const described = describeRule(rule);
     const natural = fault.natural;
     const naturalText = natural && natural.code
-      ? t("ui.explain.natural_reply", { reply: natural.text || String(natural.code) })
+      ? t("ui.explain.natural_reply", { reply: replyLine(natural.text || String(natural.code), natural.code, protocol,
+        (n) => t("diagram.untagged.other", { n })) })
       : t("ui.explain.natural_none");
     const actionKey = `ui.explain.fault_${fault.action || "reply"}`;
     return el("section", { class: "explain-why explain-fault" },

@@ -288,10 +288,16 @@ export function tagPartners(exchanges, index, protocol) {
   const ex = exchanges[index];
   if (!ex) return [];
   let command = -1;
-  const afterPlus = (i) => i > 0 && exchanges[i - 1].kind === "reply" && String(exchanges[i - 1].code) === "+";
+  // The "+" a client line follows (untagged news may come between, as during IDLE), or -1.
+  const plusBefore = (i) => {
+    let j = i - 1;
+    while (j >= 0 && exchanges[j].kind === "reply" && String(exchanges[j].code) !== "+" && !imapReply(exchanges[j].text).final) j -= 1;
+    return j >= 0 && exchanges[j].kind === "reply" && String(exchanges[j].code) === "+" ? j : -1;
+  };
   if (ex.kind === "command") {
     // An untagged line after "+" (a literal, DONE after IDLE) belongs to the command that "+" answered.
-    command = !imapTag(ex.text) && afterPlus(index) ? answeredIndex(exchanges, index - 1, "imap") : index;
+    const plus = imapTag(ex.text) ? -1 : plusBefore(index);
+    command = plus >= 0 ? answeredIndex(exchanges, plus, "imap") : index;
   }
   else if (ex.kind === "reply") {
     const r = imapReply(ex.text);
@@ -317,7 +323,7 @@ export function tagPartners(exchanges, index, protocol) {
     if (x.kind === "command") {
       // Its next part, sent after a "+" (the same tag again, with the literal).
       const own = imapTag(x.text);
-      if ((own === tag || own === null) && afterPlus(i) && out.includes(i - 1)) {
+      if ((own === tag || own === null) && out.includes(plusBefore(i))) {
         out.push(i);
         last = i;
       }
@@ -329,6 +335,24 @@ export function tagPartners(exchanges, index, protocol) {
     if (r.final && r.final.kind === "continuation" && answeredIndex(exchanges, i, "imap") === last) out.push(i);
   }
   return out;
+}
+
+/**
+ * A reply in one line, for sentences such as "without it the server would
+ * have answered ...": IMAP's final line with its untagged lines counted
+ * (`more(n)` words the count), POP3's status line; SMTP's text as it is.
+ */
+export function replyLine(text, code, protocol, more = (n) => `(+${n})`) {
+  const p = normaliseProtocol(protocol) || protocolOfCode(code) || "smtp";
+  const s = String(text ?? "");
+  if (p === "imap") {
+    const r = imapReply(s);
+    const head = r.final ? r.final.first : (r.untagged[0] ? r.untagged[0].first : s);
+    const n = r.final ? r.untagged.length : 0;
+    return n ? `${head} ${more(n)}` : head;
+  }
+  if (p === "pop3") return s.split(/\r?\n/, 1)[0];
+  return s;
 }
 
 /* ---------------------------------------------------------------- POP3 */

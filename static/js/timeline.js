@@ -15,7 +15,7 @@
  * `params` that the UI translates (sessionview.js does).
  */
 
-import { codeClass, bandOf, protocolOfCode, imapReply, imapTag, pop3Reply, normaliseProtocol } from "./protocols.js";
+import { codeClass, bandOf, protocolOfCode, imapReply, imapTag, pop3Reply, normaliseProtocol, replyLine } from "./protocols.js";
 
 export const FORMAT = "mailsim-transcript";
 export const VERSION = 1;
@@ -404,7 +404,10 @@ export function narrate(ex, t, lang, exchanges, i, opts = {}) {
 function naturalSentence(ex, t) {
   const f = ex.fault;
   if (!f || !f.natural || !f.natural.code || f.action === "delay") return "";
-  return tr(t, "diagram.fault.natural", { text: textLines(f.natural.text || String(f.natural.code))[0] });
+  const text = f.natural.text || String(f.natural.code);
+  const proto = protocolOfCode(f.natural.code);
+  return tr(t, "diagram.fault.natural", { text: proto && proto !== "smtp" ? replyLine(text, f.natural.code, proto,
+    (n) => trn(t, "diagram.untagged", n)) : textLines(text)[0] });
 }
 
 export function faultSentence(ex, t, lang, exchanges, i) {

@@ -1,4 +1,4 @@
-"""The Live page in a real Chromium, while real mail clients talk to the real SMTP port."""
+"""The Live page in a real Chromium, while real mail clients talk to the real SMTP, POP3 and IMAP ports."""
 from __future__ import annotations
 
 import json
@@ -117,3 +117,83 @@ def test_a_401_asks_for_the_teacher_key_and_sends_it(page: Page, mailsim_server)
     expect(page.locator("#faults-panel [data-part=status]")).to_contain_text("1 rule")
     expect(page.locator("#teacher-key")).to_be_hidden()
     assert seen == [None, "Bearer sesame"]
+
+
+def test_poplib_and_imaplib_sessions_show_with_their_protocol(page: Page, mailsim_server):
+    import poplib
+
+    errors = open_live(page, mailsim_server)
+    ports = page.locator("#ports-line")
+    expect(ports).to_contain_text(f"SMTP 127.0.0.1:{mailsim_server.smtp_port}")
+    expect(ports).to_contain_text(f"POP3 127.0.0.1:{mailsim_server.pop3_port}")
+    expect(ports).to_contain_text(f"IMAP 127.0.0.1:{mailsim_server.imap_port}")
+    expect(page.locator(".howto")).to_contain_text(f"telnet 127.0.0.1 {mailsim_server.pop3_port}")
+
+    send_mail(mailsim_server, "For poplib")
+    pop = poplib.POP3("127.0.0.1", mailsim_server.pop3_port, timeout=10)
+    pop.user("bob")
+    pop.pass_("bob")
+    count, _size = pop.stat()
+    pop.retr(count)
+    pop.quit()
+
+    row = page.locator(".session-item[data-protocol=pop3]").first
+    expect(row.locator(".proto-badge")).to_have_text("POP3")
+    expect(row).to_have_attribute("aria-pressed", "true")  # followed
+    expect(row.locator(".state-chip")).to_have_attribute("data-state", "closed")
+    view = page.locator("#session-view")
+    expect(view.locator(".dg-head")).to_contain_text("POP3 server")
+    expect(view.locator(".dg-band.dg-phase-authorization")).to_be_visible()
+    expect(view.locator(".dg-band.dg-phase-update")).to_be_visible()
+    retr = view.locator(".dg-ex.dg-k-reply", has_text="octets").last
+    expect(retr).to_have_class(re.compile(r"\bdg-c2\b"))
+    retr.click()
+    expect(page.locator("#explain-panel .explain-code")).to_have_text("+OK")
+    expect(page.locator("#explain-panel")).to_contain_text("RETR")
+
+    pytest.importorskip("simulator.protocols.imap")
+    import imaplib
+
+    imap = imaplib.IMAP4("127.0.0.1", mailsim_server.imap_port, timeout=10)
+    imap.login("bob", "bob")
+    imap.select("INBOX")
+    imap.search(None, "ALL")
+    imap.logout()
+    row = page.locator(".session-item[data-protocol=imap]").first
+    expect(row.locator(".proto-badge")).to_have_text("IMAP")
+    expect(row.locator(".state-chip")).to_have_attribute("data-state", "closed")
+    expect(view.locator(".dg-head")).to_contain_text("IMAP server")
+    select = view.locator(".dg-ex.dg-k-reply", has_text="SELECT completed")
+    expect(select).to_contain_text("untagged")
+    tag = select.get_attribute("data-tag")
+    expect(view.locator(f".dg-ex.dg-k-command[data-tag='{tag}']")).to_contain_text("SELECT")
+    assert errors == []
+
+
+def test_the_pop3_ports_rules_are_edited_apart_from_the_smtp_ports(page: Page, mailsim_server):
+    import poplib
+
+    open_live(page, mailsim_server)
+    panel = page.locator("#faults-panel")
+    try:
+        panel.locator("input[name=fault-protocol][value=pop3]").check(force=True)
+        panel.locator("[data-part=add]").click()
+        expect(panel.locator("select[data-field=stage]")).to_have_value("PASS")
+        panel.locator("[data-part=apply]").click()
+        expect(panel.locator("[data-part=status]")).to_contain_text("1 rule")
+        smtp_rules = json.loads(page.evaluate("() => fetch('/api/faults?protocol=smtp').then((r) => r.text())"))
+        assert smtp_rules["rules"] == []
+
+        pop = poplib.POP3("127.0.0.1", mailsim_server.pop3_port, timeout=10)
+        pop.user("bob")
+        with pytest.raises(poplib.error_proto):
+            pop.pass_("bob")
+        pop.quit()
+        flagged = page.locator("#session-view .dg-ex.dg-faulted", has_text="-ERR")
+        expect(flagged).to_be_visible()
+        expect(flagged).to_contain_text("rule 1")
+        flagged.click()
+        expect(page.locator("#explain-panel .explain-fault")).to_contain_text("at PASS")
+    finally:
+        panel.locator("[data-part=clear]").click()
+        expect(panel.locator("[data-part=status]")).to_contain_text("no faults")
