@@ -412,6 +412,14 @@ function showArrived(last) {
     announce($("jr-live"), `${hopTitle(step.hop)}: ${pick(step.hop.explain)}`);
   }
   $("jr-status").textContent = ended ? endText() : "";
+  // Where the journey stopped, and why (the stopping hop's own explanation).
+  const stopBox = $("jr-stop");
+  const stop = ended && journey.stopped ? journey.hops.find((h) => h.id === journey.stopped.hop) : null;
+  stopBox.hidden = !stop;
+  if (stop) {
+    replace(stopBox, el("strong", {}, t("journey.stop.at", { n: journey.hops.indexOf(stop) + 1, name: hopTitle(stop) })),
+      " ", pick(journey.stopped.explain));
+  }
 }
 
 function endText() {
