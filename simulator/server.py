@@ -123,7 +123,9 @@ class Simulator:
         return self.store.realm(f"learner:{learner}")
 
     def forget_learner(self, learner: str) -> None:
+        """Drop a throw-away learner's realms (their world, and the journey's sender side)."""
         self.store.drop_realm(f"learner:{learner}")
+        self.store.drop_realm(f"learner:{learner}:net")
 
     # ---------------------------------------------------------- real port
     def new_port_session(self, peer: str, conn, protocol: str = "smtp") -> Session:
