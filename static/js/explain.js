@@ -8,7 +8,8 @@
  * instead. SMTP, POP3 and IMAP share the layout (title, wire text, why,
  * facts); each adds what it has: SMTP's class and category digits, POP3's
  * multi-line bodies and its delete and keep modes, IMAP's tags and untagged
- * responses. All text goes in as text.
+ * responses. All text goes in as text. The wire text boxes scroll, so they
+ * take keyboard focus (a long message can be read without a mouse).
  */
 import { el, replace } from "./dom.js";
 import { t, has, pick } from "./i18n.js";
@@ -203,7 +204,7 @@ export function createExplainer(root, { catalogue, context, protocol: initial = 
     const verb = command ? command.verb || (protocol === "imap" ? imapVerb(command.text) : "") : "greeting";
     const extra = [];
     let answers = command ? row(t("ui.explain.answers"), code(command.text)) : null;
-    const wire = el("pre", { class: "explain-wire" }, protocol === "pop3" ? pop3Reply(ex.text).status : ex.text);
+    const wire = el("pre", { class: "explain-wire", tabindex: "0" }, protocol === "pop3" ? pop3Reply(ex.text).status : ex.text);
     if (protocol === "imap") {
       const r = imapReply(ex.text);
       extra.push(untaggedBlock(r.untagged));
@@ -218,10 +219,10 @@ export function createExplainer(root, { catalogue, context, protocol: initial = 
       if (r.multiline) {
         extra.push(el("section", { class: "explain-body-lines" },
           el("h4", {}, t("ui.explain.pop3_body", { n: r.body.length })),
-          el("pre", { class: "explain-wire explain-message" }, wireLines(ex).slice(1).join("\n")),
+          el("pre", { class: "explain-wire explain-message", tabindex: "0" }, wireLines(ex).slice(1).join("\n")),
           el("p", { class: "explain-muted" }, pick((data.notes || {}).multiline))));
       } else if (ex.text.includes("\n")) {
-        extra.push(el("pre", { class: "explain-wire" }, wireLines(ex).slice(1).join("\n")));
+        extra.push(el("pre", { class: "explain-wire", tabindex: "0" }, wireLines(ex).slice(1).join("\n")));
       }
       const resp = /^-ERR \[([A-Z/-]+)\]/.exec(r.status);
       const known = resp && (data.resp_codes || {})[resp[1]];
@@ -283,7 +284,7 @@ export function createExplainer(root, { catalogue, context, protocol: initial = 
       return [
         el("h3", { class: "explain-title" }, el("span", { class: "explain-code" }, done ? "DONE" : "+"),
           el("span", { class: "explain-meaning" }, t("ui.explain.literal_title"))),
-        el("pre", { class: "explain-wire" }, ex.text),
+        el("pre", { class: "explain-wire", tabindex: "0" }, ex.text),
         el("p", { class: "explain-lead" }, done ? t("ui.explain.idle_done") : t("ui.explain.literal_data", { n: "?" })),
         done ? null : el("p", { class: "explain-muted" }, pick((data.notes || {}).literals)),
         el("dl", { class: "explain-facts" }, phaseRow(ex)),
@@ -297,7 +298,7 @@ export function createExplainer(root, { catalogue, context, protocol: initial = 
       const tagIsVerb = protocol === "imap" && tag && data.commands[tag.toUpperCase()];
       return [
         el("h3", { class: "explain-title" }, el("span", { class: "explain-code" }, t("ui.explain.command"))),
-        el("pre", { class: "explain-wire" }, ex.text),
+        el("pre", { class: "explain-wire", tabindex: "0" }, ex.text),
         el("p", {}, verb === "UNKNOWN" || protocol === "imap" ? tp("ui.explain.unknown_verb", protocol) : t("ui.explain.no_entry")),
         protocol === "imap" && (!tag || tagIsVerb) ? el("p", {}, t("ui.explain.imap_no_tag")) : null,
         el("dl", { class: "explain-facts" }, phaseRow(ex)),
@@ -310,7 +311,7 @@ export function createExplainer(root, { catalogue, context, protocol: initial = 
         el("span", { class: "explain-code" }, verb),
         el("span", { class: "explain-meaning" }, t("ui.explain.command")),
         entry.obsolete ? el("span", { class: "tag tag-warn" }, t("ui.explain.obsolete")) : null),
-      el("pre", { class: "explain-wire" }, ex.text),
+      el("pre", { class: "explain-wire", tabindex: "0" }, ex.text),
       el("p", { class: "explain-lead" }, pick(entry.meaning)),
       ...literalNotes(ex),
       CLEARTEXT[protocol] && CLEARTEXT[protocol].has(verb) ? cleartextBlock() : null,
@@ -335,7 +336,7 @@ export function createExplainer(root, { catalogue, context, protocol: initial = 
       el("h3", { class: "explain-title" },
         el("span", { class: "explain-code" }, "DATA"),
         el("span", { class: "explain-meaning" }, t("ui.explain.data_title"))),
-      el("pre", { class: "explain-wire explain-message" }, lines.join("\n")),
+      el("pre", { class: "explain-wire explain-message", tabindex: "0" }, lines.join("\n")),
       el("p", {}, t("ui.explain.data_lines", { n: Math.max(0, lines.length - 1) })),
       el("p", {}, t("ui.explain.data_end")),
       el("p", {}, t("ui.explain.data_stuffing")),

@@ -132,3 +132,56 @@ def test_the_imap_fault_panel_and_tab_completion(page: Page, mailsim_server):
     expect(flagged).to_have_class(re.compile(r"\bdg-c4\b"))
     flagged.click()
     expect(page.locator("#explain-panel .explain-fault")).to_contain_text("would have answered")
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_the_imap_lab_is_accessible(page: Page, mailsim_server, lang):
+    from test_lab_pop3 import axe_check
+
+    open_imap(page, mailsim_server, lang)
+    axe_check(page, f"IMAP lab {lang}, fresh")
+    send_after_tag(page, "LOGIN bob bob", "a1")
+    send_after_tag(page, "SELECT INBOX", "a2")
+    answer(page, "a2").click()
+    expect(page.locator("#explain-panel .explain-untagged")).to_be_visible()
+    axe_check(page, f"IMAP lab {lang}, a tagged answer selected")
+
+
+def test_an_imap_session_exports_as_text_json_svg_and_mermaid(page: Page, mailsim_server, tmp_path):
+    import json
+
+    open_imap(page, mailsim_server)
+    send_after_tag(page, "LOGIN bob bob", "a1")
+    send_after_tag(page, "SELECT INBOX", "a2")
+    expect(answer(page, "a2")).to_be_visible()
+    labels = "() => [...document.querySelectorAll('#session-view .dg-ex')].map((g) => g.getAttribute('aria-label'))"
+    before = page.evaluate(labels)
+
+    files = {}
+    for kind in ["text", "json", "svg", "mermaid"]:
+        with page.expect_download() as download:
+            page.locator(f"#transcript [data-export={kind}]").click()
+        assert download.value.suggested_filename.startswith("mailsim-imap-")
+        path = tmp_path / download.value.suggested_filename
+        download.value.save_as(path)
+        files[kind] = path
+    text = files["text"].read_text(encoding="utf-8")
+    assert "C: a2 SELECT INBOX" in text and "S: a2 OK [READ-WRITE] SELECT completed" in text
+    assert re.search(r"^S: \* \d+ EXISTS$", text, re.M)
+    data = json.loads(files["json"].read_text(encoding="utf-8"))
+    assert data["meta"]["protocol"] == "imap"
+    assert {ex["code"] for ex in data["exchanges"] if ex["kind"] == "reply"} == {"OK"}
+    svg = files["svg"].read_text(encoding="utf-8")
+    assert svg.startswith("<?xml") and "IMAP server" in svg and "SELECT completed" in svg
+    mermaid = files["mermaid"].read_text(encoding="utf-8")
+    assert "participant Server as IMAP server" in mermaid
+    assert "Note over Client,Server: 1 · Not authenticated: logging in" in mermaid
+
+    # The JSON file opens as the same diagram, explained as IMAP.
+    page.locator("#btn-new").click()
+    expect(page.locator("#session-view .dg-ex")).to_have_count(2)
+    page.locator("#transcript input[type=file]").set_input_files(str(files["json"]))
+    expect(page.locator("#session-view .dg-ex")).to_have_count(len(before))
+    assert page.evaluate(labels) == before
+    answer(page, "a2").click()
+    expect(page.locator("#explain-panel .explain-untagged")).to_contain_text("EXISTS")

@@ -175,3 +175,49 @@ def test_mail_sent_in_the_smtp_lab_is_read_in_the_pop3_lab(page: Page, mailsim_s
     type_line(page, f"TOP {count} 0")
     expect(reply(page, "top of message")).to_be_visible()
     assert "Subject: Sent from the SMTP lab" in reply(page, "top of message").locator("title").text_content()
+
+
+def axe_check(page: Page, where: str) -> None:
+    """axe-core: no serious or critical violations (tests/e2e/test_a11y.py's rule)."""
+    import json
+
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    blocking = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
+                for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
+    assert blocking == [], f"{where}: " + json.dumps(blocking, ensure_ascii=False, indent=1)
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_the_pop3_lab_is_accessible(page: Page, mailsim_server, lang):
+    open_pop3(page, mailsim_server, lang)
+    axe_check(page, f"POP3 lab {lang}, fresh")
+    page.locator("#faults-panel [data-part=add]").click()
+    for line in ["USER bob", "PASS bob", "LIST", "RETR 1", "DELE 1"]:
+        type_line(page, line)
+    reply(page, re.compile(r"\+OK \d+ octets")).click()
+    expect(page.locator("#explain-panel .explain-modes")).to_be_visible()
+    axe_check(page, f"POP3 lab {lang}, busy")
+    page.locator("h1").click()
+    page.keyboard.press("p")
+    expect(page.locator("body")).to_have_class(re.compile(r"\bpresenter\b"))
+    expect(page.locator(".proto-switch")).to_be_hidden()
+    page.wait_for_timeout(500)
+    axe_check(page, f"POP3 lab {lang}, presenter mode")
+
+
+def test_the_pop3_lab_lists_pop3_scenarios_and_plays_a_story_with_its_preset(page: Page, mailsim_server):
+    errors = open_pop3(page, mailsim_server)
+    items = page.locator("#scenario-list .scenario")
+    expect(items.first).to_be_visible()
+    names = items.evaluate_all("(bs) => bs.map((b) => b.dataset.scenario)")
+    assert "fig_14_6_establishment" not in names  # SMTP's stay in the SMTP lab
+    story = page.locator("#scenario-list .scenario-items").last.locator(".scenario").first
+    story.click()
+    expect(story).to_have_attribute("aria-current", "true")
+    expect(page.locator(".dg-head")).to_contain_text("POP3 server")
+    expect(page.locator(".dg-ex.dg-faulted").first).to_be_visible(timeout=30000)
+    expect(page.locator("#fault-preset")).not_to_have_value("")
+    expect(page.locator("#faults-panel .rule").first).to_be_visible()
+    assert errors == []
