@@ -157,17 +157,32 @@ export function createExplainer(root, { catalogue, context, protocol: initial = 
       pick(klass.meaning) ? ` — ${pick(klass.meaning)}` : "")];
   }
 
-  /** IMAP: the untagged responses that came before the final line, each with its meaning. */
+  /**
+   * IMAP: the untagged responses that came before the final line, grouped by
+   * name (eight FETCH lines share one meaning), each group with its meaning
+   * and its first few lines, cut short.
+   */
   function untaggedBlock(responses) {
     if (!responses.length) return null;
-    const items = responses.map((r) => {
-      const entry = r.name ? (data.untagged || {})[r.name] : null;
-      const lines = r.text.split("\n");
-      const shown = lines.length > 1 ? t("ui.explain.untagged_more", { first: lines[0], n: lines.length - 1 }) : lines[0];
+    const SHOWN = 5, WIDTH = 140;
+    const groups = new Map();
+    for (const r of responses) {
+      const name = r.name || "?";
+      if (!groups.has(name)) groups.set(name, []);
+      groups.get(name).push(r);
+    }
+    const items = [...groups].map(([name, list]) => {
+      const entry = (data.untagged || {})[name];
+      const lines = list.slice(0, SHOWN).map((r) => {
+        const rows = r.text.split("\n");
+        const first = rows.length > 1 ? t("ui.explain.untagged_more", { first: rows[0], n: rows.length - 1 }) : rows[0];
+        return el("li", {}, el("code", { class: "explain-untagged-line" }, first.length > WIDTH ? `${first.slice(0, WIDTH - 1)}…` : first));
+      });
+      if (list.length > SHOWN) lines.push(el("li", { class: "explain-muted" }, t("ui.explain.untagged_hidden", { n: list.length - SHOWN })));
       return el("li", {},
-        el("code", { class: "explain-untagged-line" }, shown.length > 240 ? `${shown.slice(0, 239)}…` : shown),
-        entry ? el("span", { class: "explain-block" }, pick(entry.meaning),
-          entry.rfc ? el("span", { class: "explain-muted" }, ` (${entry.rfc})`) : "") : null);
+        el("strong", {}, name), list.length > 1 ? ` ×${list.length}` : "",
+        entry ? [" — ", pick(entry.meaning), entry.rfc ? el("span", { class: "explain-muted" }, ` (${entry.rfc})`) : ""] : "",
+        el("ul", { class: "explain-untagged-lines" }, lines));
     });
     return el("section", { class: "explain-untagged" },
       el("h4", {}, t("ui.explain.untagged_title", { n: responses.length })),
