@@ -1,45 +1,18 @@
 """POP3 RETR and IMAP FETCH throughput through real ports: MailSim against Dovecot.
 
-Both servers run in the same run on this machine, on 127.0.0.1, with the
-same users (alice/alice and bob/bob, MailSim's world) and the same messages
-in each user's INBOX: ``--messages`` messages of ``--size`` bytes each
-(CRLF text, a few headers and a plain body). Dovecot (Debian's
-dovecot-pop3d and dovecot-imapd, see reference_servers.py) gets them written
-straight into its Maildirs; MailSim gets them delivered over its SMTP port
-to both users before anything is timed (it may add a trace header, so its
-copies can be a little larger: bytes are counted as received).
-
-Tests (each with every client count, every target):
-
-* ``pop3-retr``: a session is USER, PASS, STAT, then ``RETR 1`` .. ``RETR n``
-  one at a time (each reply read to its terminating ``.``), then QUIT; no
-  DELE, so the mailbox stays as it is. POP3 locks a maildrop for the length
-  of a session (RFC 1939 §8), and there are only two users, so at most two
-  sessions can run at once: client i uses user i mod 2, and clients sharing a
-  user take turns (a lock in the benchmark), the same for both servers. The
-  default client counts are therefore 1 and 2.
-* ``imap-body``: a session is LOGIN, EXAMINE INBOX, ``UID FETCH 1:* (UID)``
-  (to learn the UIDs), then ``UID FETCH a:b (BODY.PEEK[])`` in batches of
-  ``--batch`` UIDs, each batch read to its tagged OK, then LOGOUT. IMAP
-  allows many sessions on one mailbox, so the clients (1 and 10 by default)
-  share the two users and run freely in parallel.
-* ``imap-header``: the same with ``BODY.PEEK[HEADER]`` (the header block only).
-
-Every client is a thread with a blocking socket and a small buffered reader:
-the reply terminator (``CRLF.CRLF``) and IMAP literals (``{n}``) are found
-with ``bytearray.find`` and skipped without copying, so the client costs a
-few microseconds per message (its CPU per message is in the table and in the
-JSON, to check that it is not the bottleneck). A client repeats whole
-sessions until the round's ``--seconds`` are up (a session is never cut); a
-round's rate is its messages over the time from the common start to the end
-of the last session. Each figure is the median of ``--rounds`` rounds; the
-targets' rounds alternate (A B, B A, ...) so that drift of the machine hits
-both. One unmeasured session per user and test warms every server up first.
+Both servers run in the same run on 127.0.0.1 with the same users (alice,
+bob) and the same ``--messages`` x ``--size`` messages in each INBOX (Dovecot:
+written into its Maildirs; MailSim: delivered over its SMTP port before any
+timing). Tests: ``pop3-retr`` (USER, PASS, STAT, RETR 1..n, QUIT; at most one
+session per maildrop, so 1 and 2 clients), ``imap-body`` and ``imap-header``
+(LOGIN, EXAMINE, UID FETCH in batches of BODY.PEEK[] or BODY.PEEK[HEADER],
+LOGOUT; 1 and 10 clients). Clients are threads repeating whole sessions for
+``--seconds``; each figure is the median of ``--rounds`` alternating rounds.
+What is measured and how to read it: benchmarks/mail_access.md.
 
     python benchmarks/mail_access.py                     # Dovecot and MailSim (starts both)
-    python benchmarks/mail_access.py --only-reference    # Dovecot alone (MailSim without POP3/IMAP yet)
+    python benchmarks/mail_access.py --only-reference    # Dovecot alone
     python benchmarks/mail_access.py --install           # apt-get install Dovecot/Postfix if missing
-    python benchmarks/mail_access.py --tests imap-body --imap-clients 10 --rounds 9
     python benchmarks/mail_access.py --mailsim-pop3 127.0.0.1:1100 --mailsim-imap 127.0.0.1:1430 \\
         --mailsim-smtp 127.0.0.1:2525                    # a MailSim already running
 
@@ -48,7 +21,6 @@ Target: MailSim >= Dovecot (messages/s ratio mailsim/dovecot >= 1), for each tes
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import smtplib
 import socket
