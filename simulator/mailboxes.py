@@ -98,10 +98,15 @@ class Mailboxes:
         return [MsgInfo(r[0], tuple(r[1].split()), r[2], r[3]) for r in self.store.read(run)]
 
     def content(self, user: str, name: str, uid: int) -> bytes:
+        name = normalize_mailbox(name)
+
         def run(db: sqlite3.Connection):
-            box = _box(db, self.realm, user, name)
-            return db.execute("SELECT content FROM messages WHERE mailbox_id = ? AND uid = ?",
-                              (box[0], int(uid))).fetchone()
+            row = db.execute("SELECT m.content FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id "
+                             "WHERE b.realm = ? AND b.user = ? AND b.name = ? AND m.uid = ?",
+                             (self.realm, _login(user), name, int(uid))).fetchone()
+            if row is None:
+                _box(db, self.realm, user, name)  # NoSuchMailbox if that is why
+            return row
         row = self.store.read(run)
         if row is None:
             raise NoSuchMessage(f"no message with UID {uid} in {name}")

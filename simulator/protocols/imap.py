@@ -540,8 +540,7 @@ class ImapEngine(FolderCommands, MessageCommands, SearchCommand):
             version = self.mb.version(snap.user, snap.mailbox)  # cheap: one indexed row
         except MailStoreError:
             return [], self._bye("bye.mailbox_gone")
-        ghosts = any(e.gone for e in snap.view)
-        if version == self._version and snap.uidvalidity and not (expunge and ghosts):
+        if version == self._version and snap.uidvalidity and not (expunge and any(e.gone for e in snap.view)):
             return [], None
         try:
             folder = self.mb.folder(snap.user, snap.mailbox)

@@ -149,13 +149,20 @@ class Part:
 class ParsedMessage:
     """A message parsed once: ``raw`` and the ``root`` :class:`Part`."""
 
-    __slots__ = ("raw", "root", "_texts", "_header_text")
+    __slots__ = ("raw", "_root", "_texts", "_header_text")
 
     def __init__(self, raw: bytes):
         self.raw = bytes(raw)
-        self.root = _Parser(self.raw).part(0, len(self.raw), 0, (b"text", b"plain"))
+        self._root: Optional[Part] = None
         self._texts: Optional[list[str]] = None
         self._header_text: Optional[str] = None
+
+    @property
+    def root(self) -> "Part":
+        """The MIME tree, parsed on first use (BODY[] of the whole message never needs it)."""
+        if self._root is None:
+            self._root = _Parser(self.raw).part(0, len(self.raw), 0, (b"text", b"plain"))
+        return self._root
 
 
 Msg = Union[bytes, bytearray, ParsedMessage]
@@ -492,9 +499,9 @@ def section(msg: Msg, spec: str) -> Optional[bytes]:
     numbers, kind, fields = _parse_spec(spec)
     pm = _pm(msg)
     if not numbers:
-        target = pm.root
         if kind == "":
-            return pm.raw
+            return pm.raw  # the whole message: no need to parse it
+        target = pm.root
     else:
         part = _resolve(pm.root, numbers)
         if part is None:

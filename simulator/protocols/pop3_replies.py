@@ -26,6 +26,7 @@ dot-stuffs the body and ends it with a line holding only ``.``.
 from __future__ import annotations
 
 import re
+from functools import cached_property
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Optional
 
@@ -57,7 +58,10 @@ _LEADING_DOT = re.compile(rb"(?m)^\.")
 
 def normalize_lines(body: bytes) -> bytes:
     """``body`` with every line break as CRLF and, unless empty, ending in CRLF."""
-    body = _BREAKS.sub(b"\r\n", bytes(body))
+    body = bytes(body)
+    crlf = body.count(b"\r\n")
+    if body.count(b"\n") != crlf or body.count(b"\r") != crlf:  # bare CR or LF: the slow way
+        body = _BREAKS.sub(b"\r\n", body)
     if body and not body.endswith(b"\r\n"):
         body += b"\r\n"
     return body
@@ -65,6 +69,8 @@ def normalize_lines(body: bytes) -> bytes:
 
 def dot_stuff(body: bytes) -> bytes:
     """Double each leading "." of a CRLF-normalised body (RFC 1939 §3)."""
+    if not body.startswith(b".") and b"\n." not in body:
+        return body  # the common case: nothing to stuff, no copy
     return _LEADING_DOT.sub(b"..", body)
 
 
@@ -88,6 +94,10 @@ class Pop3Reply:
         if self.body is not None:
             object.__setattr__(self, "body", normalize_lines(self.body))
 
+    @cached_property
+    def _stuffed(self) -> bytes:
+        return dot_stuff(self.body or b"")
+
     @property
     def status_line(self) -> str:
         return f"{self.code} {self.line}" if self.line else self.code
@@ -97,14 +107,14 @@ class Pop3Reply:
         head = self.status_line.encode("ascii") + b"\r\n"
         if self.body is None:
             return head
-        return head + dot_stuff(self.body) + b".\r\n"
+        return head + self._stuffed + b".\r\n"
 
     @property
     def text(self) -> str:
         """The wire form for transcripts: lines joined by LF, a big body cut to 16 KiB."""
         if self.body is None:
             return self.status_line
-        stuffed = dot_stuff(self.body)
+        stuffed = self._stuffed
         shown, rest = stuffed, 0
         if len(stuffed) > MAX_TRANSCRIPT_BODY:
             cut = stuffed.rfind(b"\r\n", 0, MAX_TRANSCRIPT_BODY) + 2
