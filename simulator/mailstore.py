@@ -172,6 +172,46 @@ class CannotDelete(MailStoreError):
     """DELETE of INBOX, or of a folder that still has folders below it."""
 
 
+class LruCache:
+    """A thread-safe least-recently-used cache bounded by entries and by bytes.
+
+    Holds parsed messages for IMAP (as Dovecot keeps parsed headers in its
+    index cache): the content of a (realm, user, folder, UIDVALIDITY, UID) never
+    changes, so entries need no invalidation; they only age out.
+    """
+
+    def __init__(self, max_entries: int = 8192, max_bytes: int = 64 * 1024 * 1024):
+        from collections import OrderedDict
+        self.max_entries, self.max_bytes = max_entries, max_bytes
+        self._items: "OrderedDict[Any, tuple[Any, int]]" = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: Any) -> Any:
+        with self._lock:
+            found = self._items.get(key)
+            if found is None:
+                return None
+            self._items.move_to_end(key)
+            return found[0]
+
+    def put(self, key: Any, value: Any, size: int) -> None:
+        if size > self.max_bytes // 8:
+            return  # a huge message would push everything else out
+        with self._lock:
+            old = self._items.pop(key, None)
+            if old is not None:
+                self._bytes -= old[1]
+            self._items[key] = (value, size)
+            self._bytes += size
+            while len(self._items) > self.max_entries or self._bytes > self.max_bytes:
+                _, (_, dropped) = self._items.popitem(last=False)
+                self._bytes -= dropped
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
 class MailStore:
     """Every realm's mailboxes in SQLite, safe to use from many threads."""
 
@@ -184,6 +224,7 @@ class MailStore:
         self._views_lock = threading.Lock()
         self._locks: dict[tuple[str, str], str] = {}  # POP3 maildrop locks: (realm, login) -> owner
         self._locks_lock = threading.Lock()
+        self.parsed = LruCache()  # parsed messages, shared by every IMAP session
         # In memory there is one connection, used under this lock; on disk see _Writer/_local.
         self._mem_lock = threading.RLock()
         self._mem: Optional[sqlite3.Connection] = None

@@ -396,3 +396,16 @@ def test_a_realm_can_hold_another_domains_users():
     assert net.count("carol") == 1
     store.reset_realm("journey:net")
     assert net.count("carol") == 0 and net.folders("bob") == []
+
+
+def test_the_parsed_message_cache_is_bounded_by_entries_and_bytes():
+    from simulator.mailstore import LruCache
+    cache = LruCache(max_entries=3, max_bytes=800)
+    for n in range(5):
+        cache.put(n, f"v{n}", 10)
+    assert len(cache) == 3 and cache.get(0) is None and cache.get(4) == "v4"
+    cache.get(2)  # recently used: kept
+    cache.put("big", "x", 700)
+    assert cache.get(2) == "v2" and cache.get("big") == "x" and cache.get(3) is None
+    cache.put("huge", "y", 101)  # over an eighth of the budget: not kept at all
+    assert cache.get("huge") is None and cache.get("big") == "x"

@@ -125,11 +125,19 @@ class MessageCommands:
         if cached is not None:
             self._cache.move_to_end(key)
             return cached
-        try:
-            raw = self.mb.content(self._snap.user, self._snap.mailbox, entry.uid)
-        except self.StoreError:
-            return None
-        cached = (raw, imap_message.parse(raw))
+        # The store's cache is shared by every session (a message's content never changes).
+        shared = getattr(getattr(self.mb, "store", None), "parsed", None)
+        shared_key = (getattr(self.mb, "realm", ""), self._snap.user) + key
+        if shared is not None:
+            cached = shared.get(shared_key)
+        if cached is None:
+            try:
+                raw = self.mb.content(self._snap.user, self._snap.mailbox, entry.uid)
+            except self.StoreError:
+                return None
+            cached = (raw, imap_message.parse(raw))
+            if shared is not None:
+                shared.put(shared_key, cached, len(raw))
         self._cache[key] = cached
         while len(self._cache) > self.limits.cache_size:
             self._cache.popitem(last=False)
