@@ -404,8 +404,12 @@ def test_the_parsed_message_cache_is_bounded_by_entries_and_bytes():
     for n in range(5):
         cache.put(n, f"v{n}", 10)
     assert len(cache) == 3 and cache.get(0) is None and cache.get(4) == "v4"
-    cache.get(2)  # recently used: kept
-    cache.put("big", "x", 700)
-    assert cache.get(2) == "v2" and cache.get("big") == "x" and cache.get(3) is None
-    cache.put("huge", "y", 101)  # over an eighth of the budget: not kept at all
-    assert cache.get("huge") is None and cache.get("big") == "x"
+    cache.get(2)  # recently used: kept when the next one pushes the oldest out
+    cache.put(5, "v5", 10)
+    assert cache.get(2) == "v2" and cache.get(3) is None
+    by_size = LruCache(max_entries=100, max_bytes=800)
+    for n in range(9):
+        by_size.put(n, n, 100)  # 900 bytes offered, 800 kept
+    assert len(by_size) == 8 and by_size.get(0) is None and by_size.get(8) == 8
+    by_size.put("huge", "y", 101)  # over an eighth of the budget: not kept at all
+    assert by_size.get("huge") is None and len(by_size) == 8
