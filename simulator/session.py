@@ -139,7 +139,8 @@ class Session:
                 fault = {"rule": decision.index, "natural": None, "action": self._action(decision)}
                 if decision.delay_ms:
                     self._sleep(decision.delay_ms / 1000)
-            self._record("client", "tcp", "connect", phase="establishment", fault=fault)
+            opening = self.engine.phase  # SMTP's establishment, POP3's authorization...
+            self._record("client", "tcp", "connect", phase=opening, fault=fault)
             if decision is not None and decision.disconnect:
                 self._finish("fault", side="server", text="reset")
                 return
@@ -157,13 +158,13 @@ class Session:
                     self._finish("fault", side="server", text="reset", fault=fault)
                     return
                 if decision.silent:
-                    self._record("server", "silence", "", phase="establishment", fault=fault)
+                    self._record("server", "silence", "", phase=opening, fault=fault)
                     return
                 if decision.reply is not None:
                     reply = self.engine.fault_reply(decision.reply, decision.text, "greeting")
                     self.engine.refuse(reply)  # e.g. SMTP 554 waits for QUIT; IMAP PREAUTH logs in
                     close = reply.closes
-            self._send_reply(reply, "establishment", fault)
+            self._send_reply(reply, opening, fault)
             if close:
                 self._finish("server", side="server")
 
