@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import queue
 import socket
 import threading
@@ -59,6 +60,23 @@ WRITE_HIGH_WATER = 64 * 1024
 POLL_SECONDS = 1.0
 # Above this many bytes received but not yet fed (worker mode), reading pauses.
 QUEUE_HIGH_WATER = 256 * 1024
+
+
+def new_event_loop() -> asyncio.AbstractEventLoop:
+    """uvloop's event loop (libuv) where it is installed, else asyncio's own.
+
+    A POP3 client waits for each RETR before sending the next, so every
+    message costs one trip through the loop; uvloop's costs a fraction of
+    asyncio's (docs/performance.md). ``MAILSIM_LOOP=asyncio`` picks asyncio's.
+    """
+    if os.environ.get("MAILSIM_LOOP", "").lower() != "asyncio":
+        try:
+            import uvloop
+        except ImportError:
+            pass
+        else:
+            return uvloop.new_event_loop()
+    return asyncio.new_event_loop()
 
 
 def bind(host: str, port: int, backlog: int = 128) -> socket.socket:
@@ -456,7 +474,7 @@ class Listener:
         self._loop.stop()
 
     def _main(self) -> None:
-        loop = asyncio.new_event_loop()
+        loop = new_event_loop()
         self._loop = loop
         self._loop_thread = threading.get_ident()
         asyncio.set_event_loop(loop)
