@@ -26,15 +26,12 @@ dot-stuffs the body and ends it with a line holding only ``.``.
 from __future__ import annotations
 
 import re
-from functools import cached_property
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Iterable, Optional
 
-Text = dict[str, str]
-
-
-def _t(en: str, ru: str) -> Text:
-    return {"en": en, "ru": ru}
+from .catalogue import Text, clean_param
+from .catalogue import bilingual as _t
 
 
 DEFAULT_HOST = "mx.example.org"
@@ -386,11 +383,7 @@ GREETING_KEYS: dict[str, str] = {ERR: "err.greeting"}
 
 
 def _clean(value: Any) -> str:
-    """A parameter as printable ASCII: a client's bytes must never break the wire form."""
-    text = str(value)
-    if not (text.isascii() and text.isprintable()):
-        text = "".join(ch if " " <= ch <= "~" else "?" for ch in text)
-    return text if len(text) <= MAX_PARAM else text[:MAX_PARAM - 3] + "..."
+    return clean_param(value, MAX_PARAM)
 
 
 def _fit(code: str, text: str) -> str:

@@ -25,12 +25,8 @@ from dataclasses import dataclass, field
 from typing import Any, Optional, Union
 
 from .base import Reply
-
-Text = dict[str, str]
-
-
-def _t(en: str, ru: str) -> Text:
-    return {"en": en, "ru": ru}
+from .catalogue import Text, clean_param
+from .catalogue import bilingual as _t
 
 
 # The host name used when a caller does not say which server is speaking.
@@ -465,11 +461,7 @@ GREETING_KEYS: dict[int, str] = {554: "554.no_service"}
 
 
 def _clean(value: Any) -> str:
-    """A parameter as printable ASCII: a client's bytes must never break the wire form."""
-    text = str(value)
-    if not (text.isascii() and text.isprintable()):
-        text = "".join(ch if " " <= ch <= "~" else "?" for ch in text)
-    return text if len(text) <= MAX_PARAM else text[:MAX_PARAM - 3] + "..."
+    return clean_param(value, MAX_PARAM)
 
 
 def _fit(line: str) -> str:
