@@ -32,6 +32,21 @@ def free_port() -> int:
 
 
 # ------------------------------------------------------------------ processes
+def process_tree(root: int) -> list[int]:
+    """A process and all its descendants, from /proc."""
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        try:
+            for tid in os.listdir(f"/proc/{pid}/task"):
+                with open(f"/proc/{pid}/task/{tid}/children") as fh:
+                    todo.extend(int(c) for c in fh.read().split())
+        except OSError:
+            pass
+    return found
+
+
 @dataclass
 class Server:
     """A server started as a subprocess (and its process group)."""
@@ -46,17 +61,7 @@ class Server:
 
     def pids(self) -> list[int]:
         """The process and all its descendants (gunicorn's master and its worker)."""
-        found, todo = [], [self.process.pid]
-        while todo:
-            pid = todo.pop()
-            found.append(pid)
-            try:
-                for tid in os.listdir(f"/proc/{pid}/task"):
-                    with open(f"/proc/{pid}/task/{tid}/children") as fh:
-                        todo.extend(int(c) for c in fh.read().split())
-            except OSError:
-                pass
-        return found
+        return process_tree(self.process.pid)
 
     def cpu_times(self) -> tuple[float, float]:
         """(user, system) CPU seconds used so far by the whole process tree."""

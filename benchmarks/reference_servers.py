@@ -188,17 +188,7 @@ class Running:
     stop_command: Optional[list[str]] = None
 
     def pids(self) -> list[int]:
-        found, todo = [], [self.process.pid]
-        while todo:
-            pid = todo.pop()
-            found.append(pid)
-            try:
-                for tid in os.listdir(f"/proc/{pid}/task"):
-                    with open(f"/proc/{pid}/task/{tid}/children") as fh:
-                        todo.extend(int(c) for c in fh.read().split())
-            except OSError:
-                pass
-        return found
+        return common.process_tree(self.process.pid)
 
     def cpu_times(self) -> tuple[float, float]:
         return tree_cpu_times(self.pids())
