@@ -86,6 +86,9 @@ def serve(args) -> int:
         return 2
 
     sim = Simulator(data_dir=data_dir, port_faults=plan, teacher_key=key, host=args.host)
+    expired = sim.expire_learners()
+    if expired:
+        print(f"Dropped {len(expired)} learners' mail unused for a year.", flush=True)
 
     socks = {}
     for protocol, port in (("smtp", args.smtp_port), ("pop3", args.pop3_port), ("imap", args.imap_port)):

@@ -57,6 +57,8 @@ from .world import World
 DATA = Path(__file__).parent / "data"
 SEED_FILE = DATA / "seed.json"
 SERVER_REALM = "server"
+# A realm's "used" time is written at most this often (seconds): reads stay reads.
+TOUCH_EVERY = 3600.0
 INBOX = "INBOX"
 DELIMITER = "/"  # the IMAP hierarchy delimiter of folder names
 MAX_REALM = 100  # characters in a realm name
@@ -135,6 +137,11 @@ MIGRATIONS: list[tuple[str, ...]] = [
         "DROP TABLE users",
         "ALTER TABLE users_v3 RENAME TO users",
         "ALTER TABLE mailboxes_v3 RENAME TO mailboxes",
+    ),
+    # 4: when each realm was last used, so learners' copies nobody uses any more can expire
+    (
+        "ALTER TABLE realms ADD COLUMN used REAL NOT NULL DEFAULT 0",
+        "UPDATE realms SET used = created",
     ),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -221,6 +228,7 @@ class MailStore:
         self.path: Optional[Path] = Path(path) if path is not None else None
         self.seed_file = Path(seed_file) if seed_file is not None else None
         self._views: dict[str, Any] = {}
+        self._touched: dict[str, float] = {}
         self._views_lock = threading.Lock()
         self._locks: dict[tuple[str, str], str] = {}  # POP3 maildrop locks: (realm, login) -> owner
         self._locks_lock = threading.Lock()
@@ -334,10 +342,15 @@ class MailStore:
             raise ValueError(f"bad realm name: {name!r}")
         with self._views_lock:
             view = self._views.get(name)
+            now = time.time()
             if view is None:
                 users = world or self.world
                 self.write(lambda db: self._create_realm(db, name, seed and world is None, users))
                 view = self._views[name] = Mailboxes(self, name, users)
+                self._touched[name] = now
+            elif now - self._touched.get(name, 0.0) > TOUCH_EVERY:
+                self._touched[name] = now
+                self.write(lambda db: db.execute("UPDATE realms SET used = ? WHERE name = ?", (now, name)))
             return view
 
     @property
@@ -367,6 +380,20 @@ class MailStore:
             for key in [k for k in self._locks if k[0] == name]:
                 del self._locks[key]
 
+    def expire_realms(self, prefix: str, unused_for: float, now: Optional[float] = None) -> list[str]:
+        """Drop the realms named ``prefix...`` not used for ``unused_for`` seconds; returns their names.
+
+        A classroom server lives for years and every new browser makes a
+        learner copy; the ones nobody has opened for months go.
+        """
+        cutoff = (time.time() if now is None else now) - unused_for
+        names = [r[0] for r in self.read(lambda db: db.execute(
+            "SELECT name FROM realms WHERE used < ? AND substr(name, 1, ?) = ?",
+            (cutoff, len(prefix), prefix)).fetchall())]
+        for name in names:
+            self.drop_realm(name)
+        return names
+
     def realms(self) -> list[str]:
         return [r[0] for r in self.read(lambda db: db.execute("SELECT name FROM realms ORDER BY name").fetchall())]
 
@@ -374,7 +401,8 @@ class MailStore:
         if db.execute("SELECT 1 FROM realms WHERE name = ?", (name,)).fetchone():
             self._add_world_users(db, name, world)  # users added to the world since
             return
-        db.execute("INSERT INTO realms (name, created, seeded) VALUES (?, ?, ?)", (name, time.time(), int(seed)))
+        db.execute("INSERT INTO realms (name, created, seeded, used) VALUES (?, ?, ?, ?)",
+                   (name, time.time(), int(seed), time.time()))
         self._add_world_users(db, name, world)
         if seed and self.seed_file is not None and self.seed_file.exists():
             self._seed(db, name)

@@ -23,6 +23,8 @@ from .protocols.smtp import SmtpEngine
 from .session import Session
 from .world import World
 
+# A learner's copy of the world not used for this long is dropped when the server starts.
+LEARNER_EXPIRY = 365 * 24 * 3600.0
 LIVE_KEEP = 50  # finished real-port sessions kept for the Live page
 PROTOCOLS = ("smtp", "pop3", "imap")
 DEFAULT_PORTS = {"smtp": 2525, "pop3": 1100, "imap": 1430}
@@ -121,6 +123,10 @@ class Simulator:
     def learner_mailboxes(self, learner: str):
         """A learner's private copy of the world, made on first use."""
         return self.store.realm(f"learner:{learner}")
+
+    def expire_learners(self) -> list[str]:
+        """Drop learners' copies of the world nobody has used for LEARNER_EXPIRY (at start-up)."""
+        return self.store.expire_realms("learner:", LEARNER_EXPIRY)
 
     def forget_learner(self, learner: str) -> None:
         """Drop a throw-away learner's realms (their world, and the journey's sender side)."""

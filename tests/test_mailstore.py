@@ -413,3 +413,15 @@ def test_the_parsed_message_cache_is_bounded_by_entries_and_bytes():
     assert len(by_size) == 8 and by_size.get(0) is None and by_size.get(8) == 8
     by_size.put("huge", "y", 101)  # over an eighth of the budget: not kept at all
     assert by_size.get("huge") is None and len(by_size) == 8
+
+
+def test_learner_copies_unused_for_long_expire_and_others_stay(tmp_path):
+    store = MailStore(path=tmp_path / "mail.sqlite3", seed_file=None)
+    store.realm("server")
+    old, fresh = store.realm("learner:old"), store.realm("learner:fresh")
+    old.deliver(Delivery("", ("bob@example.org",), b"x\r\n"))
+    store.write(lambda db: db.execute("UPDATE realms SET used = 0 WHERE name IN ('learner:old', 'server')"))
+    assert store.expire_realms("learner:", 3600) == ["learner:old"]
+    assert set(store.realms()) == {"server", "learner:fresh"} and fresh.folders("bob")
+    again = MailStore(path=tmp_path / "mail.sqlite3", seed_file=None).realm("learner:old")
+    assert again.count("bob") == 0  # a learner who comes back starts from the default world
