@@ -119,3 +119,10 @@ def test_pages_load_nothing_from_the_internet(web):
         html = web.get(path).data.decode()
         assert "http://" not in html.replace("http://localhost", "") or "src=\"http" not in html
         assert "src=\"https://" not in html and "href=\"https://" not in html
+
+
+def test_each_catalogue_names_the_stages_a_fault_rule_may_use(web):
+    for protocol, present, absent in (("smtp", "RCPT", "STARTTLS"), ("pop3", "RETR", "STARTTLS"),
+                                      ("imap", "UID FETCH", "STARTTLS")):
+        data = web.get(f"/api/catalogue?protocol={protocol}").get_json()
+        assert present in data["stages"] and absent not in data["stages"] and "greeting" not in data["stages"]

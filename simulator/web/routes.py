@@ -7,7 +7,7 @@ from urllib.parse import urlparse
 from flask import Blueprint, current_app, jsonify, make_response, redirect, render_template, request
 
 from .. import __version__, i18n
-from ..faults import FaultPlan, FaultPlanError
+from ..faults import PSEUDO_STAGES, FaultPlan, FaultPlanError, known_stages
 from .. import scenarios as scenario_data
 from ..server import PROTOCOLS, catalogue_module
 from . import current_language, sim_of
@@ -57,7 +57,11 @@ def catalogue():
         protocol = _protocol_arg() or "smtp"
     except ValueError:
         return _unknown_protocol()
-    return jsonify(catalogue_module(protocol).catalogue_for_ui())
+    data = catalogue_module(protocol).catalogue_for_ui()
+    # The command stages a fault rule may name: the engine's verbs (the catalogue also
+    # explains commands the engine refuses as unknown, such as STARTTLS).
+    data["stages"] = [stage for stage in known_stages(protocol) if stage not in PSEUDO_STAGES]
+    return jsonify(data)
 
 
 def _lang_arg() -> str:

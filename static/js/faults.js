@@ -350,7 +350,8 @@ export function createFaultPanel(root, { protocol: initial = "smtp", catalogue, 
       // The catalogue marks the codes a greeting may have where it knows them.
       const marked = entries.filter(([, entry]) => entry && entry.greeting === true).map(([code]) => code);
       if (entries.some(([, entry]) => entry && "greeting" in entry)) greetingCodes = marked;
-      const catalogueVerbs = Object.keys(data.commands || {});
+      // The engine's verbs when the server says which (a rule for any other would never fire).
+      const catalogueVerbs = Array.isArray(data.stages) ? data.stages : Object.keys(data.commands || {});
       if (catalogueVerbs.length) verbs = catalogueVerbs;
       render();
     });
