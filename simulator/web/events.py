@@ -400,7 +400,7 @@ def on_disconnect(*_args):
         learner = _learners.pop(request.sid, None)
     for lab in mine.values():
         lab.put("stop", "gone")
-    if learner and learner.startswith("conn-") and mine:
+    if learner and learner.startswith("conn-"):  # its labs or journeys may have made realms
         sim_of(current_app).forget_learner(learner)
 
 
