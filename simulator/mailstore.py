@@ -111,7 +111,10 @@ MIGRATIONS: list[tuple[str, ...]] = [
                created REAL NOT NULL,
                seeded  INTEGER NOT NULL DEFAULT 0
            )""",
-        "INSERT INTO realms (name, created, seeded) VALUES ('server', strftime('%s', 'now'), 1)",
+        # Only a database that already had mail: a new one gets its server realm,
+        # sample messages included, when the realm is first used.
+        "INSERT INTO realms (name, created, seeded) SELECT 'server', strftime('%s', 'now'), 1 "
+        "WHERE EXISTS (SELECT 1 FROM users)",
         """CREATE TABLE users_v3 (
                realm TEXT NOT NULL REFERENCES realms(name) ON DELETE CASCADE,
                login TEXT NOT NULL,

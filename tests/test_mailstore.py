@@ -425,3 +425,8 @@ def test_learner_copies_unused_for_long_expire_and_others_stay(tmp_path):
     assert set(store.realms()) == {"server", "learner:fresh"} and fresh.folders("bob")
     again = MailStore(path=tmp_path / "mail.sqlite3", seed_file=None).realm("learner:old")
     assert again.count("bob") == 0  # a learner who comes back starts from the default world
+
+
+def test_a_new_data_folder_gives_the_real_ports_the_sample_mail(tmp_path):
+    server = MailStore(path=tmp_path / "mail.sqlite3").realm("server")
+    assert server.count("bob") > 0 and "Work/Invoices" in [f.name for f in server.folders("bob")]
