@@ -235,8 +235,8 @@ def _write(path: Path, obj) -> str:
     return text
 
 
-def _one_scenario(data_copy: Path, **changes) -> tuple[Path, dict]:
-    path = data_copy / "scenarios" / "fig_14_8_termination.json"
+def _one_scenario(data_copy: Path, scenario: str = "fig_14_8_termination", /, **changes) -> tuple[Path, dict]:
+    path = data_copy / "scenarios" / f"{scenario}.json"
     obj = json.loads(path.read_text(encoding="utf-8"))
     obj.update(changes)
     return path, obj
@@ -352,10 +352,7 @@ def test_edited_files_are_read_again(data_copy):
 
 def test_validate_all_reports_every_bad_file(data_copy):
     for name in ("fig_14_6_establishment", "fig_14_7_transfer"):
-        path = data_copy / "scenarios" / f"{name}.json"
-        obj = json.loads(path.read_text(encoding="utf-8"))
-        obj["figure"] = "1"
-        _write(path, obj)
+        _write(*_one_scenario(data_copy, name, figure="1"))
     errors, _, n = scenarios.validate_all(data_copy)
     assert [e.file for e in errors] == ["scenarios/fig_14_6_establishment.json", "scenarios/fig_14_7_transfer.json"]
     assert n == len(load_scenarios()) - 2
@@ -534,15 +531,8 @@ def test_expected_replies_come_from_each_catalogue():
             assert step.expect is None or step.expect in reply_codes(scenario.protocol)
 
 
-def _pop3_scenario(data_copy: Path, **changes) -> tuple[Path, dict]:
-    path = data_copy / "scenarios" / "pop3_top_headers.json"
-    obj = json.loads(path.read_text(encoding="utf-8"))
-    obj.update(changes)
-    return path, obj
-
-
 def test_smtp_expect_in_a_pop3_scenario_names_file_and_line(data_copy):
-    path, obj = _pop3_scenario(data_copy)
+    path, obj = _one_scenario(data_copy, "pop3_top_headers")
     obj["steps"][3] = {"send": "TOP 6 0", "expect": 250}
     text = _write(path, obj)
     with pytest.raises(ScenarioError) as info:
@@ -566,7 +556,7 @@ def test_smtp_expect_in_a_pop3_scenario_names_file_and_line(data_copy):
     ({"preset": "greylisting"}, "preset", "for smtp, this scenario for pop3"),
 ])
 def test_bad_pop3_scenarios_are_refused(data_copy, change, path, words):
-    file, obj = _pop3_scenario(data_copy, **change)
+    file, obj = _one_scenario(data_copy, "pop3_top_headers", **change)
     text = _write(file, obj)
     with pytest.raises(ScenarioError) as info:
         load_scenarios(data_copy)
@@ -576,7 +566,7 @@ def test_bad_pop3_scenarios_are_refused(data_copy, change, path, words):
 
 
 def test_a_pop3_line_of_exactly_the_limit_is_accepted(data_copy):
-    file, obj = _pop3_scenario(data_copy, steps=[{"send": "USER " + "b" * 248}])
+    file, obj = _one_scenario(data_copy, "pop3_top_headers", steps=[{"send": "USER " + "b" * 248}])
     _write(file, obj)
     assert load_scenarios(data_copy)["pop3_top_headers"].steps[0].value.endswith("b")
 
@@ -724,7 +714,7 @@ def test_bad_imap_steps_are_refused(data_copy, step, path, words):
 
 
 def test_command_line_reports_a_pop3_mistake_with_file_and_line(data_copy, capsys):
-    path, obj = _pop3_scenario(data_copy)
+    path, obj = _one_scenario(data_copy, "pop3_top_headers")
     obj["steps"][0] = {"send": "USER bob", "expect": 250}
     text = _write(path, obj)
     assert scenarios.main([str(data_copy)]) == 1
