@@ -146,6 +146,33 @@ MIGRATIONS: list[tuple[str, ...]] = [
         "ALTER TABLE realms ADD COLUMN used REAL NOT NULL DEFAULT 0",
         "UPDATE realms SET used = created",
     ),
+    # 5: learners' progress through the lessons (simulator/progress.py): an
+    # optional display name, steps seen, tasks done and attempts. Keyed by the
+    # anonymous learner id of the cookie, like the learners' realms.
+    (
+        """CREATE TABLE learners (
+               id      TEXT PRIMARY KEY,
+               name    TEXT NOT NULL DEFAULT '',
+               created REAL NOT NULL,
+               seen    REAL NOT NULL
+           )""",
+        """CREATE TABLE lesson_steps (
+               learner TEXT NOT NULL REFERENCES learners(id) ON DELETE CASCADE,
+               lesson  TEXT NOT NULL,
+               step    INTEGER NOT NULL,
+               seen_at REAL NOT NULL,
+               PRIMARY KEY (learner, lesson, step)
+           )""",
+        """CREATE TABLE lesson_tasks (
+               learner  TEXT NOT NULL REFERENCES learners(id) ON DELETE CASCADE,
+               lesson   TEXT NOT NULL,
+               task     TEXT NOT NULL,
+               attempts INTEGER NOT NULL DEFAULT 0,
+               done_at  REAL,
+               last_at  REAL NOT NULL,
+               PRIMARY KEY (learner, lesson, task)
+           )""",
+    ),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
