@@ -60,6 +60,20 @@ def load_teacher_key(data_dir: Path) -> tuple[str, bool]:
     return key, True
 
 
+def make_engine(world: World, protocol: str, mailboxes, owner: str = "lab"):
+    """A fresh engine of ``protocol`` for one connection; POP3/IMAP read and change ``mailboxes``."""
+    if protocol == "smtp":
+        return SmtpEngine(world)
+    if protocol == "pop3":
+        from .protocols.pop3 import Pop3Engine
+        stamp = f"<{os.getpid()}.{time.time_ns() // 1000}@{world.hostname}>"
+        return Pop3Engine(world, mailboxes, owner=owner, apop_stamp=stamp)
+    if protocol == "imap":
+        from .protocols.imap import ImapEngine
+        return ImapEngine(world, mailboxes, now=time.time)
+    raise KeyError(protocol)
+
+
 class Simulator:
     """State shared by the browser lab, the real ports and the REST API."""
 
@@ -108,17 +122,7 @@ class Simulator:
     # --------------------------------------------------------------- lab
     def new_engine(self, protocol: str = "smtp", mailboxes=None, owner: str = "lab"):
         """A fresh engine for one connection; POP3/IMAP read ``mailboxes`` (default: the server's realm)."""
-        if protocol == "smtp":
-            return SmtpEngine(self.world)
-        mailboxes = mailboxes if mailboxes is not None else self.store.server
-        if protocol == "pop3":
-            from .protocols.pop3 import Pop3Engine
-            stamp = f"<{os.getpid()}.{time.time_ns() // 1000}@{self.world.hostname}>"
-            return Pop3Engine(self.world, mailboxes, owner=owner, apop_stamp=stamp)
-        if protocol == "imap":
-            from .protocols.imap import ImapEngine
-            return ImapEngine(self.world, mailboxes, now=time.time)
-        raise KeyError(protocol)
+        return make_engine(self.world, protocol, mailboxes if mailboxes is not None else self.store.server, owner)
 
     def learner_mailboxes(self, learner: str):
         """A learner's private copy of the world, made on first use."""

@@ -1,0 +1,826 @@
+"""Lessons as data: Markdown files with TOML front matter, widgets and tasks (docs/lessons.md).
+
+``lessons/<lang>/NN-slug.md`` holds one lesson in one language. The file
+starts with TOML front matter between ``+++`` lines (title, summary,
+minutes); its body is a sequence of steps, each opened by a ``## `` heading.
+Inside a step, ordinary CommonMark is the explanation (raw HTML is shown as
+text), and fenced blocks whose info string is ``widget`` or ``task`` hold
+TOML: a live lab widget to watch or try, or a task checked against the
+learner's own session transcript (:mod:`simulator.lesson_check`).
+
+Why Markdown + TOML: a teacher can write a lesson in any editor and read the
+diff, TOML is in the standard library (tomllib) and reports the line of a
+mistake, and the Markdown renderer (markdown-it-py, CommonMark) is told not
+to pass HTML through, so a lesson cannot put markup or scripts in a page.
+
+Everything is checked (:func:`validate`), and every problem is a
+:class:`LessonError` with ``file:line``: unknown widget kinds, scenarios or
+presets, unknown keys, a lesson missing in one language, languages whose
+steps, widgets or tasks differ, and a task whose reference solution does not
+pass its own check.
+"""
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional, Union
+
+from markdown_it import MarkdownIt
+
+from . import scenarios as scenario_data
+from .scenarios import ScenarioError
+
+__all__ = [
+    "LessonError", "Lesson", "LessonStep", "Widget", "Task", "Match", "Question", "Solution", "Term",
+    "Course", "load_course", "validate", "render_markdown", "render_inline", "LANGUAGES",
+    "WIDGET_KINDS", "DEFAULT_DIR", "PERSONAL_NAME",
+]
+
+LANGUAGES = ("en", "ru")
+DEFAULT_DIR = Path(__file__).resolve().parent.parent / "lessons"
+PERSONAL_NAME = "{personal_name}"
+_FILE = re.compile(r"^(\d{2})-([a-z0-9]+(?:-[a-z0-9]+)*)\.md$")
+_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+_FENCE = re.compile(r"^(\s{0,3})(`{3,}|~{3,})\s*([^`\s]*)")
+PROTOCOLS = ("smtp", "pop3", "imap")
+MAX_TEXT = 4000
+
+# What each widget kind takes (required keys first), besides "kind" and "caption".
+WIDGET_KINDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "scenario": (("scenario",), ()),
+    "console": (("protocol",), ("preset",)),
+    "faults": (("protocol",), ("preset",)),
+    "journey": ((), ("preset",)),
+    "mail": (("user",), ("folder", "uid", "tab")),
+    "codes": (("protocol",), ("codes",)),
+    "live": (("protocol",), ()),
+}
+MAIL_TABS = ("message", "structure", "headers", "source")
+_MATCH_FIELDS = ("command", "message", "arg", "reply", "class", "greeting", "fault", "closed_by", "count")
+_TASK_FIELDS = ("id", "protocol", "source", "preset", "goal", "hints", "done", "solution", "expect", "forbid",
+                "question")
+_QUESTION_FIELDS = ("prompt", "choices", "answer", "explain", "wrong")
+_SOLUTION_FIELDS = ("preset", "faults", "steps")
+
+
+class LessonError(ValueError):
+    """One problem in a lesson file, at ``path:line``."""
+
+    def __init__(self, path: Union[str, Path], line: Optional[int], message: str):
+        self.path = str(path)
+        self.line = line
+        self.message = message
+        super().__init__(f"{self.path}:{line}: {message}" if line else f"{self.path}: {message}")
+
+
+# ------------------------------------------------------------------ model
+@dataclass
+class Match:
+    """One ``expect`` or ``forbid`` of a task: which exchanges it matches, and the feedback."""
+
+    line: int
+    text: str  # "missing" (expect) or "present" (forbid)
+    command: Optional[str] = None
+    message: bool = False
+    arg: Optional[str] = None
+    reply: tuple = ()
+    cls: Optional[int] = None
+    greeting: bool = False
+    fault: Optional[bool] = None
+    closed_by: Optional[str] = None
+    count: int = 1
+
+    def signature(self) -> tuple:
+        return (self.command, self.message, self.arg, self.reply, self.cls, self.greeting, self.fault,
+                self.closed_by, self.count)
+
+
+@dataclass
+class Question:
+    prompt: str
+    choices: tuple
+    answer: int  # 1-based
+    explain: str
+    wrong: str
+    line: int
+
+
+@dataclass
+class Solution:
+    preset: Optional[str]
+    faults: Optional[dict]
+    steps: tuple  # of scenarios.Step
+    line: int
+
+
+@dataclass
+class Task:
+    id: str
+    line: int
+    goal: str
+    hints: tuple
+    done: str
+    protocol: Optional[str] = None
+    source: str = "lab"
+    preset: Optional[str] = None
+    solution: Optional[Solution] = None
+    expects: tuple = ()
+    forbids: tuple = ()
+    question: Optional[Question] = None
+
+    def signature(self) -> tuple:
+        sol = self.solution
+        return ("task", self.id, self.protocol, self.source, self.preset,
+                None if sol is None else (sol.preset, repr(sol.faults), tuple((s.kind, s.value) for s in sol.steps)),
+                tuple(m.signature() for m in self.expects), tuple(m.signature() for m in self.forbids),
+                None if self.question is None else (len(self.question.choices), self.question.answer))
+
+
+@dataclass
+class Widget:
+    kind: str
+    fields: dict
+    caption: str
+    line: int
+
+    def signature(self) -> tuple:
+        return ("widget", self.kind, tuple(sorted((k, repr(v)) for k, v in self.fields.items())))
+
+
+@dataclass
+class LessonStep:
+    number: int  # 1-based
+    title: str
+    line: int
+    blocks: list = field(default_factory=list)  # ("md", text, line) | Widget | Task
+
+    @property
+    def tasks(self) -> list[Task]:
+        return [b for b in self.blocks if isinstance(b, Task)]
+
+
+@dataclass
+class Lesson:
+    slug: str
+    number: int
+    lang: str
+    path: Path
+    title: str
+    summary: str
+    minutes: int
+    steps: list
+
+    def task(self, task_id: str) -> Optional[Task]:
+        for step in self.steps:
+            for task in step.tasks:
+                if task.id == task_id:
+                    return task
+        return None
+
+    def tasks(self) -> list[tuple[int, Task]]:
+        return [(step.number, task) for step in self.steps for task in step.tasks]
+
+
+@dataclass
+class Term:
+    id: str
+    en: str
+    ru: str
+    definition: dict
+    lecture: Optional[str] = None
+    note: Optional[dict] = None
+    rfc: Optional[str] = None
+
+
+@dataclass
+class Course:
+    """Every lesson in every language, in lesson order, and the glossary."""
+
+    lessons: dict  # slug -> {lang: Lesson}
+    glossary: list
+    errors: list
+
+    def ordered(self, lang: str) -> list[Lesson]:
+        out = [by_lang.get(lang) or by_lang.get("en") or next(iter(by_lang.values()))
+               for by_lang in self.lessons.values()]
+        return sorted(out, key=lambda lesson: (lesson.number, lesson.slug))
+
+    def get(self, slug: str, lang: str) -> Optional[Lesson]:
+        by_lang = self.lessons.get(slug)
+        if not by_lang:
+            return None
+        return by_lang.get(lang) or by_lang.get("en") or next(iter(by_lang.values()))
+
+
+# --------------------------------------------------------------- markdown
+_md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable("table")
+
+
+def render_markdown(text: str) -> str:
+    """Lesson prose as HTML; HTML in the source is escaped, never passed through."""
+    return _md.render(text)
+
+
+def render_inline(text: str) -> str:
+    """One line of lesson text (a goal, a hint, a caption) as inline HTML."""
+    return _md.renderInline(text)
+
+
+# ---------------------------------------------------------------- parsing
+class _Errors(list):
+    def add(self, path: Path, line: Optional[int], message: str) -> None:
+        self.append(LessonError(path, line, message))
+
+
+def _toml(text: str, path: Path, first_line: int, errors: _Errors) -> Optional[dict]:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        found = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
+        line = first_line + int(found.group(1)) - 1 if found else first_line
+        message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
+        errors.add(path, line, f"not valid TOML: {message}")
+        return None
+
+
+def _line_of_key(block: list[str], first_line: int, key: str, start: int = 0) -> int:
+    """The line of ``key = ...`` (or ``[key]``/``[[key]]``) in a TOML block, for error messages."""
+    pattern = re.compile(rf"^\s*(\[\[?\s*{re.escape(key)}\s*\]\]?|{re.escape(key)}\s*=)")
+    for i in range(start, len(block)):
+        if pattern.match(block[i]):
+            return first_line + i
+    return first_line
+
+
+def _text(value: Any, what: str, required: bool = True, limit: int = MAX_TEXT) -> str:
+    if value is None:
+        if required:
+            raise ValueError(f"{what} is missing")
+        return ""
+    if not isinstance(value, str) or (required and not value.strip()):
+        raise ValueError(f"{what} must be non-empty text")
+    if len(value) > limit:
+        raise ValueError(f"{what} is longer than {limit} characters")
+    return value
+
+
+def _unknown(obj: dict, allowed: tuple, what: str) -> None:
+    for key in obj:
+        if key not in allowed:
+            raise ValueError(f"unknown key {key!r} in {what} (allowed: {', '.join(allowed)})")
+
+
+class _StepSource:
+    """Lets scenarios.py's step checks report at a lesson file's line."""
+
+    def __init__(self, path: Path, line: int):
+        self.label = str(path)
+        self.line = line
+
+    def error(self, path: str, message: str) -> ScenarioError:
+        return ScenarioError(self.label, path, message, self.line)
+
+
+def _reply_values(value: Any, protocol: Optional[str]) -> tuple:
+    values = value if isinstance(value, list) else [value]
+    if not values:
+        raise ValueError("reply must name at least one reply")
+    codes = scenario_data.reply_codes(protocol or "smtp")
+    out = []
+    for v in values:
+        if protocol == "smtp" or protocol is None:
+            if isinstance(v, bool) or not isinstance(v, int) or not 200 <= v <= 599:
+                raise ValueError(f"an SMTP reply is a three-digit code, not {v!r}")
+        else:
+            if not isinstance(v, str):
+                raise ValueError(f"a {protocol.upper()} reply is a status like {codes[0]!r}, not {v!r}")
+            v = v.upper()
+            if v not in codes:
+                raise ValueError(f"{v!r} is not a {protocol.upper()} reply (one of: {', '.join(codes)})")
+        out.append(v)
+    return tuple(out)
+
+
+def _match(raw: Any, protocol: Optional[str], feedback_key: str, line: int) -> Match:
+    if not isinstance(raw, dict):
+        raise ValueError("must be a table")
+    _unknown(raw, _MATCH_FIELDS + (feedback_key,), "this check")
+    text = _text(raw.get(feedback_key), f"{feedback_key!r} (the feedback)")
+    m = Match(line=line, text=text)
+    if "command" in raw:
+        cmd = raw["command"]
+        if not isinstance(cmd, str) or not re.fullmatch(r"[A-Za-z_]+( [A-Za-z_]+)?", cmd):
+            raise ValueError(f"command must be a command verb like 'RCPT' or 'UID FETCH', not {cmd!r}")
+        m.command = cmd.upper()
+    for flag in ("message", "greeting"):
+        if flag in raw:
+            if not isinstance(raw[flag], bool):
+                raise ValueError(f"{flag} must be true or false")
+            setattr(m, flag, raw[flag])
+    if m.message and protocol != "smtp":
+        raise ValueError("message = true is the SMTP message text; this task is not SMTP")
+    if sum(bool(x) for x in (m.command, m.message, m.greeting)) > 1:
+        raise ValueError("use only one of command, message and greeting")
+    if "arg" in raw:
+        if not isinstance(raw["arg"], str) or not raw["arg"]:
+            raise ValueError("arg must be a regular expression")
+        try:
+            re.compile(raw["arg"].replace(PERSONAL_NAME, "ms-x"), re.I)
+        except re.error as exc:
+            raise ValueError(f"arg is not a valid regular expression: {exc}") from None
+        m.arg = raw["arg"]
+    if "reply" in raw:
+        m.reply = _reply_values(raw["reply"], protocol)
+    if "class" in raw:
+        if protocol not in ("smtp", None) or raw["class"] not in (2, 3, 4, 5) or isinstance(raw["class"], bool):
+            raise ValueError("class is an SMTP reply's first digit: 2, 3, 4 or 5")
+        m.cls = raw["class"]
+    if "fault" in raw:
+        if not isinstance(raw["fault"], bool):
+            raise ValueError("fault must be true or false")
+        m.fault = raw["fault"]
+    if "closed_by" in raw:
+        if raw["closed_by"] not in ("server", "client"):
+            raise ValueError("closed_by is 'server' or 'client'")
+        m.closed_by = raw["closed_by"]
+    if "count" in raw:
+        if isinstance(raw["count"], bool) or not isinstance(raw["count"], int) or not 1 <= raw["count"] <= 50:
+            raise ValueError("count is a whole number from 1 to 50")
+        m.count = raw["count"]
+    if m.closed_by and (m.command or m.message or m.greeting or m.reply or m.cls or m.arg):
+        raise ValueError("closed_by stands alone (it matches the end of the session)")
+    if not (m.command or m.message or m.greeting or m.reply or m.cls or m.closed_by or m.fault is not None):
+        raise ValueError("says nothing to match: give command, message, greeting, reply, class, fault or closed_by")
+    if m.arg and not (m.command or m.message):
+        # An arg alone matches any command line.
+        pass
+    return m
+
+
+def _parse_task(data: dict, block: list[str], first: int, path: Path, errors: _Errors,
+                presets: dict, scenarios_by_name: dict) -> Optional[Task]:
+    def fail(key: str, message: str) -> None:
+        errors.add(path, _line_of_key(block, first, key), message)
+
+    try:
+        _unknown(data, _TASK_FIELDS, "a task")
+        task_id = data.get("id")
+        if not isinstance(task_id, str) or not _ID.match(task_id):
+            raise ValueError(f"a task needs an id of lower-case letters, digits and '-', not {task_id!r}")
+        goal = _text(data.get("goal"), "goal")
+        hints = data.get("hints", [])
+        if not isinstance(hints, list) or not all(isinstance(h, str) and h.strip() for h in hints):
+            raise ValueError("hints must be a list of texts")
+        done = _text(data.get("done"), "done", required=False)
+    except ValueError as exc:
+        errors.add(path, first, str(exc))
+        return None
+    task = Task(id=task_id, line=first - 1, goal=goal, hints=tuple(hints), done=done)
+    protocol = data.get("protocol")
+    if protocol is not None and protocol not in PROTOCOLS:
+        fail("protocol", f"unknown protocol {protocol!r} (one of: {', '.join(PROTOCOLS)})")
+        return None
+    task.protocol = protocol
+    source = data.get("source", "lab")
+    if source not in ("lab", "real"):
+        fail("source", f"source is 'lab' or 'real', not {source!r}")
+        return None
+    task.source = source
+    preset = data.get("preset")
+    if preset is not None:
+        p = presets.get(preset)
+        if p is None:
+            fail("preset", f"unknown preset {preset!r}")
+        elif p.protocol != (protocol or "smtp"):
+            fail("preset", f"preset {preset!r} is for {p.protocol.upper()}, this task is {str(protocol).upper()}")
+        task.preset = preset
+    ok = True
+    for key, field_name, feedback in (("expect", "expects", "missing"), ("forbid", "forbids", "present")):
+        raw = data.get(key, [])
+        if not isinstance(raw, list):
+            fail(key, f"{key} must be written [[{key}]] (a list of tables)")
+            ok = False
+            continue
+        matches = []
+        start = 0
+        for item in raw:
+            line = _line_of_key(block, first, key, start)
+            start = line - first + 1
+            try:
+                matches.append(_match(item, protocol, feedback, line))
+            except ValueError as exc:
+                errors.add(path, line, f"[[{key}]]: {exc}")
+                ok = False
+        setattr(task, field_name, tuple(matches))
+    if "question" in data:
+        q = data["question"]
+        line = _line_of_key(block, first, "question")
+        try:
+            if not isinstance(q, dict):
+                raise ValueError("must be a table: [question]")
+            _unknown(q, _QUESTION_FIELDS, "[question]")
+            choices = q.get("choices")
+            if not isinstance(choices, list) or not 2 <= len(choices) <= 8 or \
+                    not all(isinstance(c, str) and c.strip() for c in choices):
+                raise ValueError("choices must be a list of 2 to 8 texts")
+            answer = q.get("answer")
+            if isinstance(answer, bool) or not isinstance(answer, int) or not 1 <= answer <= len(choices):
+                raise ValueError(f"answer is the number of the right choice, 1 to {len(choices)}")
+            task.question = Question(prompt=_text(q.get("prompt"), "prompt"), choices=tuple(choices),
+                                     answer=answer, explain=_text(q.get("explain"), "explain"),
+                                     wrong=_text(q.get("wrong"), "wrong"), line=line)
+        except ValueError as exc:
+            errors.add(path, line, f"[question]: {exc}")
+            ok = False
+    checks = task.expects or task.forbids
+    if checks and protocol is None:
+        fail("expect", "a task with expect/forbid needs a protocol")
+        ok = False
+    if not checks and task.question is None:
+        errors.add(path, first, f"task {task_id!r} checks nothing: give [[expect]] tables or a [question]")
+        ok = False
+    if checks and not task.expects:
+        fail("forbid", "a task needs at least one [[expect]] (forbids alone pass with an empty session)")
+        ok = False
+    if "solution" in data:
+        sol = data["solution"]
+        line = _line_of_key(block, first, "solution")
+        try:
+            task.solution = _parse_solution(sol, protocol, presets, path, line)
+        except (ValueError, ScenarioError) as exc:
+            errors.add(path, line, f"[solution]: {getattr(exc, 'message', exc)}")
+            ok = False
+    elif checks:
+        errors.add(path, first, f"task {task_id!r} has checks but no [solution] (the reference solution "
+                                "'show me' plays)")
+        ok = False
+    return task if ok else None
+
+
+def _parse_solution(sol: Any, protocol: Optional[str], presets: dict, path: Path, line: int) -> Solution:
+    if protocol is None:
+        raise ValueError("a question-only task has no solution to play")
+    if not isinstance(sol, dict):
+        raise ValueError("must be a table: [solution]")
+    _unknown(sol, _SOLUTION_FIELDS, "[solution]")
+    preset = sol.get("preset")
+    faults = sol.get("faults")
+    if preset is not None and faults is not None:
+        raise ValueError("give preset or faults, not both")
+    if preset is not None:
+        p = presets.get(preset)
+        if p is None:
+            raise ValueError(f"unknown preset {preset!r}")
+        if p.protocol != protocol:
+            raise ValueError(f"preset {preset!r} is for {p.protocol.upper()}, this task is {protocol.upper()}")
+    if faults is not None:
+        from .faults import FaultPlan, FaultPlanError
+        if not isinstance(faults, dict):
+            raise ValueError("faults is a fault plan: { rules = [...] }")
+        try:
+            FaultPlan.from_json({"protocol": protocol, **faults})
+        except FaultPlanError as exc:
+            raise ValueError(f"faults: {exc}") from None
+    raw_steps = sol.get("steps", [])
+    if not isinstance(raw_steps, list):
+        raise ValueError("steps must be a list")
+    src = _StepSource(path, line)
+    steps = tuple(scenario_data._parse_step(src, raw, f"steps[{i}]", protocol)
+                  for i, raw in enumerate(raw_steps))
+    return Solution(preset=preset, faults=faults, steps=steps, line=line)
+
+
+def _parse_widget(data: dict, block: list[str], first: int, path: Path, errors: _Errors,
+                  presets: dict, scenarios_by_name: dict, journeys: set) -> Optional[Widget]:
+    kind = data.get("kind")
+    if kind not in WIDGET_KINDS:
+        errors.add(path, _line_of_key(block, first, "kind"),
+                   f"unknown widget kind {kind!r} (one of: {', '.join(WIDGET_KINDS)})")
+        return None
+    required, optional = WIDGET_KINDS[kind]
+    allowed = ("kind", "caption") + required + optional
+    bad = False
+    for key in data:
+        if key not in allowed:
+            errors.add(path, _line_of_key(block, first, key),
+                       f"unknown key {key!r} for a {kind} widget (allowed: {', '.join(allowed)})")
+            bad = True
+    for key in required:
+        if key not in data:
+            errors.add(path, first, f"a {kind} widget needs {key!r}")
+            bad = True
+    if bad:
+        return None
+    fields = {k: v for k, v in data.items() if k not in ("kind", "caption")}
+    caption = data.get("caption", "")
+
+    def fail(key: str, message: str) -> None:
+        errors.add(path, _line_of_key(block, first, key), message)
+
+    if not isinstance(caption, str):
+        fail("caption", "caption must be text")
+        return None
+    protocol = fields.get("protocol")
+    if protocol is not None and protocol not in PROTOCOLS:
+        fail("protocol", f"unknown protocol {protocol!r} (one of: {', '.join(PROTOCOLS)})")
+        return None
+    if kind == "scenario":
+        found = scenarios_by_name.get(fields["scenario"])
+        if found is None:
+            fail("scenario", f"unknown scenario {fields['scenario']!r} (simulator/data/scenarios/)")
+            return None
+        fields["protocol"] = found.protocol
+    if kind in ("console", "faults") and "preset" in fields:
+        p = presets.get(fields["preset"])
+        if p is None:
+            fail("preset", f"unknown preset {fields['preset']!r}")
+            return None
+        if p.protocol != protocol:
+            fail("preset", f"preset {fields['preset']!r} is for {p.protocol.upper()}, not {protocol.upper()}")
+            return None
+    if kind == "journey" and "preset" in fields and fields["preset"] not in journeys:
+        fail("preset", f"unknown journey preset {fields['preset']!r} (one of: {', '.join(sorted(journeys))})")
+        return None
+    if kind == "mail":
+        if fields["user"] not in ("alice", "bob"):
+            fail("user", f"user is 'alice' or 'bob', not {fields['user']!r}")
+            return None
+        if "uid" in fields and (isinstance(fields["uid"], bool) or not isinstance(fields["uid"], int)
+                                or fields["uid"] < 1):
+            fail("uid", "uid is a positive whole number")
+            return None
+        if "tab" in fields and fields["tab"] not in MAIL_TABS:
+            fail("tab", f"tab is one of: {', '.join(MAIL_TABS)}")
+            return None
+        if "folder" in fields and not isinstance(fields["folder"], str):
+            fail("folder", "folder is a folder name like 'INBOX' or 'Work/Invoices'")
+            return None
+    if kind == "codes" and "codes" in fields:
+        try:
+            fields["codes"] = list(_reply_values(fields["codes"], protocol))
+        except ValueError as exc:
+            fail("codes", str(exc))
+            return None
+        known = set(scenario_data.reply_codes(protocol))
+        unknown = [c for c in fields["codes"] if c not in known]
+        if unknown:
+            fail("codes", f"not in the {protocol.upper()} catalogue: {', '.join(map(str, unknown))}")
+            return None
+    return Widget(kind=kind, fields=fields, caption=caption, line=first - 1)
+
+
+def parse_lesson(path: Path, lang: str, errors: _Errors, presets: dict, scenarios_by_name: dict,
+                 journeys: set) -> Optional[Lesson]:
+    """One lesson file, or None (its problems added to ``errors``)."""
+    name = _FILE.match(path.name)
+    if not name:
+        errors.add(path, None, "a lesson file is named NN-slug.md (two digits, then lower-case words and '-')")
+        return None
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        errors.add(path, None, f"not UTF-8 text ({exc.reason} at byte {exc.start})")
+        return None
+    lines = text.split("\n")
+    if not lines or lines[0].strip() != "+++":
+        errors.add(path, 1, "a lesson starts with TOML front matter between two '+++' lines")
+        return None
+    try:
+        end = next(i for i in range(1, len(lines)) if lines[i].strip() == "+++")
+    except StopIteration:
+        errors.add(path, 1, "the front matter has no closing '+++' line")
+        return None
+    before = len(errors)
+    front = _toml("\n".join(lines[1:end]), path, 2, errors)
+    if front is None:
+        return None
+    for key in front:
+        if key not in ("title", "summary", "minutes"):
+            errors.add(path, _line_of_key(lines, 1, key), f"unknown front matter key {key!r} "
+                                                           "(allowed: title, summary, minutes)")
+    try:
+        title = _text(front.get("title"), "title", limit=120)
+        summary = _text(front.get("summary"), "summary", limit=400)
+    except ValueError as exc:
+        errors.add(path, 2, f"front matter: {exc}")
+        return None
+    minutes = front.get("minutes")
+    if isinstance(minutes, bool) or not isinstance(minutes, int) or not 1 <= minutes <= 240:
+        errors.add(path, _line_of_key(lines, 1, "minutes"), "front matter: minutes is a whole number from 1 to 240")
+        return None
+    lesson = Lesson(slug=name.group(2), number=int(name.group(1)), lang=lang, path=path, title=title,
+                    summary=summary, minutes=minutes, steps=[])
+    step: Optional[LessonStep] = None
+    prose: list[str] = []
+    prose_line = 0
+    ids: set[str] = set()
+
+    def flush() -> None:
+        nonlocal prose
+        if step is not None and "".join(prose).strip():
+            step.blocks.append(("md", "\n".join(prose), prose_line))
+        prose = []
+
+    i = end + 1
+    while i < len(lines):
+        line = lines[i]
+        fence = _FENCE.match(line)
+        if fence:
+            marker, info = fence.group(2), fence.group(3)
+            close = next((j for j in range(i + 1, len(lines))
+                          if lines[j].strip().startswith(marker[0] * len(marker))
+                          and not lines[j].strip().strip(marker[0])), None)
+            if close is None:
+                errors.add(path, i + 1, "a fenced block is never closed")
+                break
+            if info in ("widget", "task"):
+                if step is None:
+                    errors.add(path, i + 1, f"a {info} before the first step ('## ' heading)")
+                else:
+                    flush()
+                    block = lines[i + 1:close]
+                    data = _toml("\n".join(block), path, i + 2, errors)
+                    if data is not None:
+                        if info == "widget":
+                            item = _parse_widget(data, block, i + 2, path, errors, presets, scenarios_by_name,
+                                                 journeys)
+                        else:
+                            item = _parse_task(data, block, i + 2, path, errors, presets, scenarios_by_name)
+                            if item is not None:
+                                if item.id in ids:
+                                    errors.add(path, i + 2, f"task id {item.id!r} is used twice in this lesson")
+                                ids.add(item.id)
+                        if item is not None:
+                            step.blocks.append(item)
+                    prose_line = close + 2
+                i = close + 1
+                continue
+            if step is None and "".join(lines[i:close + 1]).strip():
+                errors.add(path, i + 1, "text before the first step: every step starts with a '## ' heading")
+            if not prose:
+                prose_line = i + 1
+            prose.extend(lines[i:close + 1])
+            i = close + 1
+            continue
+        if line.startswith("## "):
+            flush()
+            title_text = line[3:].strip()
+            if not title_text:
+                errors.add(path, i + 1, "a step heading needs a title")
+            step = LessonStep(number=len(lesson.steps) + 1, title=title_text, line=i + 1)
+            lesson.steps.append(step)
+            prose_line = i + 2
+        elif re.match(r"^#\s", line):
+            errors.add(path, i + 1, "no level-1 heading in a lesson (its title is in the front matter)")
+        elif step is None:
+            if line.strip():
+                errors.add(path, i + 1, "text before the first step: every step starts with a '## ' heading")
+        else:
+            if not prose:
+                prose_line = i + 1
+            prose.append(line)
+        i += 1
+    flush()
+    if not lesson.steps:
+        errors.add(path, end + 2, "a lesson has at least one step ('## Step title')")
+    return lesson if len(errors) == before else None
+
+
+def parse_glossary(path: Path, errors: _Errors) -> list[Term]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        errors.add(path, None, "the glossary is missing")
+        return []
+    data = _toml(text, path, 1, errors)
+    if data is None:
+        return []
+    lines = text.split("\n")
+    terms: list[Term] = []
+    seen: set[str] = set()
+    raw_terms = data.get("term")
+    if set(data) - {"term"} or not isinstance(raw_terms, list):
+        errors.add(path, 1, "the glossary is a list of [[term]] tables")
+        return []
+    start = 0
+    for raw in raw_terms:
+        line = _line_of_key(lines, 1, "term", start)
+        start = line
+        try:
+            _unknown(raw, ("id", "en", "ru", "lecture", "definition", "note", "rfc"), "a term")
+            tid = raw.get("id")
+            if not isinstance(tid, str) or not _ID.match(tid):
+                raise ValueError(f"id must be lower-case letters, digits and '-', not {tid!r}")
+            if tid in seen:
+                raise ValueError(f"term {tid!r} appears twice")
+            seen.add(tid)
+            for key in ("definition", "note"):
+                value = raw.get(key)
+                if value is None and key == "note":
+                    continue
+                if not isinstance(value, dict) or set(value) != set(LANGUAGES) or \
+                        not all(isinstance(v, str) and v.strip() for v in value.values()):
+                    raise ValueError(f"{key} must be {{ en = \"...\", ru = \"...\" }}")
+            terms.append(Term(id=tid, en=_text(raw.get("en"), "en", limit=200), ru=_text(raw.get("ru"), "ru", limit=200),
+                              definition=raw["definition"], lecture=raw.get("lecture"), note=raw.get("note"),
+                              rfc=raw.get("rfc")))
+        except ValueError as exc:
+            errors.add(path, line, f"[[term]]: {exc}")
+    return terms
+
+
+# ---------------------------------------------------------------- course
+def _journey_presets() -> set:
+    import json
+    data = json.loads((scenario_data.DATA_DIR / "journeys.json").read_text(encoding="utf-8"))
+    presets = data.get("presets", {})
+    return set(presets) if isinstance(presets, dict) else {p.get("name") for p in presets}
+
+
+def load_course(directory: Optional[Union[str, Path]] = None) -> Course:
+    """Every lesson file under ``directory`` (default: the shipped lessons/), parsed and cross-checked.
+
+    Lessons with problems are left out; the problems are in ``Course.errors``
+    (solutions are not played here: :func:`validate` does that)."""
+    directory = Path(directory) if directory else DEFAULT_DIR
+    errors = _Errors()
+    presets = scenario_data.load_presets()
+    by_name = scenario_data.load_scenarios()
+    journeys = _journey_presets()
+    lessons: dict[str, dict[str, Lesson]] = {}
+    files: dict[str, dict[str, Path]] = {}
+    if not directory.is_dir():
+        errors.add(directory, None, "no such folder")
+        return Course({}, [], list(errors))
+    for lang in LANGUAGES:
+        folder = directory / lang
+        if not folder.is_dir():
+            errors.add(folder, None, f"the {lang} lessons' folder is missing")
+            continue
+        for path in sorted(folder.glob("*.md")):
+            files.setdefault(path.name, {})[lang] = path
+            lesson = parse_lesson(path, lang, errors, presets, by_name, journeys)
+            if lesson is not None:
+                lessons.setdefault(lesson.slug, {})[lang] = lesson
+    for name, by_lang in sorted(files.items()):
+        for lang in LANGUAGES:
+            if lang not in by_lang:
+                other = next(iter(by_lang.values()))
+                errors.add(other, None, f"this lesson is missing in {lang}: expected {directory / lang / name}")
+    numbers: dict[int, str] = {}
+    for slug, by_lang in sorted(lessons.items()):
+        any_lesson = next(iter(by_lang.values()))
+        if any_lesson.number in numbers and numbers[any_lesson.number] != slug:
+            errors.add(any_lesson.path, None, f"lesson number {any_lesson.number:02d} is also used by "
+                                              f"{numbers[any_lesson.number]!r}")
+        numbers[any_lesson.number] = slug
+        _compare_languages(by_lang, errors)
+    glossary = parse_glossary(directory / "glossary.toml", errors)
+    complete = {slug: by_lang for slug, by_lang in lessons.items() if set(by_lang) == set(LANGUAGES)}
+    return Course(complete, glossary, list(errors))
+
+
+def _compare_languages(by_lang: dict, errors: _Errors) -> None:
+    if len(by_lang) < 2:
+        return
+    base = by_lang[LANGUAGES[0]]
+    for lang in LANGUAGES[1:]:
+        other = by_lang.get(lang)
+        if other is None:
+            continue
+        if len(other.steps) != len(base.steps):
+            errors.add(other.path, None, f"{len(other.steps)} steps, but the {base.lang} version "
+                                         f"({base.path.name}) has {len(base.steps)}: the languages must match "
+                                         "step for step")
+            continue
+        for a, b in zip(base.steps, other.steps):
+            sa = [x.signature() for x in a.blocks if not isinstance(x, tuple)]
+            sb = [x.signature() for x in b.blocks if not isinstance(x, tuple)]
+            if sa != sb:
+                ka = ", ".join(f"{s[0]} {s[1]}" for s in sa) or "none"
+                kb = ", ".join(f"{s[0]} {s[1]}" for s in sb) or "none"
+                detail = f"widgets/tasks: {kb}; {base.lang}: {ka}" if ka != kb else \
+                    "a widget's or task's settings (not its text) differ between the languages"
+                errors.add(other.path, b.line, f"step {b.number} differs from the {base.lang} version "
+                                               f"(line {a.line}): {detail}")
+
+
+def validate(directory: Optional[Union[str, Path]] = None, *, play: bool = True) -> tuple[Course, list[LessonError]]:
+    """Load and check every lesson; with ``play``, run each task's reference solution through its check."""
+    course = load_course(directory)
+    errors = list(course.errors)
+    if play:
+        from .lesson_check import check_solution
+        for slug, by_lang in sorted(course.lessons.items()):
+            for lang, lesson in sorted(by_lang.items()):
+                for _, task in lesson.tasks():
+                    if task.solution is None:
+                        continue
+                    problem = check_solution(task)
+                    if problem:
+                        errors.append(LessonError(lesson.path, task.solution.line,
+                                                  f"task {task.id!r}: the reference solution does not pass its "
+                                                  f"own check: {problem}"))
+    return course, errors
