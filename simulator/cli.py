@@ -54,6 +54,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--idle-timeout", type=float, default=None,
                        help="seconds before an idle mail connection is closed (default: the RFCs' minimums, "
                             "SMTP 300, POP3 600, IMAP 1800)")
+    lessons = sub.add_parser("lessons", help="work with lesson files (docs/lessons.md)")
+    lessons_sub = lessons.add_subparsers(dest="lessons_command", required=True)
+    check = lessons_sub.add_parser("check", help="validate lesson files and play every task's reference solution")
+    check.add_argument("dir", nargs="?", type=Path, default=None,
+                       help="the lessons folder, holding en/, ru/ and glossary.toml (default: the shipped lessons)")
+    check.add_argument("--no-play", action="store_true", help="only parse and cross-check; do not play solutions")
     return parser
 
 
@@ -61,7 +67,25 @@ def main(argv: Optional[list[str]] = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "serve":
         return serve(args)
+    if args.command == "lessons":
+        return lessons_check(args)
     return 2
+
+
+def lessons_check(args) -> int:
+    """``mailsim lessons check [DIR]``: every problem as ``file:line: message``; exit 1 if any."""
+    from .lessons import validate
+    course, errors = validate(args.dir, play=not args.no_play)
+    for error in errors:
+        print(error, file=sys.stderr)
+    lessons = sum(len(by_lang) for by_lang in course.lessons.values())
+    tasks = sum(len(lesson.tasks()) for by_lang in course.lessons.values() for lesson in by_lang.values())
+    if errors:
+        print(f"{len(errors)} problem(s) found.", file=sys.stderr)
+        return 1
+    print(f"{lessons} lesson files ({len(course.lessons)} lessons), {tasks} tasks and "
+          f"{len(course.glossary)} glossary terms: all valid.")
+    return 0
 
 
 def serve(args) -> int:

@@ -69,6 +69,10 @@ class LessonError(ValueError):
     """One problem in a lesson file, at ``path:line``."""
 
     def __init__(self, path: Union[str, Path], line: Optional[int], message: str):
+        try:  # as the author typed it: relative to where the check runs
+            path = Path(path).resolve().relative_to(Path.cwd())
+        except ValueError:
+            pass
         self.path = str(path)
         self.line = line
         self.message = message
