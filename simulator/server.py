@@ -167,6 +167,12 @@ class Simulator:
         with self._live_lock:
             return [s.info() for s in self._live.values()]
 
+    def live_transcripts(self, protocol: str) -> list[list[dict]]:
+        """The real ports' recent sessions of ``protocol``, oldest first, as transcripts (a lesson's check)."""
+        with self._live_lock:
+            sessions = [s for s in self._live.values() if s.protocol == protocol]
+        return [list(s.transcript) for s in sessions]
+
     def live_session(self, sid: str) -> Optional[Session]:
         with self._live_lock:
             return self._live.get(sid)

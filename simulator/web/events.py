@@ -8,6 +8,7 @@ processes lines strictly in order (handlers may run concurrently).
 """
 from __future__ import annotations
 
+import collections
 import functools
 import logging
 import queue
@@ -57,6 +58,7 @@ class LabSession:
         self._lock = threading.Lock()
         self._pending = 1  # the greeting, sent by the worker when it starts
         self.thread = threading.Thread(target=self._run, name=f"lab-{session.sid}", daemon=True)
+        self.scripted = False  # a scenario or a reference solution was played into it
 
     def start(self) -> None:
         self.thread.start()
@@ -145,6 +147,27 @@ _watchers: set[str] = set()
 _langs: dict[str, str] = {}
 # sid -> the learner whose private world the connection's labs use (cookie, or one per connection)
 _learners: dict[str, str] = {}
+# learner -> their recent lab sessions, oldest first, kept after the page that
+# opened them is gone, so a lesson's task can be checked against them
+# (docs/lessons.md). Sessions a scenario or a "show me" played are marked.
+KEEP_PER_LEARNER = 30
+_recent: "dict[str, collections.deque[LabSession]]" = {}
+
+
+def _remember(learner: str, lab: "LabSession") -> None:
+    with _labs_lock:
+        kept = _recent.get(learner)
+        if kept is None:
+            kept = _recent[learner] = collections.deque(maxlen=KEEP_PER_LEARNER)
+        kept.append(lab)
+
+
+def learner_transcripts(learner: str, protocol: str) -> list[list[dict]]:
+    """The transcripts of the sessions this learner typed in (not played), oldest first."""
+    with _labs_lock:
+        labs = list(_recent.get(learner, ()))
+    return [list(lab.session.transcript) for lab in labs
+            if not lab.scripted and lab.session.protocol == protocol]
 
 
 def _payload(data: Any, **fields: type) -> dict:
@@ -243,6 +266,9 @@ def _open(protocol: Any, plan: FaultPlan) -> LabSession:
                           peer="lab")
         lab = LabSession(session)
         mine[sid] = lab
+    learner = _learners.get(owner)
+    if learner and not learner.startswith("conn-"):
+        _remember(learner, lab)
     return lab
 
 
@@ -310,6 +336,7 @@ def lab_scenario(data):
         if lab.playing.is_set():
             raise ApiError("busy")
         lab.playing.set()
+        lab.scripted = True
         lab.put("script", lines)
         return {"session": lab.session.sid}
     plan = FaultPlan()
@@ -317,8 +344,32 @@ def lab_scenario(data):
     if preset:
         plan = scenario_data.load_presets()[preset].plan
     lab = _open(found.protocol, plan)
+    lab.scripted = True
     lab.playing.set()
     lab.put("script", lines)
+    lab.start()
+    return {"session": lab.session.sid, "faults": plan.to_json()}
+
+
+@socketio.on("lab.solution")
+@api
+def lab_solution(data):
+    """Browser asks for a lesson task's reference solution ("show me"), played into a new session.
+
+    The session does not count towards the task: it is marked as played."""
+    from ..lesson_check import solution_plan, solution_script
+    from ..progress import personal_name
+    from .lessonsview import find_task
+    data = _payload(data, lesson=str, task=str)
+    task = find_task(data["lesson"][:80], data["task"][:80])
+    if task is None or task.solution is None or not task.protocol:
+        raise ApiError("unknown_task", name=f"{data['lesson'][:60]}/{data['task'][:60]}")
+    learner = _learners.get(request.sid, "")
+    plan = solution_plan(task)
+    lab = _open(task.protocol, plan)
+    lab.scripted = True
+    lab.playing.set()
+    lab.put("script", solution_script(task, personal_name(learner)))
     lab.start()
     return {"session": lab.session.sid, "faults": plan.to_json()}
 
