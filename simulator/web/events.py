@@ -150,22 +150,30 @@ _learners: dict[str, str] = {}
 # learner -> their recent lab sessions, oldest first, kept after the page that
 # opened them is gone, so a lesson's task can be checked against them
 # (docs/lessons.md). Sessions a scenario or a "show me" played are marked.
+# They are kept per simulator (the app's), at most KEEP_PER_LEARNER each.
 KEEP_PER_LEARNER = 30
-_recent: "dict[str, collections.deque[LabSession]]" = {}
 
 
-def _remember(learner: str, lab: "LabSession") -> None:
+def _recent_of(sim) -> "dict[str, collections.deque[LabSession]]":
+    recent = getattr(sim, "recent_labs", None)
+    if recent is None:
+        recent = sim.recent_labs = {}
+    return recent
+
+
+def _remember(sim, learner: str, lab: "LabSession") -> None:
     with _labs_lock:
-        kept = _recent.get(learner)
+        recent = _recent_of(sim)
+        kept = recent.get(learner)
         if kept is None:
-            kept = _recent[learner] = collections.deque(maxlen=KEEP_PER_LEARNER)
+            kept = recent[learner] = collections.deque(maxlen=KEEP_PER_LEARNER)
         kept.append(lab)
 
 
-def learner_transcripts(learner: str, protocol: str) -> list[list[dict]]:
+def learner_transcripts(sim, learner: str, protocol: str) -> list[list[dict]]:
     """The transcripts of the sessions this learner typed in (not played), oldest first."""
     with _labs_lock:
-        labs = list(_recent.get(learner, ()))
+        labs = list(_recent_of(sim).get(learner, ()))
     return [list(lab.session.transcript) for lab in labs
             if not lab.scripted and lab.session.protocol == protocol]
 
@@ -268,7 +276,7 @@ def _open(protocol: Any, plan: FaultPlan) -> LabSession:
         mine[sid] = lab
     learner = _learners.get(owner)
     if learner and not learner.startswith("conn-"):
-        _remember(learner, lab)
+        _remember(sim, learner, lab)
     return lab
 
 

@@ -356,7 +356,7 @@ def _transcripts(task: lesson_data.Task, learner: str, name: str) -> list:
         sim = sim_of(current_app)
         return [t for t in sim.live_transcripts(task.protocol) if _names(t, name)]
     from .events import learner_transcripts
-    return learner_transcripts(learner, task.protocol)
+    return learner_transcripts(sim_of(current_app), learner, task.protocol)
 
 
 def _names(transcript: list, name: str) -> bool:

@@ -1,0 +1,319 @@
+"""The lessons' web side (simulator/web/lessonsview.py, events.py's lab.solution), through Flask's test clients.
+
+A small course is written to a temporary folder so the tests do not depend on
+the shipped lessons' wording.
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from simulator.progress import personal_name
+from simulator.server import Simulator
+from simulator.web import LEARNER_COOKIE, create_app, socketio
+
+LEARNER = "learner-test-0123456789"
+
+LESSON = '''+++
+title = "{title}"
+summary = "How a session opens."
+minutes = 5
++++
+
+## The greeting
+
+The server speaks first: **220**. <script>alert(1)</script>
+
+```widget
+kind = "scenario"
+scenario = "fig_14_6_establishment"
+caption = "Watch it."
+```
+
+## Your turn
+
+```task
+id = "refuse-greeting"
+protocol = "smtp"
+goal = "Make the server refuse the greeting."
+hints = ["Use the fault panel."]
+done = "Right: 421 means not now."
+
+[solution]
+preset = "server_not_ready"
+steps = [ {{ send = "EHLO client.example" }} ]
+
+[[expect]]
+greeting = true
+reply = [421, 554]
+missing = "No refused greeting yet."
+```
+
+```task
+id = "retry-452"
+protocol = "smtp"
+goal = "Get a 452 and say whether to retry."
+
+[solution]
+preset = "insufficient_storage"
+steps = [ {{ send = "EHLO c.example" }}, {{ send = "MAIL FROM:<alice@example.org>" }}, {{ send = "RCPT TO:<bob@example.org>" }} ]
+
+[[expect]]
+reply = 452
+missing = "No 452 yet."
+
+[question]
+prompt = "Retry?"
+choices = ["Yes, later", "Never"]
+answer = 1
+explain = "4yz is transient."
+wrong = "Look at the first digit."
+```
+
+## With a real client
+
+```task
+id = "real-ehlo"
+protocol = "smtp"
+source = "real"
+goal = "Say EHLO {{personal_name}} on the real port."
+
+[solution]
+steps = [ {{ send = "EHLO {{personal_name}}" }} ]
+
+[[expect]]
+command = "EHLO"
+arg = "{{personal_name}}"
+reply = 250
+missing = "No EHLO {{personal_name}} yet."
+```
+'''
+
+
+@pytest.fixture
+def lessons_dir(tmp_path):
+    root = tmp_path / "lessons"
+    for lang, title in (("en", "Connection establishment"), ("ru", "Установление соединения")):
+        (root / lang).mkdir(parents=True)
+        (root / lang / "03-connection-establishment.md").write_text(LESSON.format(title=title), encoding="utf-8")
+    (root / "glossary.toml").write_text(
+        '[[term]]\nid = "reply"\nen = "reply"\nru = "ответ"\nlecture = "отклик"\n'
+        'definition = { en = "What the server answers.", ru = "То, что отвечает сервер." }\n', encoding="utf-8")
+    return root
+
+
+@pytest.fixture
+def sim(tmp_path):
+    s = Simulator(data_dir=tmp_path / "data")
+    yield s
+    s.store.close()
+
+
+@pytest.fixture
+def app(sim, lessons_dir):
+    return create_app({"TESTING": True, "LESSONS_DIR": str(lessons_dir)}, simulator=sim)
+
+
+@pytest.fixture
+def web(app):
+    client = app.test_client()
+    client.set_cookie(LEARNER_COOKIE, LEARNER)
+    return client
+
+
+def lab(app, web):
+    """A Socket.IO client of the same browser (same cookie) as ``web``."""
+    return socketio.test_client(app, flask_test_client=web)
+
+
+def wait_closed_or(sim_seconds: float = 0.3) -> None:
+    time.sleep(sim_seconds)  # lab sessions run on their own threads
+
+
+def check(web, task, **body):
+    return web.post(f"/api/lessons/connection-establishment/tasks/{task}/check", json=body)
+
+
+# ------------------------------------------------------------------ progress
+def test_seeing_a_step_is_saved_and_moves_the_lesson_on(web, sim):
+    answer = web.post("/api/lessons/connection-establishment/steps/1/seen", json={})
+    assert answer.status_code == 200
+    assert answer.json["lesson"] == {"percent": 17, "seen": 1, "done": 0, "steps": 3, "tasks": 3}
+    from simulator.web.lessonsview import Progress
+    assert Progress(sim.store).lesson(LEARNER, "connection-establishment").seen == {1}
+
+
+def test_a_lesson_without_a_step_goes_to_the_next_step_to_take(web):
+    assert web.get("/lessons/connection-establishment").headers["Location"].endswith("/connection-establishment/1")
+    web.post("/api/lessons/connection-establishment/steps/1/seen", json={})
+    assert web.get("/lessons/connection-establishment").headers["Location"].endswith("/connection-establishment/2")
+
+
+@pytest.mark.parametrize("url", ["/api/lessons/connection-establishment/steps/9/seen",
+                                 "/api/lessons/connection-establishment/steps/0/seen",
+                                 "/api/lessons/nope/steps/1/seen"])
+def test_an_unknown_step_is_a_clear_json_404(web, url):
+    answer = web.post(url, json={})
+    assert answer.status_code == 404 and answer.json["error"]["code"] == "unknown_step"
+
+
+def test_progress_writes_need_json_from_this_site(web):
+    url = "/api/lessons/connection-establishment/steps/1/seen"
+    assert web.post(url, data="x", content_type="text/plain").status_code == 400
+    answer = web.post(url, json={}, headers={"Origin": "http://evil.example"})
+    assert answer.status_code == 403 and answer.json["error"]["code"] == "cross_site"
+
+
+def test_unknown_lessons_and_steps_are_404_pages(web):
+    assert web.get("/lessons/nope").status_code == 404
+    assert web.get("/lessons/nope/1").status_code == 404
+    assert web.get("/lessons/connection-establishment/4").status_code == 404
+
+
+# -------------------------------------------------------------------- checks
+def test_a_check_before_any_session_says_where_to_work(web):
+    answer = check(web, "refuse-greeting").json
+    assert answer["done"] is False and answer["attempts"] == 1
+    assert "no SMTP session" in answer["feedback"][0]
+
+
+def test_the_learners_own_session_with_a_refused_greeting_passes(app, web):
+    sio = lab(app, web)
+    ack = sio.emit("lab.open", {"protocol": "smtp", "faults": {"rules": [{"stage": "greeting", "reply": 421}]}},
+                   callback=True)
+    assert ack["ok"], ack
+    wait_closed_or()
+    answer = check(web, "refuse-greeting").json
+    assert answer["done"] is True and answer["feedback"] == []
+    assert answer["praise"] == "Right: 421 means not now."
+    assert answer["lesson"]["done"] == 1
+    sio.disconnect()
+    # Done stays done after the page (and its Socket.IO connection) is gone.
+    assert check(web, "refuse-greeting").json["done"] is True
+
+
+def test_a_session_that_misses_names_what_is_missing(app, web):
+    sio = lab(app, web)
+    assert sio.emit("lab.open", {"protocol": "smtp"}, callback=True)["ok"]
+    wait_closed_or()
+    answer = check(web, "refuse-greeting").json
+    assert answer["done"] is False and answer["feedback"] == ["No refused greeting yet."]
+    sio.disconnect()
+
+
+def test_show_me_plays_the_solution_but_does_not_count(app, web):
+    sio = lab(app, web)
+    ack = sio.emit("lab.solution", {"lesson": "connection-establishment", "task": "refuse-greeting"}, callback=True)
+    assert ack["ok"], ack
+    assert ack["faults"]["rules"] and ack["faults"]["rules"][0]["stage"] == "greeting"
+    wait_closed_or(0.5)
+    replies = [args[0] for ev in sio.get_received() if ev["name"] == "exchange"
+               for args in [ev["args"]] if args[0]["kind"] == "reply"]
+    assert replies and replies[0]["code"] in (421, 554)  # it really played
+    answer = check(web, "refuse-greeting").json
+    assert answer["done"] is False
+    sio.disconnect()
+
+
+def test_a_scenario_played_into_a_session_does_not_count(app, web):
+    sio = lab(app, web)
+    assert sio.emit("lab.scenario", {"name": "story_server_not_ready"}, callback=True)["ok"]
+    wait_closed_or(0.5)
+    assert check(web, "refuse-greeting").json["done"] is False
+    sio.disconnect()
+
+
+def test_another_learners_sessions_do_not_count(app, web):
+    other = app.test_client()
+    other.set_cookie(LEARNER_COOKIE, "someone-else-0123456789")
+    sio = lab(app, other)
+    assert sio.emit("lab.open", {"protocol": "smtp", "faults": {"rules": [{"stage": "greeting", "reply": 421}]}},
+                    callback=True)["ok"]
+    wait_closed_or()
+    assert check(other, "refuse-greeting").json["done"] is True
+    assert check(web, "refuse-greeting").json["done"] is False
+    sio.disconnect()
+
+
+def test_unknown_solution_tasks_are_refused_in_the_learners_language(app, web):
+    sio = lab(app, web)
+    ack = sio.emit("lab.solution", {"lesson": "connection-establishment", "task": "nope"}, callback=True)
+    assert ack["ok"] is False and ack["error"]["code"] == "unknown_task"
+    ack = sio.emit("lab.solution", {"lesson": 3}, callback=True)
+    assert ack["ok"] is False and ack["error"]["code"] == "bad_request"
+    sio.disconnect()
+
+
+def test_a_question_needs_a_valid_answer(web):
+    assert check(web, "retry-452").status_code == 400
+    for bad in (True, "1", 1.5):
+        answer = check(web, "retry-452", answer=bad)
+        assert answer.status_code == 400 and answer.json["error"]["code"] == "bad_answer"
+
+
+def test_a_task_with_a_question_needs_the_session_and_the_right_answer(app, web):
+    sio = lab(app, web)
+    ack = sio.emit("lab.open", {"protocol": "smtp", "faults": {"rules": [{"stage": "RCPT", "reply": 452}]}},
+                   callback=True)
+    assert ack["ok"], ack
+    wait_closed_or()
+    for line in ("EHLO c.example", "MAIL FROM:<alice@example.org>", "RCPT TO:<bob@example.org>"):
+        assert sio.emit("lab.send", {"session": ack["session"], "line": line}, callback=True)["ok"]
+    wait_closed_or()
+    wrong = check(web, "retry-452", answer=2).json
+    assert wrong["done"] is False and wrong["feedback"] == ["Look at the first digit."] and wrong["explain"] is None
+    right = check(web, "retry-452", answer=1).json
+    assert right["done"] is True and right["explain"] == "4yz is transient." and right["attempts"] == 2
+    sio.disconnect()
+
+
+class FakeConn:
+    def __init__(self):
+        self.out = b""
+
+    def write(self, data: bytes) -> None:
+        self.out += data
+
+    def close(self, _reason: str = "") -> None:
+        pass
+
+
+def test_a_real_port_task_finds_the_session_by_the_personal_name(sim, web):
+    name = personal_name(LEARNER)
+    someone = sim.new_port_session("127.0.0.1:40000", FakeConn(), "smtp")
+    someone.open()
+    someone.feed(b"EHLO ms-someone\r\n")
+    assert check(web, "real-ehlo").json["done"] is False
+    mine = sim.new_port_session("127.0.0.1:40001", FakeConn(), "smtp")
+    mine.open()
+    mine.feed(f"EHLO {name}\r\n".encode())
+    answer = check(web, "real-ehlo").json
+    assert answer["done"] is True, answer
+
+
+def test_a_real_port_check_without_a_session_names_the_personal_name(web):
+    answer = check(web, "real-ehlo").json
+    assert answer["done"] is False and personal_name(LEARNER) in answer["feedback"][0]
+
+
+def test_an_unknown_task_is_a_clear_json_404(web):
+    answer = check(web, "nope")
+    assert answer.status_code == 404 and answer.json["error"]["code"] == "unknown_task"
+
+
+# ---------------------------------------------------------------------- name
+def test_a_display_name_is_saved_as_text(web, sim):
+    answer = web.post("/api/learner/name", json={"name": "  <b>Ann</b>  "})
+    assert answer.json == {"ok": True, "name": "<b>Ann</b>"}
+    assert web.post("/api/learner/name", json={"name": "x" * 61}).status_code == 400
+    assert web.post("/api/learner/name", json={"name": 5}).status_code == 400
+    assert web.post("/api/learner/name", json={"name": ""}).json == {"ok": True, "name": None}
+
+
+def test_a_lesson_file_dropped_in_appears_without_a_restart(web, lessons_dir):
+    text = (lessons_dir / "en" / "03-connection-establishment.md").read_text(encoding="utf-8")
+    for lang in ("en", "ru"):
+        (lessons_dir / lang / "04-more.md").write_text(text.replace("refuse-greeting", "again"), encoding="utf-8")
+    assert web.post("/api/lessons/more/steps/1/seen", json={}).status_code == 200
