@@ -56,6 +56,8 @@ def pairs(transcript: Sequence[dict]) -> list[_Pair]:
             out.append(current)
         elif side == "server" and kind == "reply" and current is not None and current.reply is None:
             current.reply = ex
+        elif side == "server" and kind == "silence":
+            current = None  # nothing answers it: a later reply (an idle timeout's 421) is not its answer
     return out
 
 
@@ -94,7 +96,7 @@ def count(m: Match, transcript: Sequence[dict], personal_name: Optional[str] = N
     for pair in pairs(transcript):
         client = pair.client
         if m.greeting:
-            if client is not None:
+            if client is not None or pair.reply is None:  # the greeting is a reply: a silent server sent none
                 continue
         elif m.message:
             if client is None or client.get("kind") != "data":
@@ -218,6 +220,9 @@ def play_solution(task: Task, personal_name: Optional[str] = None, mailboxes=Non
                       sleep=lambda _s: None, peer="lab")
     try:
         session.open()
+        if not session.closed and not any(ex["from"] == "server" and ex["kind"] == "reply"
+                                          for ex in session.transcript):
+            session.client_closed("timeout")  # no greeting (a silent connect or greeting): the client gives up
         for kind, value in solution_script(task, personal_name):
             if session.closed:
                 break
