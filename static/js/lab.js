@@ -16,6 +16,12 @@
  * headings for it, and this script takes its catalogue, scenarios and
  * presets. Every learner's labs share one private copy of the world, so a
  * mail sent in the SMTP lab is there to read in the POP3 and IMAP labs.
+ *
+ * Embedded in a lesson (?embed=1, the template marks #lab-root) there is no
+ * share box, presenter mode or protocol switch; `&focus=faults` brings the
+ * fault panel into view; and a `#setup=` carrying `solution: "lesson/task"`
+ * plays that task's reference solution (Socket.IO `lab.solution`), shown
+ * with the fault plan it runs with.
  */
 import { t, has, lang, pick } from "./i18n.js";
 import { connect, getCached } from "./api.js";
@@ -32,6 +38,18 @@ import { normaliseProtocol, codeClass, classesFromCatalogue } from "./protocols.
 const $ = (id) => document.getElementById(id);
 /** The page's protocol, as the template chose it from ?protocol= (it checked the name). */
 const PROTOCOL = normaliseProtocol($("lab-root") && $("lab-root").dataset.protocol) || "smtp";
+/** In an iframe inside a lesson (?embed=1), and what the lesson wants in view (`faults`). */
+const EMBEDDED = Boolean($("lab-root") && $("lab-root").dataset.embedded === "1");
+const FOCUS = EMBEDDED ? $("lab-root").dataset.focus || "" : "";
+if (EMBEDDED) {
+  // A lesson page holds several labs: a script's focus() (a session that opens or
+  // closes on its own) must not pull the keyboard and the scroll out of the lesson.
+  // Inside the frame, once the learner works there, focus moves as usual.
+  const focus = HTMLElement.prototype.focus;
+  HTMLElement.prototype.focus = function focusWhenHere(options) {
+    if (document.hasFocus()) focus.call(this, options);
+  };
+}
 /** A string of this protocol when there is one (`key_pop3`), else the shared one. */
 const tp = (key, params) => (PROTOCOL !== "smtp" && has(`${key}_${PROTOCOL}`) ? t(`${key}_${PROTOCOL}`, params) : t(key, params));
 
@@ -60,6 +78,7 @@ let opening = false; // an open/scenario request is on its way
 let lastSeq = 0;
 let appliedPlan = null; // the fault plan in force in the current session
 let scenarioName = null; // the scenario played into it, for Share
+let solutionPlaying = null; // "lesson/task" whose reference solution the current session plays
 const held = new Map(); // session -> [type, event] that came before its acknowledgement
 const ruleOf = new Map(); // seq -> the fault rule in force when that exchange came
 
@@ -131,10 +150,12 @@ const faults = createFaultPanel($("faults-panel"), {
   },
 });
 
-createPresenter({
-  button: $("btn-presenter"),
-  focusTarget: () => $("session-view"),
-});
+if (!EMBEDDED) {
+  createPresenter({
+    button: $("btn-presenter"),
+    focusTarget: () => $("session-view"),
+  });
+}
 
 // ---------------------------------------------------------------- sessions
 
@@ -205,12 +226,15 @@ function resetView() {
 /**
  * Open a fresh session with `plan` as its fault plan and, when `scenario` is
  * given, play that scenario into it. With `usePreset` the server opens the
- * session itself, with the scenario's own preset. Resolves to the server's
- * answer. A later call supersedes an earlier one still waiting (two quick
- * clicks): the earlier one's session is closed and it resolves as superseded.
+ * session itself, with the scenario's own preset. With `solution`
+ * ("lesson/task") the server opens it and plays that task's reference
+ * solution, with the solution's own faults. Resolves to the server's answer.
+ * A later call supersedes an earlier one still waiting (two quick clicks):
+ * the earlier one's session is closed and it resolves as superseded.
  */
 let openings = 0;
-async function openSession({ plan = appliedPlan, scenario = null, usePreset = false } = {}) {
+async function openSession({ plan = appliedPlan, scenario = null, usePreset = false, solution = null,
+  focus = true } = {}) {
   const mine = ++openings;
   const superseded = (answer) => {
     if (answer.ok && answer.session && answer.session !== current) api.call("lab.close", { session: answer.session });
@@ -224,8 +248,13 @@ async function openSession({ plan = appliedPlan, scenario = null, usePreset = fa
   held.clear();
   setSessionLabel(t("ui.lab.session_opening"));
 
+  solutionPlaying = null;
   let answer;
-  if (scenario && usePreset) {
+  if (solution) {
+    const [lesson, task] = solution.split("/");
+    answer = await api.call("lab.solution", { lesson, task });
+    if (mine !== openings) return superseded(answer);
+  } else if (scenario && usePreset) {
     answer = await api.call("lab.scenario", { name: scenario });
     if (mine !== openings) return superseded(answer);
   } else {
@@ -247,8 +276,9 @@ async function openSession({ plan = appliedPlan, scenario = null, usePreset = fa
   }
   if (current !== answer.session) adopt(answer.session, answer.faults || plan);
   scenarioName = scenario;
+  solutionPlaying = solution;
   held.clear();
-  if (!scenario) consoleUI.focus(); // after a scenario click, focus stays on the list
+  if (!scenario && !solution && focus) consoleUI.focus(); // after a scenario click, focus stays on the list
 
   return answer;
 }
@@ -373,7 +403,12 @@ export function readSetup(hash) {
   if (plan !== null && (typeof plan !== "object" || Array.isArray(plan))) throw new Error(t("ui.share.bad_shape"));
   const scenario = setup.scenario ?? null;
   if (scenario !== null && typeof scenario !== "string") throw new Error(t("ui.share.bad_shape"));
-  return { protocol, faults: plan, scenario };
+  // A lesson's "show me": the reference solution of one task, "lesson-slug/task-id".
+  const solution = setup.solution ?? null;
+  if (solution !== null && (typeof solution !== "string" || !/^[a-z0-9-]+\/[a-z0-9-]+$/.test(solution))) {
+    throw new Error(t("ui.share.bad_shape"));
+  }
+  return { protocol, faults: plan, scenario, solution };
 }
 
 /** The page's address for a protocol (the query says which; other parameters stay). */
@@ -399,7 +434,7 @@ function syncLanguageLinks() {
   });
 }
 
-$("btn-share").addEventListener("click", async () => {
+if (!EMBEDDED) $("btn-share").addEventListener("click", async () => {
   const url = shareUrl();
   const box = $("share-box");
   const field = $("share-url");
@@ -413,15 +448,50 @@ $("btn-share").addEventListener("click", async () => {
   announce($("share-status"), copied ? t("ui.share.copied") : t("ui.share.copy_manually"));
 });
 
-$("share-copy").addEventListener("click", async () => {
+if (!EMBEDDED) $("share-copy").addEventListener("click", async () => {
   const copied = await copyText($("share-url").value);
   announce($("share-status"), copied ? t("ui.share.copied") : t("ui.share.copy_manually"));
 });
 
-$("share-dismiss").addEventListener("click", () => {
+if (!EMBEDDED) $("share-dismiss").addEventListener("click", () => {
   $("share-box").hidden = true;
   $("btn-share").focus();
 });
+
+// ---------------------------------------------------------------- embedded
+
+/**
+ * Play a lesson task's reference solution ("show me"): the server opens the
+ * session with the solution's faults, which the fault panel then shows.
+ */
+async function playSolution(solution) {
+  const answer = await openSession({ solution });
+  if (!answer.ok) return answer;
+  faults.setPlan(answer.faults && !isEmpty(answer.faults) ? answer.faults : null);
+  if (consoleUI.isOpen()) setSessionLabel(t("lessons.lab.solution_session", { id: shortId(current) }));
+  showNotice(t("lessons.lab.solution_notice"));
+  return answer;
+}
+
+/** A quiet line under the heading (not an alert): what this embedded lab is showing. */
+function showNotice(text) {
+  let notice = $("lab-notice");
+  if (!notice) {
+    notice = el("p", { class: "lab-notice", id: "lab-notice", role: "status" });
+    alertBox.before(notice);
+  }
+  notice.textContent = text || "";
+  notice.hidden = !text;
+}
+
+/** `&focus=faults`: the fault panel scrolled into view in this frame only (never the lesson page). */
+function focusFaults() {
+  const panel = $("faults-panel");
+  if (!panel) return;
+  panel.classList.add("is-focus");
+  const top = panel.getBoundingClientRect().top + window.scrollY - 8;
+  window.scrollTo({ top: Math.max(0, top), behavior: "auto" });
+}
 
 // ---------------------------------------------------------------- start
 
@@ -443,11 +513,17 @@ async function start() {
     problem = t("ui.lab.unknown_protocol", { protocol: asked.slice(0, 20), fallback: PROTOCOL.toUpperCase() });
   }
   syncLanguageLinks();
-  if (setup) {
+  if (FOCUS === "faults") focusFaults();
+  if (setup && setup.solution) {
+    const answer = await playSolution(setup.solution);
+    if (answer.ok || answer.error.code === "superseded") return;
+    problem = t("lessons.lab.solution_failed", { detail: answer.error.message });
+  } else if (setup) {
     faults.setPlan(setup.faults);
-    const answer = await openSession({ plan: setup.faults, scenario: setup.scenario });
+    const answer = await openSession({ plan: setup.faults, scenario: setup.scenario, focus: !EMBEDDED });
     if (answer.ok) {
-      faults.setStatus(setup.faults ? t("ui.share.restored_plan", { n: setup.faults.rules?.length ?? 0 }) : "");
+      const restored = EMBEDDED ? "lessons.lab.plan_in_force" : "ui.share.restored_plan";
+      faults.setStatus(setup.faults ? t(restored, { n: setup.faults.rules?.length ?? 0 }) : "");
       return;
     }
     if (answer.error.code === "superseded") return; // the learner already chose something else
@@ -455,8 +531,9 @@ async function start() {
     problem = t("ui.share.invalid", { detail: answer.error.message });
     if (answer.error.code === "bad_faults") faults.showError(answer.error.message);
   }
-  const answer = await openSession({ plan: null });
+  const answer = await openSession({ plan: null, focus: !EMBEDDED });
   if (answer.ok || answer.error.code !== "superseded") showAlert(answer.ok ? problem : answer.error.message);
+  if (FOCUS === "faults") focusFaults(); // the panel's presets have loaded by now: keep it in view
 }
 
 window.addEventListener("hashchange", () => {
