@@ -397,6 +397,30 @@ def deliver_over_smtp(addr: tuple[str, int], messages: list[bytes], recipients: 
                 raise RuntimeError(f"MailSim refused {refused} while preloading")
 
 
+def empty_inbox(addr: tuple[str, int], user: str, password: str) -> int:
+    """Delete every message of the user's INBOX over POP3 (DELE each, QUIT); returns how many.
+
+    A fresh MailSim data folder holds the world's sample mail (since the
+    schema-3 fix); the benchmark needs exactly its own messages in each INBOX.
+    """
+    w = Wire(*addr)
+    try:
+        _expect_ok(w.line(), "greeting")
+        for cmd in (f"USER {user}", f"PASS {password}"):
+            w.send(cmd.encode() + b"\r\n")
+            _expect_ok(w.line(), cmd.split()[0])
+        w.send(b"STAT\r\n")
+        count = int(_expect_ok(w.line(), "STAT").split()[1])
+        for n in range(1, count + 1):
+            w.send(b"DELE %d\r\n" % n)
+            _expect_ok(w.line(), f"DELE {n}")
+        w.send(b"QUIT\r\n")
+        _expect_ok(w.line(), "QUIT")
+        return count
+    finally:
+        w.close()
+
+
 def inbox_count(target: Target, user: str, password: str) -> int:
     """Messages in the user's INBOX: POP3 STAT, or IMAP EXAMINE's EXISTS without POP3."""
     if "pop3" not in target.addrs:
@@ -638,6 +662,9 @@ def main(argv=None) -> int:
                 mailsim = Target("mailsim", {"pop3": (common.HOST, ports["pop3"]),
                                              "imap": (common.HOST, ports["imap"])}, server)
                 smtp = (common.HOST, ports["smtp"])
+                # Its fresh data folder holds the sample mail: remove it first.
+                mailsim.extra["sample_mail_removed"] = {
+                    login: empty_inbox(mailsim.addrs["pop3"], login, pw) for login, pw in USERS}
             if not args.no_preload:
                 if smtp is None:
                     parser.error("a running MailSim needs --mailsim-smtp (or --no-preload)")

@@ -112,6 +112,15 @@ class Mailboxes:
             raise NoSuchMessage(f"no message with UID {uid} in {name}")
         return bytes(row[0])
 
+    def has_message(self, user: str, name: str, uid: int) -> bool:
+        """Whether the folder still holds the message ``uid`` (without reading its content)."""
+        name = normalize_mailbox(name)
+        row = self.store.read(lambda db: db.execute(
+            "SELECT 1 FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id "
+            "WHERE b.realm = ? AND b.user = ? AND b.name = ? AND m.uid = ?",
+            (self.realm, _login(user), name, int(uid))).fetchone())
+        return row is not None
+
     def messages(self, user: str, name: str = INBOX) -> list[dict]:
         """The folder's messages with their content and envelope, oldest first (empty for nobody)."""
         def run(db: sqlite3.Connection):

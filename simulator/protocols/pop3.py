@@ -113,6 +113,11 @@ class Pop3Engine:
         self._band = "authorization"
         self._last: Optional[Command] = None
         self.errors = 0
+        # The store's cache of messages shared by every session (None for a store without one).
+        self._shared_cache = getattr(getattr(mailboxes, "store", None), "parsed", None)
+        if not hasattr(mailboxes, "has_message"):
+            self._shared_cache = None
+        self._realm = getattr(mailboxes, "realm", "")
         self._handlers: dict[str, Callable[[Command], Outcome]] = {
             "USER": self._user, "PASS": self._pass, "APOP": self._apop, "STAT": self._stat,
             "LIST": self._list, "RETR": self._retr, "DELE": self._dele, "NOOP": self._noop,
@@ -387,10 +392,28 @@ class Pop3Engine:
         found, refusal = self._message(self._arg(cmd, "msg"))
         if found is None:
             return refusal
-        content, refusal = self._content(found[0], found[1])
+        n, uid, _ = found
+        # A message's content never changes, so its +OK reply (wire form and
+        # transcript text built once) is kept in the store's cache shared by
+        # every session, as IMAP keeps parsed messages; the store is still
+        # asked whether the message is there (another session may have removed it).
+        cache = self._shared_cache
+        key = ("pop3.retr", self._realm, self._snap.user, self._snap.uidvalidity, uid)
+        cached = cache.get(key) if cache is not None else None
+        if cached is not None:
+            try:
+                there = self.mailboxes.has_message(self._snap.user, INBOX, uid)
+            except MailStoreError:
+                there = False
+            return Outcome([cached]) if there else self._say("err.message_gone", n=n)
+        content, refusal = self._content(n, uid)
         if content is None:
             return refusal
-        return Outcome([replies.reply("ok.retr", body=content, octets=len(content))])
+        reply = replies.reply("ok.retr", body=content, octets=len(content))
+        if cache is not None:
+            reply.wire()
+            cache.put(key, reply, 2 * len(reply.wire()) + len(reply.text))
+        return Outcome([reply])
 
     def _top(self, cmd: Command) -> Outcome:
         found, refusal = self._message(self._arg(cmd, "msg"))

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Any, Iterable, Optional
 
 from .catalogue import Text, clean_param
@@ -91,35 +90,48 @@ class Pop3Reply:
         if self.body is not None:
             object.__setattr__(self, "body", normalize_lines(self.body))
 
-    @cached_property
-    def _stuffed(self) -> bytes:
-        return dot_stuff(self.body or b"")
-
+    # wire() and text are built once per reply and kept in the instance's
+    # __dict__ (not a field: equality and repr ignore them). A RETR reply is
+    # shared through the store's cache by every session that reads the message.
     @property
     def status_line(self) -> str:
         return f"{self.code} {self.line}" if self.line else self.code
 
     def wire(self) -> bytes:
         """The reply as sent: the status line, then the dot-stuffed body and "." for a multi-line one."""
-        head = self.status_line.encode("ascii") + b"\r\n"
-        if self.body is None:
-            return head
-        return head + self._stuffed + b".\r\n"
+        cached = self.__dict__.get("_wire")
+        if cached is None:
+            head = self.status_line.encode("ascii") + b"\r\n"
+            cached = head if self.body is None else head + dot_stuff(self.body) + b".\r\n"
+            self.__dict__["_wire"] = cached
+        return cached
 
     @property
     def text(self) -> str:
         """The wire form for transcripts: lines joined by LF, a big body cut to 16 KiB."""
+        cached = self.__dict__.get("_text")
+        if cached is None:
+            cached = self.__dict__["_text"] = self._transcript_text()
+        return cached
+
+    def _transcript_text(self) -> str:
         if self.body is None:
             return self.status_line
-        stuffed = self._stuffed
-        shown, rest = stuffed, 0
+        # The dot-stuffed body is the wire form between the status line and the final ".":
+        # decoded from there without copying it first.
+        wire = self.wire()
+        stuffed = memoryview(wire)[len(self.status_line) + 2:len(wire) - 3]
         if len(stuffed) > MAX_TRANSCRIPT_BODY:
-            cut = stuffed.rfind(b"\r\n", 0, MAX_TRANSCRIPT_BODY) + 2
-            shown = stuffed[:cut or MAX_TRANSCRIPT_BODY]
-            rest = len(stuffed) - len(shown)
+            return self._long_text(stuffed.tobytes())
+        body = str(stuffed, "utf-8", "replace").replace("\r\n", "\n")
+        return f"{self.status_line}\n{body}."
+
+    def _long_text(self, stuffed: bytes) -> str:
+        cut = stuffed.rfind(b"\r\n", 0, MAX_TRANSCRIPT_BODY) + 2
+        shown = stuffed[:cut or MAX_TRANSCRIPT_BODY]
+        rest = len(stuffed) - len(shown)
         body = shown.decode("utf-8", "replace").replace("\r\n", "\n")
-        if rest:
-            body += ("" if body.endswith("\n") else "\n") + f"... ({rest} more octets)\n"
+        body += ("" if body.endswith("\n") else "\n") + f"... ({rest} more octets)\n"
         return f"{self.status_line}\n{body}."
 
     @property
