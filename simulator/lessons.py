@@ -219,7 +219,10 @@ class Course:
 
 
 # --------------------------------------------------------------- markdown
-_md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable("table")
+# No autolinks: in mail lessons "<bob@example.org>" is an address in angle
+# brackets (RCPT TO:<...>), to be shown as written, not turned into a mailto link.
+_md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable("table") \
+    .disable("autolink")
 
 
 def render_markdown(text: str) -> str:
@@ -394,7 +397,7 @@ def _parse_task(data: dict, block: list[str], first: int, path: Path, errors: _E
     task.source = source
     preset = data.get("preset")
     if preset is not None:
-        p = presets.get(preset)
+        p = presets.get(preset) if isinstance(preset, str) else None
         if p is None:
             fail("preset", f"unknown preset {preset!r}")
         elif p.protocol != (protocol or "smtp"):
@@ -474,7 +477,7 @@ def _parse_solution(sol: Any, protocol: Optional[str], presets: dict, path: Path
     if preset is not None and faults is not None:
         raise ValueError("give preset or faults, not both")
     if preset is not None:
-        p = presets.get(preset)
+        p = presets.get(preset) if isinstance(preset, str) else None
         if p is None:
             raise ValueError(f"unknown preset {preset!r}")
         if p.protocol != protocol:
@@ -499,7 +502,7 @@ def _parse_solution(sol: Any, protocol: Optional[str], presets: dict, path: Path
 def _parse_widget(data: dict, block: list[str], first: int, path: Path, errors: _Errors,
                   presets: dict, scenarios_by_name: dict, journeys: set) -> Optional[Widget]:
     kind = data.get("kind")
-    if kind not in WIDGET_KINDS:
+    if not isinstance(kind, str) or kind not in WIDGET_KINDS:
         errors.add(path, _line_of_key(block, first, "kind"),
                    f"unknown widget kind {kind!r} (one of: {', '.join(WIDGET_KINDS)})")
         return None
@@ -526,6 +529,10 @@ def _parse_widget(data: dict, block: list[str], first: int, path: Path, errors: 
     if not isinstance(caption, str):
         fail("caption", "caption must be text")
         return None
+    for key in ("scenario", "protocol", "preset", "user", "tab"):
+        if key in fields and not isinstance(fields[key], str):
+            fail(key, f"{key} must be text, not {fields[key]!r}")
+            return None
     protocol = fields.get("protocol")
     if protocol is not None and protocol not in PROTOCOLS:
         fail("protocol", f"unknown protocol {protocol!r} (one of: {', '.join(PROTOCOLS)})")
@@ -624,7 +631,8 @@ def parse_lesson(path: Path, lang: str, errors: _Errors, presets: dict, scenario
     def flush() -> None:
         nonlocal prose
         if step is not None and "".join(prose).strip():
-            step.blocks.append(("md", "\n".join(prose), prose_line))
+            blank = next(k for k, text in enumerate(prose) if text.strip())  # the line where the text starts
+            step.blocks.append(("md", "\n".join(prose[blank:]), prose_line + blank))
         prose = []
 
     i = end + 1
