@@ -586,6 +586,8 @@ class FaultRuntime:
         ``protocol`` defaults to the plan's. Every call counts a match for each
         rule it considers, so call it exactly once per input.
         """
+        if not self.plan.rules:
+            return None  # the usual case: no plan, nothing to count
         protocol = (protocol or self.plan.protocol).lower()
         stage = self._normal_stage(stage)
         arg = arg or ""

@@ -55,6 +55,8 @@ _FOLDER_SQL = ("SELECT b.name, b.uidvalidity, b.uidnext, b.subscribed, "
                "(SELECT COUNT(*) FROM messages m WHERE m.mailbox_id = b.id "
                " AND (' ' || lower(m.flags) || ' ') NOT LIKE '% \\seen %'), b.version "
                "FROM mailboxes b WHERE b.realm = ? AND b.user = ?")
+_HAS_MESSAGE_SQL = ("SELECT 1 FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id "
+                    "WHERE b.realm = ? AND b.user = ? AND b.name = ? AND m.uid = ?")
 
 
 class Mailboxes:
@@ -114,12 +116,8 @@ class Mailboxes:
 
     def has_message(self, user: str, name: str, uid: int) -> bool:
         """Whether the folder still holds the message ``uid`` (without reading its content)."""
-        name = normalize_mailbox(name)
-        row = self.store.read(lambda db: db.execute(
-            "SELECT 1 FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id "
-            "WHERE b.realm = ? AND b.user = ? AND b.name = ? AND m.uid = ?",
-            (self.realm, _login(user), name, int(uid))).fetchone())
-        return row is not None
+        args = (self.realm, user.lower(), INBOX if name == INBOX else normalize_mailbox(name), int(uid))
+        return self.store.read(lambda db: db.execute(_HAS_MESSAGE_SQL, args).fetchone()) is not None
 
     def messages(self, user: str, name: str = INBOX) -> list[dict]:
         """The folder's messages with their content and envelope, oldest first (empty for nobody)."""

@@ -242,7 +242,9 @@ class Pop3Engine:
             return Outcome()
         self._last = item
         outcome = self._command(item)
-        self.errors += sum(1 for r in outcome.replies if not r.ok)
+        for reply in outcome.replies:
+            if reply.code != OK:
+                self.errors += 1
         self._sync_lock()
         return outcome
 

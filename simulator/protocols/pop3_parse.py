@@ -79,7 +79,7 @@ def parse_command(raw: bytes, too_long: bool = False) -> Command:
         return Command("UNKNOWN", rest, line, "http")
     if verb not in VERBS:
         return Command("UNKNOWN", rest, line, "not_implemented" if verb in NOT_IMPLEMENTED else "unrecognized")
-    if any(ch > "\x7f" for ch in line):
+    if not line.isascii():
         return Command(verb, rest, line, "eight_bit")
     return _arguments(verb, rest, line)
 
