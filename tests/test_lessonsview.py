@@ -317,3 +317,41 @@ def test_a_lesson_file_dropped_in_appears_without_a_restart(web, lessons_dir):
     for lang in ("en", "ru"):
         (lessons_dir / lang / "04-more.md").write_text(text.replace("refuse-greeting", "again"), encoding="utf-8")
     assert web.post("/api/lessons/more/steps/1/seen", json={}).status_code == 200
+
+
+# ------------------------------------------------------------------- restart
+@pytest.mark.slow
+def test_progress_survives_a_server_restart(tmp_path):
+    """Steps seen, a task done and the display name are still there after `mailsim serve` restarts."""
+    import json
+    import urllib.request
+
+    from conftest import start_server
+
+    cookie = {"Cookie": f"{LEARNER_COOKIE}={LEARNER}", "Content-Type": "application/json"}
+
+    def post(server, path, body):
+        req = urllib.request.Request(server.url + path, data=json.dumps(body).encode(), headers=cookie,
+                                     method="POST")
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return json.loads(resp.read())
+
+    server = start_server(tmp_path)
+    try:
+        assert post(server, "/api/lessons/connection-establishment/steps/1/seen", {})["ok"]
+        assert post(server, "/api/lessons/connection-establishment/steps/2/seen", {})["ok"]
+        assert post(server, "/api/learner/name", {"name": "Ann"})["name"] == "Ann"
+        answer = post(server, "/api/lessons/reply-codes/tasks/first-digit/check", {"answer": 2})
+        assert answer["done"] is True and answer["lesson"]["done"] == 1
+    finally:
+        server.stop()
+    server = start_server(tmp_path)  # the same data folder
+    try:
+        again = post(server, "/api/lessons/connection-establishment/steps/1/seen", {})["lesson"]
+        assert again["seen"] == 2  # step 1 and step 2, from before the restart
+        codes = post(server, "/api/lessons/reply-codes/steps/1/seen", {})["lesson"]
+        assert codes["done"] == 1  # the task done before the restart
+        wrong = post(server, "/api/lessons/reply-codes/tasks/first-digit/check", {"answer": 1})
+        assert wrong["done"] is False and wrong["attempts"] == 2 and wrong["lesson"]["done"] == 1
+    finally:
+        server.stop()
