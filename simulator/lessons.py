@@ -362,9 +362,8 @@ def _match(raw: Any, protocol: Optional[str], feedback_key: str, line: int) -> M
         raise ValueError("closed_by stands alone (it matches the end of the session)")
     if not (m.command or m.message or m.greeting or m.reply or m.cls or m.closed_by or m.fault is not None):
         raise ValueError("says nothing to match: give command, message, greeting, reply, class, fault or closed_by")
-    if m.arg and not (m.command or m.message):
-        # An arg alone matches any command line.
-        pass
+    if m.arg and m.greeting:
+        raise ValueError("arg matches what the client sent; a greeting has no command (drop arg or greeting)")
     return m
 
 
@@ -491,6 +490,8 @@ def _parse_solution(sol: Any, protocol: Optional[str], presets: dict, path: Path
         from .faults import FaultPlan, FaultPlanError
         if not isinstance(faults, dict):
             raise ValueError("faults is a fault plan: { rules = [...] }")
+        if faults.get("protocol", protocol) != protocol:
+            raise ValueError(f"faults are for {str(faults['protocol']).upper()}, this task is {protocol.upper()}")
         try:
             FaultPlan.from_json({"protocol": protocol, **faults})
         except FaultPlanError as exc:
