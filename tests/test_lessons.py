@@ -1013,3 +1013,19 @@ def test_load_course_reads_the_shipped_lessons_by_default():
     for slug, by_lang in course.lessons.items():
         assert set(by_lang) == set(LANGUAGES)
         assert all(lesson.path.parent.parent == DEFAULT_DIR for lesson in by_lang.values())
+
+
+def test_an_arg_on_a_greeting_is_refused_since_it_could_never_match(tmp_path):
+    text = simple(step(task('[[expect]]\ngreeting = true\narg = "x"\nmissing = "No greeting."\n')))
+    line, message = problem(tmp_path, text)
+    assert "greeting has no command" in message
+    assert line == line_of(text, "[[expect]]")
+
+
+def test_solution_faults_for_another_protocol_are_refused(tmp_path):
+    body = ('[solution]\nfaults = { protocol = "pop3", rules = [] }\nsteps = [ { send = "EHLO x" } ]\n'
+            + EHLO_EXPECT)
+    text = simple(step(fence("task", TASK_HEAD.format(protocol="smtp") + body)))
+    line, message = problem(tmp_path, text)
+    assert "faults are for POP3" in message
+    assert line == line_of(text, "[solution]")
