@@ -173,6 +173,51 @@ MIGRATIONS: list[tuple[str, ...]] = [
                PRIMARY KEY (learner, lesson, task)
            )""",
     ),
+    # 6: quizzes (simulator/quizzes.py): teachers' shared quizzes (their questions
+    # fixed at creation), learners' attempts and answers (each written once), the
+    # Leitner boxes of spaced review, and the secret behind the choices' keys.
+    (
+        """CREATE TABLE quizzes (
+               id           TEXT PRIMARY KEY,
+               title        TEXT NOT NULL DEFAULT '',
+               spec         TEXT NOT NULL,
+               question_ids TEXT NOT NULL,
+               created      REAL NOT NULL
+           )""",
+        """CREATE TABLE quiz_attempts (
+               id           TEXT PRIMARY KEY,
+               learner      TEXT NOT NULL REFERENCES learners(id) ON DELETE CASCADE,
+               quiz         TEXT REFERENCES quizzes(id) ON DELETE CASCADE,
+               mode         TEXT NOT NULL,
+               seed         INTEGER NOT NULL,
+               question_ids TEXT NOT NULL,
+               started      REAL NOT NULL,
+               deadline     REAL,
+               finished     REAL
+           )""",
+        "CREATE INDEX quiz_attempts_by_learner ON quiz_attempts (learner, started)",
+        "CREATE INDEX quiz_attempts_by_quiz ON quiz_attempts (quiz, started)",
+        """CREATE TABLE quiz_answers (
+               attempt     TEXT NOT NULL REFERENCES quiz_attempts(id) ON DELETE CASCADE,
+               position    INTEGER NOT NULL,
+               question_id TEXT NOT NULL,
+               response    TEXT NOT NULL,
+               correct     INTEGER NOT NULL,
+               answered    REAL NOT NULL,
+               PRIMARY KEY (attempt, position)
+           )""",
+        """CREATE TABLE quiz_boxes (
+               learner     TEXT NOT NULL REFERENCES learners(id) ON DELETE CASCADE,
+               question_id TEXT NOT NULL,
+               box         INTEGER NOT NULL DEFAULT 1,
+               due         REAL NOT NULL,
+               seen        INTEGER NOT NULL DEFAULT 0,
+               correct     INTEGER NOT NULL DEFAULT 0,
+               PRIMARY KEY (learner, question_id)
+           )""",
+        "CREATE INDEX quiz_boxes_by_due ON quiz_boxes (learner, due)",
+        "INSERT OR IGNORE INTO meta (key, value) VALUES ('quiz_secret', lower(hex(randomblob(32))))",
+    ),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
