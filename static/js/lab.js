@@ -467,10 +467,29 @@ if (!EMBEDDED) $("share-dismiss").addEventListener("click", () => {
 async function playSolution(solution) {
   const answer = await openSession({ solution });
   if (!answer.ok) return answer;
-  faults.setPlan(answer.faults && !isEmpty(answer.faults) ? answer.faults : null);
+  // The panel shows the solution's plan, by its preset's name (and story) when it is one.
+  const plan = answer.faults && !isEmpty(answer.faults) ? answer.faults : null;
+  const preset = plan ? await presetMatching(plan) : null;
+  if (preset) faults.choosePreset(preset.name);
+  else faults.setPlan(plan);
   if (consoleUI.isOpen()) setSessionLabel(t("lessons.lab.solution_session", { id: shortId(current) }));
   showNotice(t("lessons.lab.solution_notice"));
   return answer;
+}
+
+/** JSON with sorted keys: two plans compare equal whatever their key order. */
+function canonical(value) {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
+  if (value && typeof value === "object") {
+    return `{${Object.keys(value).sort().map((key) => `${JSON.stringify(key)}:${canonical(value[key])}`).join(",")}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** The preset of this protocol whose rules are exactly `plan`'s, if there is one. */
+async function presetMatching(plan) {
+  const rules = canonical(plan.rules || []);
+  return ((await presets) || []).find((p) => forThisProtocol(p) && p.plan && canonical(p.plan.rules || []) === rules) || null;
 }
 
 /** A quiet line under the heading (not an alert): what this embedded lab is showing. */
