@@ -18,6 +18,7 @@ from typing import Any, Optional
 from . import imap_message
 from .base import Effect, Outcome
 from .imap_parse import FetchAtt, ImapCommand, SeqSet
+from .imap_replies import literal_text
 
 SYSTEM_FLAGS = ("\\Answered", "\\Flagged", "\\Deleted", "\\Seen", "\\Draft")
 _NO_CONTENT = frozenset({"UID", "FLAGS", "INTERNALDATE", "RFC822.SIZE"})
@@ -37,6 +38,10 @@ class Entry:
     date: float
     size: int
     gone: bool = False
+
+
+# A literal at least this long has its transcript text cached (shorter ones cost less to convert).
+_TEXT_CACHE_MIN = 2048
 
 
 class BadSequence(Exception):
@@ -183,9 +188,9 @@ class MessageCommands:
         sets_seen = not self._snap.read_only and any(a.sets_seen for a in atts)
         needs_content = any(a.name not in _NO_CONTENT for a in atts)
         try:
-            lines, effects, view, missing = self._fetch_lines(targets, atts, sets_seen, needs_content)
+            lines, effects, view, missing, texts = self._fetch_lines(targets, atts, sets_seen, needs_content)
             if missing and effects:  # a NO carries no effects: answer again without setting \Seen
-                lines, effects, view, missing = self._fetch_lines(targets, atts, False, needs_content)
+                lines, effects, view, missing, texts = self._fetch_lines(targets, atts, False, needs_content)
         except ValueError:  # imap_message refused a section the grammar let through
             bad = [a for a in atts if a.section is not None]
             if not bad:
@@ -195,12 +200,15 @@ class MessageCommands:
             return self._say("no.expungeissued", untagged=tuple(lines))
         if effects:
             self._set(view=view)
-        return Outcome([self._reply("ok.fetch", untagged=tuple(lines), verb=cmd.verb)], effects=effects)
+        reply = self._reply("ok.fetch", untagged=tuple(lines), verb=cmd.verb)
+        return Outcome([reply.with_literal_texts(tuple(texts))], effects=effects)
 
     def _fetch_lines(self, targets, atts, sets_seen: bool, needs_content: bool):
+        """The FETCH responses; also the transcript texts of the message literals in them, in order."""
         snap = self._snap
         view = list(snap.view)
         lines: list[bytes] = []
+        texts: list[tuple[bytes, str]] = []
         effects: list[Effect] = []
         missing = False
         for seq, entry in targets:
@@ -216,13 +224,35 @@ class MessageCommands:
                 view[seq - 1] = entry
                 effects.append(Effect("set_flags", (snap.user, snap.mailbox, entry.uid, entry.flags)))
                 flags_changed = True
-            items = [self._fetch_item(att, entry, loaded) for att in atts]
+            # One join per response: the items (a message's literal among them) are copied once.
+            parts = [b"* %d FETCH (" % seq]
+            for att in atts:
+                parts.append(self._fetch_item(att, entry, loaded, texts))
+                parts.append(b" ")
             if flags_changed and not any(a.name == "FLAGS" for a in atts):
-                items.append(b"FLAGS " + flag_bytes(entry.flags, entry.uid in snap.recent))
-            lines.append(b"* %d FETCH (" % seq + b" ".join(items) + b")")
-        return lines, effects, tuple(view), missing
+                parts.append(b"FLAGS " + flag_bytes(entry.flags, entry.uid in snap.recent))
+                parts.append(b" ")
+            if len(parts) > 1:
+                parts.pop()
+            parts.append(b")")
+            lines.append(b"".join(parts))
+        return lines, effects, tuple(view), missing, texts
 
-    def _fetch_item(self, att: FetchAtt, entry: Entry, loaded: Optional[tuple[bytes, Any]]) -> bytes:
+    def _literal_text(self, entry: Entry, section: str, data: bytes) -> str:
+        """The transcript text of a section's content, kept in the store's shared cache (it never changes)."""
+        shared = getattr(getattr(self.mb, "store", None), "parsed", None)
+        if shared is None:
+            return literal_text(data)
+        key = ("imap.text", getattr(self.mb, "realm", ""), self._snap.user, self._snap.mailbox,
+               self._snap.uidvalidity, entry.uid, section)
+        text = shared.get(key)
+        if text is None:
+            text = literal_text(data)
+            shared.put(key, text, len(text))
+        return text
+
+    def _fetch_item(self, att: FetchAtt, entry: Entry, loaded: Optional[tuple[bytes, Any]],
+                    texts: Optional[list] = None) -> bytes:
         name = att.name
         if name == "UID":
             return b"UID %d" % entry.uid
@@ -251,7 +281,9 @@ class MessageCommands:
             return label + b" NIL"
         if att.partial is not None:
             data = imap_message.partial(data, *att.partial)
-        return label + b" " + literal(data)
+        elif texts is not None and len(data) >= _TEXT_CACHE_MIN:
+            texts.append((data, self._literal_text(entry, att.section, data)))
+        return b"".join((label, b" {%d}\r\n" % len(data), data))
 
     # -------------------------------------------------------------- STORE
     def _store(self, cmd: ImapCommand) -> Outcome:

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from functools import cached_property
 from typing import Any, Optional
 
 from .catalogue import Text, clean_param
@@ -443,28 +442,76 @@ def _clean(value: Any) -> str:
 _LITERAL_MARK = re.compile(rb"\{(\d+)\}\r\n")
 
 
-def _transcript(data: bytes) -> str:
-    """Wire bytes as transcript text: CRLF as newline, literals over the limit cut with a marker."""
-    out: list[bytes] = []
-    pos = total = 0
-    while pos < len(data):
-        found = _LITERAL_MARK.search(data, pos)
-        end = found.end() if found else len(data)
-        out.append(data[pos:end])
+def literal_text(data: bytes) -> str:
+    """How :func:`_transcript` shows a literal's content when the reply's budget does not cut it.
+
+    The engine computes it once per message (the store's cache keeps it) and
+    hands it to the reply with :meth:`ImapReply.with_literal_texts`."""
+    return data[:TEXT_LITERAL_LIMIT].decode("latin-1").replace("\r\n", "\n")
+
+
+def _transcript(data: bytes, stop: Optional[int] = None, hints: tuple = ()) -> str:
+    """Wire bytes (up to ``stop``) as transcript text: CRLF as newline, literals over the limit cut with a marker.
+
+    Only what is shown is copied and converted. A literal found in ``hints``
+    (``(content, literal_text(content))`` pairs in wire order) is not
+    converted again: the text is then made in chunks (what came before it,
+    converted at once; its known text; ...), and a CRLF split between two
+    chunks is joined as one newline, so the result is the same as converting
+    the whole at once.
+    """
+    length = len(data) if stop is None else stop
+    view = memoryview(data)
+    raw: list[Any] = []    # pieces not converted yet
+    texts: list[str] = []  # converted chunks
+    cr = False             # the converted chunks end with CR
+    hint = pos = total = 0
+    while pos < length:
+        found = _LITERAL_MARK.search(data, pos, length)
+        end = found.end() if found else length
+        raw.append(view[pos:end])
         total += end - pos
         pos = end
         if found:
             size = int(found.group(1))
             shown = min(size, TEXT_LITERAL_LIMIT, max(0, TEXT_LIMIT - total))
-            out.append(data[pos:pos + shown])
+            upto = min(pos + shown, length)
+            known = None
+            if hint < len(hints) and upto > pos:
+                content, content_text = hints[hint]
+                if (len(content) == size and shown == min(size, TEXT_LITERAL_LIMIT) and upto == pos + shown
+                        and data.startswith(content, pos)):
+                    known = content_text
+                    hint += 1
+            if known is None:
+                raw.append(view[pos:upto])
+            else:
+                cr = _convert(texts, raw, cr)
+                raw = []
+                if cr and data[pos] == 10:  # CR ended the last chunk, LF starts this one: one newline
+                    texts[-1] = texts[-1][:-1]
+                texts.append(known)
+                cr = data[upto - 1] == 13
             total += shown
             if shown < size:
-                out.append(b"... (%d more octets)" % (size - shown))
+                raw.append(b"... (%d more octets)" % (size - shown))
             pos += size
-        if total >= TEXT_LIMIT and pos < len(data):
-            out.append(b"... (%d more octets)" % (len(data) - pos))
+        if total >= TEXT_LIMIT and pos < length:
+            raw.append(b"... (%d more octets)" % (length - pos))
             break
-    return b"".join(out).decode("latin-1").replace("\r\n", "\n")
+    _convert(texts, raw, cr)
+    return texts[0] if len(texts) == 1 else "".join(texts)
+
+
+def _convert(texts: list[str], raw: list[Any], cr: bool) -> bool:
+    """Convert the pieces in ``raw`` at once and add them to ``texts``; returns whether they end with CR."""
+    chunk = b"".join(raw)
+    if not chunk:
+        return cr
+    if cr and chunk[0] == 10:
+        texts[-1] = texts[-1][:-1]
+    texts.append(chunk.decode("latin-1").replace("\r\n", "\n"))
+    return chunk[-1] == 13
 
 
 @dataclass(frozen=True)
@@ -485,17 +532,31 @@ class ImapReply:
     tag: Optional[str] = None
     ends: bool = field(default=False, compare=False)
 
+    # wire() and text are built once (kept in the instance's __dict__, not fields:
+    # equality and repr ignore them); a FETCH of many messages is one join.
     def wire(self) -> bytes:
         """The reply as sent: each untagged line and the final line, each ended by CRLF."""
-        parts = [line + b"\r\n" for line in self.lines]
-        if self.final is not None:
-            parts.append(self.final + b"\r\n")
-        return b"".join(parts)
+        cached = self.__dict__.get("_wire")
+        if cached is None:
+            parts = self.lines + ((self.final, b"") if self.final is not None else (b"",))
+            cached = self.__dict__["_wire"] = b"\r\n".join(parts) if self.lines or self.final is not None else b""
+        return cached
 
-    @cached_property
+    @property
     def text(self) -> str:
         """The transcript form: lines joined by newlines, big literals cut to 16 KiB with a marker."""
-        return _transcript(self.wire()[:-2] if self.lines or self.final is not None else b"")
+        cached = self.__dict__.get("_text")
+        if cached is None:
+            wire = self.wire()
+            cached = self.__dict__["_text"] = _transcript(wire, max(0, len(wire) - 2),
+                                                          self.__dict__.get("_literal_texts", ()))
+        return cached
+
+    def with_literal_texts(self, hints: tuple) -> "ImapReply":
+        """Give the transcript the text of literals already converted (see :func:`literal_text`); returns self."""
+        if hints:
+            self.__dict__["_literal_texts"] = hints
+        return self
 
     @property
     def ok(self) -> bool:
