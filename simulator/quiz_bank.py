@@ -239,20 +239,28 @@ def select(*, protocols=None, codes=None, types=None, topics=None, count: int = 
     for qtype in sorted(by_type, key=lambda t: stable_hash("type", seed, t)):
         streams.append(_spread(by_type[qtype], seed))
     out: list[Question] = []
+    used: set = set()
     while len(out) < count and any(streams):
         for stream in streams:
             if stream and len(out) < count:
-                out.append(stream.pop(0))
+                # Take the type's next question about a code (or command) not asked yet, if there is one.
+                pick = next((i for i, q in enumerate(stream) if _about(q) not in used), 0)
+                q = stream.pop(pick)
+                used.add(_about(q))
+                out.append(q)
     return out
+
+
+def _about(q: Question) -> str:
+    return f"{q.protocol}:{q.codes[0] if q.codes else (q.commands[0] if q.commands else q.id)}"
 
 
 def _spread(questions: list[Question], seed: int) -> list[Question]:
     """One type's questions, shuffled by seed, taking one per code/command in turn."""
     buckets: dict[str, list[Question]] = {}
     for q in sorted(questions, key=lambda q: stable_hash("q", seed, q.id)):
-        about = q.codes[0] if q.codes else (q.commands[0] if q.commands else q.id)
-        buckets.setdefault(f"{q.protocol}:{about}", []).append(q)
-    order = sorted(buckets, key=lambda b: stable_hash("b", seed, b))
+        buckets.setdefault(_about(q), []).append(q)
+    order = sorted(buckets, key=lambda b: stable_hash("b", seed, questions[0].type, b))
     out: list[Question] = []
     depth = 0
     while len(out) < len(questions):

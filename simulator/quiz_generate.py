@@ -360,8 +360,10 @@ def _command_questions(protocol: str) -> Iterable[Question]:
         variants = []
         for other in others:
             candidate = head + _syntax_parts(protocol, other)[1]
-            if candidate.startswith(right) or right.startswith(candidate) or candidate in variants:
-                continue
+            longer, shorter = (candidate, right) if len(candidate) > len(right) else (right, candidate)
+            if candidate in variants or candidate == right or \
+                    (longer.startswith(shorter) and longer[len(shorter):].startswith(" [")):
+                continue  # the same syntax with an optional tail would be right too
             variants.append(candidate)
         wrong = _pick(variants, 3, "syntax", protocol, verb)
         if len(wrong) == 3:
