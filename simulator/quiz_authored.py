@@ -88,7 +88,7 @@ class _Lines:
             if not self.questions:
                 continue
             if in_choices:
-                if stripped.startswith("{"):
+                if stripped[:1] in ("{", '"', "'"):
                     self.choices[-1].append(number)
                 elif stripped.startswith("]"):
                     in_choices = False
@@ -151,9 +151,12 @@ def _known_commands() -> dict[str, set]:
     return {"smtp": smtp, "pop3": set(pop3_replies.COMMANDS), "imap": set(imap_replies.COMMANDS)}
 
 
-def _check_text(value: Any, where: str, limit: int, errors: list, line: Optional[int], label: str,
+def _check_text(value: Any, where: str, limit: int, errors: list, at, label: str,
                 russian: bool = True) -> Optional[dict]:
-    """A ``{en, ru}`` table; with ``russian``, the Russian must be Russian (not the English copied)."""
+    """A ``{en, ru}`` table; with ``russian``, the Russian must be Russian (not the English copied).
+
+    ``at(lang)`` is the line of the text in ``lang`` (``at(None)``: of the table)."""
+    line = at(None)
     if not isinstance(value, dict):
         errors.append(QuizError(label, line, f"{where} must be a table with one text per language: "
                                              f'{where}.en = "..." and {where}.ru = "..."'))
@@ -166,17 +169,17 @@ def _check_text(value: Any, where: str, limit: int, errors: list, line: Optional
     for lang in LANGUAGES:
         text = value.get(lang)
         if not isinstance(text, str) or not text.strip():
-            errors.append(QuizError(label, line, f"{where}.{lang} is missing or empty"))
+            errors.append(QuizError(label, at(lang), f"{where}.{lang} is missing or empty"))
             ok = False
         elif len(text) > limit:
-            errors.append(QuizError(label, line, f"{where}.{lang}: at most {limit} characters, got {len(text)}"))
+            errors.append(QuizError(label, at(lang), f"{where}.{lang}: at most {limit} characters, got {len(text)}"))
             ok = False
     if ok and russian:
         if not _CYRILLIC.search(value["ru"]):
-            errors.append(QuizError(label, line, f"{where}.ru has no Russian letters: write it in Russian"))
+            errors.append(QuizError(label, at("ru"), f"{where}.ru has no Russian letters: write it in Russian"))
             ok = False
         elif value["ru"].strip() == value["en"].strip():
-            errors.append(QuizError(label, line, f"{where}.ru is the same as {where}.en: translate it"))
+            errors.append(QuizError(label, at("ru"), f"{where}.ru is the same as {where}.en: translate it"))
             ok = False
     return {lang: value[lang].strip() for lang in LANGUAGES} if ok else None
 
@@ -214,8 +217,10 @@ def _parse_question(raw: Any, index: int, lines: _Lines, label: str, errors: lis
     kind = raw.get("kind", "single")
     if kind not in ("single", "order"):
         errors.append(QuizError(label, at("kind"), f"kind must be \"single\" or \"order\", not {kind!r}"))
-    prompt = _check_text(raw["prompt"], "prompt", MAX_TEXT, errors, at("prompt"), label)
-    explanation = _check_text(raw["explanation"], "explanation", MAX_TEXT, errors, at("explanation"), label)
+    prompt = _check_text(raw["prompt"], "prompt", MAX_TEXT, errors,
+                         lambda lang: at("prompt" + (f".{lang}" if lang else "")), label)
+    explanation = _check_text(raw["explanation"], "explanation", MAX_TEXT, errors,
+                              lambda lang: at("explanation" + (f".{lang}" if lang else "")), label)
     choices = raw["choices"]
     parsed: list[dict] = []
     if not isinstance(choices, list) or not MIN_CHOICES <= len(choices) <= MAX_CHOICES:
@@ -227,16 +232,16 @@ def _parse_question(raw: Any, index: int, lines: _Lines, label: str, errors: lis
                 parsed.append(choice.strip())  # the same in every language: a number, a command, a type
                 continue
             # A choice may be a technical name the same in both languages (base64, multipart/mixed).
-            text = _check_text(choice, f"choices[{i + 1}]", MAX_CHOICE, errors, at("choices", i), label,
-                               russian=False)
+            text = _check_text(choice, f"choices[{i + 1}]", MAX_CHOICE, errors,
+                               lambda _lang, i=i: at("choices", i), label, russian=False)
             if text is not None:
                 parsed.append(text)
         for lang in LANGUAGES:
             texts = [(c[lang] if isinstance(c, dict) else c).casefold() for c in parsed]
-            dup = next((t for t in texts if texts.count(t) > 1), None)
+            dup = next((i for i, t in enumerate(texts) if t in texts[:i]), None)
             if dup is not None:
-                errors.append(QuizError(label, at("choices", texts.index(dup)),
-                                        f"two choices have the same {lang} text"))
+                errors.append(QuizError(label, at("choices", dup), f"two choices have the same {lang} text"))
+                break
     answer = raw.get("answer")
     if kind == "single":
         n = len(choices) if isinstance(choices, list) else 0
