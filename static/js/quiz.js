@@ -124,6 +124,8 @@ function showError(box, message) {
   box.hidden = !message;
 }
 
+const reducedMotion = () => typeof matchMedia === "function" && matchMedia("(prefers-reduced-motion: reduce)").matches;
+
 // ---------------------------------------------------------------- home and shared quiz
 
 /** The checked values of the named checkboxes inside `form`. */
@@ -329,7 +331,7 @@ function initTake(root) {
       view = createSessionView(host, { t, lang, keyboard: false, title: t("quiz.take.replay_title"),
         meta: { protocol: q.protocol || "smtp" } });
       view.load({ format: "mailsim-transcript", version: 1, meta: { protocol: q.protocol || "smtp" },
-        exchanges: q.replay.map((ex, i) => cleanExchange(ex, i)) }, { play: true });
+        exchanges: q.replay.map((ex, i) => cleanExchange(ex, i)) }, reducedMotion() ? { at: "end" } : { play: true });
       return;
     }
     // fill (and any other replay): the transcript as lines, the missing one marked.
@@ -352,9 +354,20 @@ function initTake(root) {
   function cleanExchange(ex, i) {
     const out = { seq: i + 1, from: ex.from === "server" ? "server" : "client", kind: ex.kind || "command",
       text: typeof ex.text === "string" ? ex.text : "", phase: ex.phase || null, verb: ex.verb || null,
-      fault: ex.fault && typeof ex.fault === "object" ? ex.fault : null };
+      fault: faultOf(ex.fault) };
     if (out.kind === "reply") out.code = ex.code;
     if (typeof ex.t_ms === "number") out.t_ms = ex.t_ms;
+    return out;
+  }
+
+  /** A fault as the diagram draws it: the bank sends only its action (which rule is no business of the learner's). */
+  function faultOf(f) {
+    if (!f || typeof f !== "object") return null;
+    const actions = ["reply", "delay", "disconnect", "silent"];
+    const out = { rule: Number.isInteger(f.rule) && f.rule >= 0 ? f.rule : 0,
+      action: actions.includes(f.action) ? f.action : "reply" };
+    if (f.natural && typeof f.natural === "object" && !Array.isArray(f.natural)) out.natural = f.natural;
+    if (typeof f.delay_ms === "number") out.delay_ms = f.delay_ms;
     return out;
   }
 
@@ -491,13 +504,18 @@ function initTake(root) {
     const right = data.right;
     if (question.kind === "order") markOrder(right);
     else markSingle(right);
-    if (view && data.replay_reply) {
-      view.addExchange(cleanExchange(data.replay_reply, view.timeline.length));
-    }
     const verdict = data.correct ? t("quiz.take.correct") : t("quiz.take.wrong");
     ui.feedback.dataset.state = data.correct ? "right" : "wrong";
     const rightText = data.right_text !== undefined && data.right_text !== null
       ? textOf(data.right_text) : rightAnswerText(right);
+    if (view) {
+      // The real reply lands on the diagram: the server's exchange when it came, else its code.
+      const reply = data.replay_reply || (question.type === "predict" && rightText
+        ? { from: "server", kind: "reply", text: rightText, code: /^\d{3}$/.test(rightText) ? Number(rightText) : rightText,
+          phase: (view.timeline.at(-1) || {}).phase || null }
+        : null);
+      if (reply) view.addExchange(cleanExchange(reply, view.timeline.length));
+    }
     replace(ui.feedback,
       el("p", { class: "qz-fb-verdict" }, el("span", { class: "qz-fb-icon", "aria-hidden": "true" }, data.correct ? "✔" : "✖"), " ", verdict),
       !data.correct && rightText ? el("p", { class: "qz-fb-right" }, el("strong", {}, t("quiz.take.right_answer")), " ", rightText) : null,

@@ -31,6 +31,7 @@ export function protocolOf(code) {
  * box 1) stands; of the rest, under half right is "not yet known", else "shaky".
  */
 export function levelOf({ seen = 0, correct = 0, box = null, level = null } = {}) {
+  if (level && SYMBOL[level]) return level; // the server's word (simulator/quizzes.py mastery) stands
   if (!seen) return "unseen";
   if (level === "known") return "known";
   const rate = correct / seen;
