@@ -98,10 +98,10 @@ def _list_of(value: Any, field: str, allowed: Optional[Iterable] = None, norm=No
     for item in value:
         try:
             item = norm(item) if norm else item
-        except (ValueError, TypeError):
+            if allowed is not None and item not in allowed:
+                raise ValueError(item)
+        except (ValueError, TypeError):  # TypeError: a list or object where a name was expected
             raise QuizError(f"bad_{field}") from None
-        if allowed is not None and item not in allowed:
-            raise QuizError(f"bad_{field}")
         if item not in out:
             out.append(item)
     return out
@@ -553,7 +553,7 @@ class Quizzes:
             "(SELECT COUNT(*) FROM quiz_answers x WHERE x.attempt = a.id), "
             "(SELECT COALESCE(SUM(x.correct), 0) FROM quiz_answers x WHERE x.attempt = a.id) "
             "FROM quiz_attempts a LEFT JOIN quizzes q ON q.id = a.quiz WHERE a.learner = ? "
-            "ORDER BY a.started DESC, a.id LIMIT ?", (learner, HISTORY_LIMIT)).fetchall())
+            "ORDER BY a.started DESC, a.rowid DESC LIMIT ?", (learner, HISTORY_LIMIT)).fetchall())
         bank = self.questions()
         out = []
         for aid, quiz, title, mode, ids, started, deadline, finished, answered, correct in rows:
@@ -567,8 +567,8 @@ class Quizzes:
     def mastery(self, learner: Optional[str]) -> dict:
         """Per reply code (every code of the bank): answers seen and right, the lowest box, and a level.
 
-        level: "new" (never asked), "known" (at least 80 % right and every question
-        on it out of box 1), "shaky" (the rest)."""
+        level: "unseen" (never asked), "known" (at least 80 % right and every question
+        on it out of box 1), "shaky" (at least half right), "unknown" (less than half)."""
         rows = self.store.read(lambda db: db.execute(
             "SELECT question_id, box, seen, correct FROM quiz_boxes WHERE learner = ?", (learner or "",)).fetchall())
         bank = self.questions()
@@ -587,17 +587,18 @@ class Quizzes:
                 entry["box"] = box if entry["box"] is None else min(entry["box"], box)
         out = []
         for entry in stats.values():
+            rate = entry["correct"] / entry["seen"] if entry["seen"] else 0.0
             if not entry["seen"]:
-                level = "new"
-            elif entry["correct"] / entry["seen"] >= 0.8 and (entry["box"] or 1) >= 2:
+                level = "unseen"
+            elif rate >= 0.8 and (entry["box"] or 1) >= 2:
                 level = "known"
             else:
-                level = "shaky"
+                level = "shaky" if rate >= 0.5 else "unknown"
             entry["rate"] = round(entry["correct"] / entry["seen"], 3) if entry["seen"] else None
             entry["level"] = level
             out.append(entry)
-        return {"codes": out, "known": sum(e["level"] == "known" for e in out),
-                "shaky": sum(e["level"] == "shaky" for e in out), "new": sum(e["level"] == "new" for e in out)}
+        return {"codes": out, **{level: sum(e["level"] == level for e in out)
+                                 for level in ("known", "shaky", "unknown", "unseen")}}
 
     # ---------------------------------------------------------- results
     def results(self, quiz_id: Any, lang: str = "en") -> dict:
@@ -611,7 +612,7 @@ class Quizzes:
             attempts = db.execute(
                 "SELECT a.id, a.learner, COALESCE(l.name, ''), a.started, a.deadline, a.finished "
                 "FROM quiz_attempts a LEFT JOIN learners l ON l.id = a.learner WHERE a.quiz = ? "
-                "ORDER BY a.started, a.id", (info["id"],)).fetchall()
+                "ORDER BY a.started, a.rowid", (info["id"],)).fetchall()
             answers = db.execute(
                 "SELECT x.attempt, x.position, x.correct FROM quiz_answers x "
                 "JOIN quiz_attempts a ON a.id = x.attempt WHERE a.quiz = ?", (info["id"],)).fetchall()

@@ -435,15 +435,19 @@ def test_review_with_no_history_says_so(quizzes):
     assert err.value.code == "nothing_to_review"
 
 
-def test_mastery_per_code_tells_known_shaky_and_new(quizzes, bank):
+def test_mastery_per_code_tells_known_shaky_unknown_and_unseen(quizzes, bank):
     attempt = quizzes.start(ALICE, "practice", spec={"codes": [250]})
     answer_current(quizzes, bank, attempt["id"], right=True)
     attempt = quizzes.start(ALICE, "practice", spec={"codes": [550]})
     answer_current(quizzes, bank, attempt["id"], right=False)
     codes = {(m["protocol"], m["code"]): m for m in quizzes.mastery(ALICE)["codes"]}
     assert codes[("smtp", 250)]["level"] == "known" and codes[("smtp", 250)]["box"] == 2
-    assert codes[("smtp", 550)]["level"] == "shaky" and codes[("smtp", 550)]["rate"] == 0
-    assert codes[("pop3", "+OK")]["level"] == "new" and codes[("pop3", "+OK")]["seen"] == 0
+    assert codes[("smtp", 550)]["level"] == "unknown" and codes[("smtp", 550)]["rate"] == 0
+    assert codes[("pop3", "+OK")]["level"] == "unseen" and codes[("pop3", "+OK")]["seen"] == 0
+    attempt = quizzes.start(ALICE, "practice", spec={"codes": [550]})
+    answer_current(quizzes, bank, attempt["id"], right=True)
+    shaky = {(m["protocol"], m["code"]): m for m in quizzes.mastery(ALICE)["codes"]}[("smtp", 550)]
+    assert shaky["level"] == "shaky" and shaky["rate"] == 0.5 and quizzes.mastery(ALICE)["known"] == 1
     order = [(m["protocol"], m["code"]) for m in quizzes.mastery(ALICE)["codes"]]
     assert order.index(("smtp", 250)) < order.index(("smtp", 550)) < order.index(("pop3", "+OK")) \
         < order.index(("imap", "NO"))

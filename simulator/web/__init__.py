@@ -68,12 +68,13 @@ def create_app(config: Optional[dict] = None, simulator=None) -> Flask:
                                 samesite="Lax", httponly=True)
         return response
 
-    from . import events, journeyview, lessonsview, mailview, routes  # noqa: F401  (registers handlers)
+    from . import events, journeyview, lessonsview, mailview, quizview, routes  # noqa: F401  (registers handlers)
 
     app.register_blueprint(routes.bp)
     app.register_blueprint(mailview.bp)  # /mail and /api/mail (the mailbox viewer)
     app.register_blueprint(journeyview.bp)  # /journey and /api/journeys (a message's journey)
     app.register_blueprint(lessonsview.bp)  # /lessons and /api/lessons (the course, progress)
+    app.register_blueprint(quizview.bp)  # /quizzes, /api/quizzes and the teacher's /teacher pages
     socketio.init_app(app, async_mode="threading", max_http_buffer_size=MAX_PACKET,
                       ping_interval=20, ping_timeout=20, cors_allowed_origins=None,
                       # Handlers only validate and enqueue, so one connection's
