@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass
 from email.parser import BytesHeaderParser
 from email.policy import default as default_policy
-from typing import Iterable, Optional
+from typing import Any, Iterable, Optional
 
 from .mailstore import (DELIMITER, INBOX, BadMailboxName, CannotDelete, MailboxExists, MailStore,
                         MailStoreError, NoSuchMailbox, NoSuchMessage, insert_mailbox, next_uidvalidity,
@@ -113,6 +113,21 @@ class Mailboxes:
         if row is None:
             raise NoSuchMessage(f"no message with UID {uid} in {name}")
         return bytes(row[0])
+
+    def write_mark(self) -> Any:
+        """A value that changes whenever this process commits a write to the store; None if unknown.
+
+        A reader that took the mark *before* a read and finds it unchanged later
+        knows the store still reads the same. Counted: the commits of a store on
+        disk, all of which this process makes on its writer thread (MailStore's
+        ``stats()``); a store in memory gives None (ask it again each time).
+        Another process writing the same file is not seen.
+        """
+        store = self.store
+        if getattr(store, "path", None) is None:
+            return None
+        writer = getattr(store, "_writer", None)
+        return writer, getattr(writer, "commits", 0)
 
     def has_message(self, user: str, name: str, uid: int) -> bool:
         """Whether the folder still holds the message ``uid`` (without reading its content)."""

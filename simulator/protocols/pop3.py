@@ -117,6 +117,7 @@ class Pop3Engine:
         self._shared_cache = getattr(getattr(mailboxes, "store", None), "parsed", None)
         if not hasattr(mailboxes, "has_message"):
             self._shared_cache = None
+        self._listed_at: Any = None  # mailboxes.write_mark() when the listing was taken
         self._realm = getattr(mailboxes, "realm", "")
         self._handlers: dict[str, Callable[[Command], Outcome]] = {
             "USER": self._user, "PASS": self._pass, "APOP": self._apop, "STAT": self._stat,
@@ -364,6 +365,8 @@ class Pop3Engine:
         if not self.mailboxes.lock_maildrop(user, self.owner):
             return self._say("err.in_use", user=user)
         self._held = user
+        # Taken before the listing: while it stays the same, every message listed is still there.
+        self._listed_at = self.mailboxes.write_mark() if self._shared_cache is not None else None
         try:
             uidvalidity = self.mailboxes.folder(user, INBOX).uidvalidity
             listing = tuple((m.uid, m.size) for m in self.mailboxes.listing(user, INBOX))
@@ -403,6 +406,8 @@ class Pop3Engine:
         key = ("pop3.retr", self._realm, self._snap.user, self._snap.uidvalidity, uid)
         cached = cache.get(key) if cache is not None else None
         if cached is not None:
+            if self._listed_at is not None and self.mailboxes.write_mark() == self._listed_at:
+                return Outcome([cached])  # nothing written since the listing: the message is there
             try:
                 there = self.mailboxes.has_message(self._snap.user, INBOX, uid)
             except MailStoreError:
