@@ -60,6 +60,11 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("dir", nargs="?", type=Path, default=None,
                        help="the lessons folder, holding en/, ru/ and glossary.toml (default: the shipped lessons)")
     check.add_argument("--no-play", action="store_true", help="only parse and cross-check; do not play solutions")
+    quizzes = sub.add_parser("quizzes", help="work with authored quiz questions (docs/quizzes.md)")
+    quizzes_sub = quizzes.add_subparsers(dest="quizzes_command", required=True)
+    qcheck = quizzes_sub.add_parser("check", help="validate the authored quiz question files")
+    qcheck.add_argument("dir", nargs="?", type=Path, default=None,
+                        help="the folder of *.toml question files (default: the shipped quizzes/)")
     return parser
 
 
@@ -69,7 +74,28 @@ def main(argv: Optional[list[str]] = None) -> int:
         return serve(args)
     if args.command == "lessons":
         return lessons_check(args)
+    if args.command == "quizzes":
+        return quizzes_check(args)
     return 2
+
+
+def quizzes_check(args) -> int:
+    """``mailsim quizzes check [DIR]``: every problem of the authored questions as ``file:line: message``; exit 1 if any."""
+    from . import quiz_authored
+    from .quiz_bank import validate_authored
+    if args.dir is not None and not args.dir.is_dir():
+        print(f"{args.dir}: not a folder of quiz question files", file=sys.stderr)
+        return 1
+    errors = validate_authored(args.dir)
+    for error in errors:
+        print(error, file=sys.stderr)
+    if errors:
+        print(f"{len(errors)} problem(s) found.", file=sys.stderr)
+        return 1
+    found = quiz_authored.load_authored(args.dir)[0] if hasattr(quiz_authored, "load_authored") else None
+    counted = f"{len(found)} authored questions" if found is not None else "The authored questions"
+    print(f"{counted}: all valid.")
+    return 0
 
 
 def lessons_check(args) -> int:

@@ -606,3 +606,22 @@ def test_the_real_bank_works_through_the_whole_flow(store, clock):
         result, q = answer_current(quizzes, wrapper, attempt["id"])
         assert result["correct"] is True
     assert quizzes.finish(attempt["id"], ALICE, "en")["score"] == quiz["count"]
+
+
+# -------------------------------------------------------------------- CLI
+def test_mailsim_quizzes_check_reports_file_and_line_and_exits_1(tmp_path, capsys):
+    from simulator import cli
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "broken.toml").write_text('[[question]]\nid = "x"\ntopic = "mime"\n', encoding="utf-8")
+    assert cli.main(["quizzes", "check", str(bad)]) == 1
+    err = capsys.readouterr().err
+    assert "broken.toml:1:" in err and "problem(s) found" in err
+    assert cli.main(["quizzes", "check", str(tmp_path / "missing")]) == 1
+    assert "not a folder" in capsys.readouterr().err
+
+
+def test_mailsim_quizzes_check_passes_the_shipped_questions(capsys):
+    from simulator import cli
+    assert cli.main(["quizzes", "check"]) == 0
+    assert "all valid" in capsys.readouterr().out
