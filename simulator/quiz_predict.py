@@ -256,7 +256,9 @@ def _stage(stage: str) -> dict:
 
 def _when(rule) -> dict:
     parts = []
-    if rule.match:
+    if rule.match in ("?*", "*?"):
+        parts.append(_t("when it has an argument", "когда у неё есть аргумент"))
+    elif rule.match:
         parts.append(_t(f"for arguments matching {rule.match}", f"для аргументов вида {rule.match}"))
     after, times = rule.after, rule.times
     if after and times == 1:
@@ -292,8 +294,11 @@ def fault_context(preset) -> dict:
     if preset is None:
         return _t("No faults: the server behaves normally.", "Без неисправностей: сервер работает как обычно.")
     rules = [_rule_text(r) for r in preset.plan.rules]
-    return {lang: f"{_strip_codes(preset.title[lang])}: " + "; ".join(r[lang] for r in rules) + "."
-            for lang in ("en", "ru")}
+    prefix = f"{protocol_name(preset.protocol)}: "
+    titles = {lang: _strip_codes(preset.title[lang]) for lang in ("en", "ru")}
+    titles = {lang: t[len(prefix):] if t.startswith(prefix) else t for lang, t in titles.items()}
+    titles = {lang: t[:1].upper() + t[1:] for lang, t in titles.items()}
+    return {lang: f"{titles[lang]}: " + "; ".join(r[lang] for r in rules) + "." for lang in ("en", "ru")}
 
 
 # --------------------------------------------------------------------------
