@@ -719,18 +719,25 @@ def _right_of(question: Any, seed: int, public: dict) -> Any:
 
 
 def _revealed_reply(question: Any) -> Optional[dict]:
-    """A predict question's real reply exchange (shown only after the answer), if the bank gives one."""
-    if question.type != "predict":
+    """A predict question's real reply exchange (for the diagram, sent only after the answer).
+
+    The bank's scenarios are played once and cached (``quiz_predict.plays()``);
+    ``source`` names the scenario and which of its replies was asked."""
+    source = question.source if question.type == "predict" else None
+    if not isinstance(source, dict):
         return None
     try:
-        from . import quiz_predict  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    reveal = getattr(quiz_predict, "reply_exchange", None)
-    if reveal is None:
-        return None
-    try:
-        found = reveal(question)
+        from . import quiz_predict
+        index = source.get("reply_index")
+        for play in quiz_predict.plays():
+            if play.scenario.name != source.get("scenario"):
+                continue
+            replies = [ex for ex in play.transcript if ex["from"] == "server" and ex["kind"] == "reply"]
+            if not isinstance(index, int) or not 0 <= index < len(replies):
+                return None
+            ex = replies[index]
+            return {"from": ex["from"], "kind": ex["kind"], "text": ex.get("text") or "", "code": ex.get("code"),
+                    "verb": ex.get("verb"), "phase": ex.get("phase")}
     except Exception:  # noqa: BLE001 - an extra for the diagram; the grade stands without it
         return None
-    return dict(found) if isinstance(found, dict) else None
+    return None

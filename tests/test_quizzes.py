@@ -625,3 +625,20 @@ def test_mailsim_quizzes_check_passes_the_shipped_questions(capsys):
     from simulator import cli
     assert cli.main(["quizzes", "check"]) == 0
     assert "all valid" in capsys.readouterr().out
+
+
+def test_a_real_predict_answer_brings_the_real_reply_only_after_answering(store, clock):
+    try:
+        real = quiz_bank.bank()
+    except Exception as exc:  # noqa: BLE001
+        pytest.skip(f"the question bank is not ready: {exc}")
+    quizzes = Quizzes(store, clock=clock)
+    attempt = quizzes.start(ALICE, "practice", spec={"types": ["predict"], "protocols": ["smtp"], "count": 3})
+    wrapper = FakeBank(list(real.values()))
+    for _ in range(attempt["total"]):
+        state = quizzes.current(attempt["id"], ALICE, "en")
+        q = real[state["question"]["id"]]
+        assert state["question"]["replay"][-1]["from"] == "client"  # paused before the reply
+        result, _ = answer_current(quizzes, wrapper, attempt["id"], right=False)
+        reply = result["replay_reply"]
+        assert reply and reply["from"] == "server" and str(reply["code"]) == result["right_text"]
