@@ -66,6 +66,7 @@ _UNKNOWN_REPLY = {
     "empty": "err.empty_line",
     "not_implemented": "err.not_implemented",
 }
+_ANY_STATE: dict[str, str] = {}
 _MULTILINE = frozenset({"RETR", "TOP", "CAPA"})  # and LIST, UIDL without an argument
 _MAX_VERB_ECHO = 40
 
@@ -227,7 +228,7 @@ class Pop3Engine:
 
     def next_input(self) -> Optional[Command]:
         """The next complete command, or None until more bytes arrive (or once the session is over)."""
-        if self.state in ("update", "closed"):
+        if self._snap.state in ("update", "closed"):
             self._buf.clear()
             return None
         line = self._lines.next_line(self._buf)
@@ -237,7 +238,7 @@ class Pop3Engine:
 
     def handle(self, item: Any) -> Outcome:
         """Answer one command from :meth:`next_input`; never raises, never writes to the store."""
-        if self.state in ("update", "closed"):
+        if self._snap.state in ("update", "closed"):
             return Outcome(close=True)
         if not isinstance(item, Command):
             return Outcome()
@@ -319,7 +320,7 @@ class Pop3Engine:
             return self._say(key, verb=verb, limit=self.limits.command_line)
         if cmd.problem == "eight_bit":
             return self._say("err.eight_bit")
-        refusal = SEQUENCE.get(cmd.verb, {}).get(self.state)
+        refusal = SEQUENCE.get(cmd.verb, _ANY_STATE).get(self._snap.state)
         if refusal is not None:
             return self._say(refusal)
         if cmd.verb == "PASS" and self._snap.pending_user is None:
@@ -329,7 +330,10 @@ class Pop3Engine:
         return self._handlers[cmd.verb](cmd)
 
     def _arg(self, cmd: Command, name: str) -> Optional[str]:
-        return next((value for key, value in cmd.params if key == name), None)
+        for key, value in cmd.params:
+            if key == name:
+                return value
+        return None
 
     def _login_name(self, name: str) -> Optional[str]:
         """The local user a login name means: any case, bare or as a full address."""

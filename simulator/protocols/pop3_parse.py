@@ -57,6 +57,7 @@ ARGUMENTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "CAPA": ((), ()),
 }
 NUMERIC = frozenset({"msg", "n"})
+_KNOWN = frozenset(VERBS)
 
 _NUMBER = re.compile(r"[0-9]+")
 _BLANKS = re.compile(r"[ \t]+")
@@ -72,24 +73,31 @@ def parse_command(raw: bytes, too_long: bool = False) -> Command:
     text = line.strip(" \t")
     if not text:
         return Command("UNKNOWN", "", line, "empty")
-    parts = _BLANKS.split(text, maxsplit=1)
-    verb = parts[0].upper()
-    rest = parts[1] if len(parts) > 1 else ""
+    single = "\t" not in text and "  " not in text  # the usual case: words apart by one space
+    if single:
+        head, _, rest = text.partition(" ")
+        verb = head.upper()
+    else:
+        parts = _BLANKS.split(text, maxsplit=1)
+        verb = parts[0].upper()
+        rest = parts[1] if len(parts) > 1 else ""
     if verb in HTTP_VERBS:
         return Command("UNKNOWN", rest, line, "http")
-    if verb not in VERBS:
+    if verb not in _KNOWN:
         return Command("UNKNOWN", rest, line, "not_implemented" if verb in NOT_IMPLEMENTED else "unrecognized")
     if not line.isascii():
         return Command(verb, rest, line, "eight_bit")
-    return _arguments(verb, rest, line)
+    return _arguments(verb, rest, line, single)
 
 
-def _arguments(verb: str, rest: str, line: str) -> Command:
+def _arguments(verb: str, rest: str, line: str, single: bool = False) -> Command:
     required, optional = ARGUMENTS[verb]
     if verb == "PASS":
         tokens = [rest] if rest else []
+    elif not rest:
+        tokens = []
     else:
-        tokens = _BLANKS.split(rest) if rest else []
+        tokens = rest.split(" ") if single else _BLANKS.split(rest)
     if len(tokens) < len(required):
         return Command(verb, rest, line, "missing_arg")
     names = required + optional
@@ -97,7 +105,7 @@ def _arguments(verb: str, rest: str, line: str) -> Command:
         return Command(verb, rest, line, "syntax")
     params: list[tuple[str, Optional[str]]] = []
     for name, token in zip(names, tokens):
-        if name in NUMERIC and not _NUMBER.fullmatch(token):
+        if name in NUMERIC and not (token.isdigit() and token.isascii()):
             return Command(verb, rest, line, "not_a_number", ((name, token),))
         params.append((name, token))
     return Command(verb, rest, line, None, tuple(params))
