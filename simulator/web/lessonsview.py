@@ -178,7 +178,7 @@ def _fill(text: str, name: str) -> str:
 
 
 def _setup_url(protocol: str, setup: Optional[dict], **query: str) -> str:
-    url = "/lab?" + urlencode({"protocol": protocol, "embed": "1", **query})
+    url = url_for("pages.lab") + "?" + urlencode({"protocol": protocol, "embed": "1", **query})
     if setup:
         raw = json.dumps({"v": 1, "protocol": protocol, **setup}, separators=(",", ":")).encode("utf-8")
         url += "#setup=" + base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
