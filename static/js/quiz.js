@@ -304,6 +304,7 @@ function initTake(root) {
       q.topic && q.topic !== "replies" ? el("span", { class: "tag tag-quiet" }, label("quiz.topic", q.topic)) : null);
     replace(ui.prompt, richText(q.prompt));
     showReplay(q);
+    ui.form.classList.remove("is-locked");
     replace(ui.form, q.kind === "order" ? orderInputs(q) : singleInputs(q));
     replace(ui.feedback);
     ui.feedback.hidden = true;
@@ -506,8 +507,9 @@ function initTake(root) {
     else markSingle(right);
     const verdict = data.correct ? t("quiz.take.correct") : t("quiz.take.wrong");
     ui.feedback.dataset.state = data.correct ? "right" : "wrong";
-    const rightText = data.right_text !== undefined && data.right_text !== null
-      ? textOf(data.right_text) : rightAnswerText(right);
+    const rightValue = data.right_text !== undefined && data.right_text !== null ? data.right_text
+      : Array.isArray(right) ? right.map(choiceText) : choiceText(right);
+    const rightText = textOf(rightValue);
     if (view) {
       // The real reply lands on the diagram: the server's exchange when it came, else its code.
       const reply = data.replay_reply || (question.type === "predict" && rightText
@@ -518,7 +520,8 @@ function initTake(root) {
     }
     replace(ui.feedback,
       el("p", { class: "qz-fb-verdict" }, el("span", { class: "qz-fb-icon", "aria-hidden": "true" }, data.correct ? "✔" : "✖"), " ", verdict),
-      !data.correct && rightText ? el("p", { class: "qz-fb-right" }, el("strong", {}, t("quiz.take.right_answer")), " ", rightText) : null,
+      !data.correct && rightText ? el("div", { class: "qz-fb-right" }, el("strong", {}, t("quiz.take.right_answer")), " ",
+        answerNodes(rightValue)) : null,
       data.replay_reply ? el("p", { class: "qz-fb-reply" }, el("strong", {}, t("quiz.take.real_reply")), " ",
         el("code", {}, String(data.replay_reply.text || "").split(/\r?\n/)[0])) : null,
       data.explanation ? el("p", { class: "qz-fb-why" }, richText(pickText(data.explanation))) : null);
@@ -540,9 +543,10 @@ function initTake(root) {
     return choice ? choice.text : "";
   }
 
-  function rightAnswerText(right) {
-    if (Array.isArray(right)) return right.map((k, i) => `${i + 1}. ${choiceText(k)}`).join("  ");
-    return right ? choiceText(right) : "";
+  /** An answer for the page: a text (with code spans), or for an order a numbered list. */
+  function answerNodes(value) {
+    if (Array.isArray(value)) return el("ol", { class: "qz-answer-list" }, value.map((v) => el("li", {}, richText(textOf(v)))));
+    return richText(textOf(value));
   }
 
   function markSingle(right) {
@@ -623,16 +627,16 @@ function initTake(root) {
     const answered = r.response !== null && r.response !== undefined && r.answered !== false;
     const status = !answered ? "skipped" : correct ? "right" : "wrong";
     const sym = { right: "✔", wrong: "✖", skipped: "–" }[status];
-    const mine = textOf(r.response_text ?? r.your_answer ?? r.response);
-    const right = textOf(r.right_text ?? r.right_answer ?? r.right);
+    const mine = r.response_text ?? r.response;
+    const right = r.right_text ?? r.right;
     return el("li", { class: `qz-review-item is-${status}` },
       el("h3", { class: "qz-review-q" },
         el("span", { class: "qz-review-sym", "aria-hidden": "true" }, sym), " ",
         el("span", { class: "sr-only" }, `${t(`quiz.end.${status}`)}: `),
         t("quiz.end.question_n", { n: i + 1 }), " · ", richText(pickText(r.prompt))),
       el("dl", { class: "qz-review-facts" },
-        el("dt", {}, t("quiz.end.your_answer")), el("dd", {}, answered ? richText(mine) : t("quiz.end.no_answer")),
-        correct ? null : [el("dt", {}, t("quiz.end.right_answer")), el("dd", {}, richText(right))]),
+        el("dt", {}, t("quiz.end.your_answer")), el("dd", {}, answered ? answerNodes(mine) : t("quiz.end.no_answer")),
+        correct ? null : [el("dt", {}, t("quiz.end.right_answer")), el("dd", {}, answerNodes(right))]),
       r.explanation ? el("p", { class: "qz-review-why" }, richText(pickText(r.explanation))) : null);
   }
 

@@ -72,7 +72,7 @@ function drawChart(rows) {
     const mine = rows.filter((r) => r.protocol === protocol).sort(codeOrder);
     if (!mine.length) continue;
     const id = `mastery-${protocol}`;
-    const group = el("div", { class: "qz-chart-group" },
+    const group = el("div", { class: "qz-chart-group", dataset: { protocol } },
       el("h3", { id }, protocol.toUpperCase()),
       el("ul", { class: "qz-bars", "aria-labelledby": id },
         mine.map((r) => el("li", { class: `qz-bar-row qz-level-${r.level}`, dataset: { code: r.code, level: r.level } },

@@ -225,6 +225,7 @@ function initResults(root) {
   load();
 }
 
+if ($("teacher-login")) checkConnection();
 if ($("teacher-quizzes")) initCompose();
 const results = $("teacher-results");
 if (results) initResults(results);
