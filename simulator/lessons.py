@@ -59,7 +59,7 @@ WIDGET_KINDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 }
 MAIL_TABS = ("message", "structure", "headers", "source")
 _MATCH_FIELDS = ("command", "message", "arg", "reply", "class", "greeting", "fault", "closed_by", "count")
-_TASK_FIELDS = ("id", "protocol", "source", "preset", "goal", "hints", "done", "solution", "expect", "forbid",
+_TASK_FIELDS = ("id", "protocol", "source", "preset", "lab", "goal", "hints", "done", "solution", "expect", "forbid",
                 "question")
 _QUESTION_FIELDS = ("prompt", "choices", "answer", "explain", "wrong")
 _SOLUTION_FIELDS = ("preset", "faults", "steps")
@@ -129,6 +129,7 @@ class Task:
     protocol: Optional[str] = None
     source: str = "lab"
     preset: Optional[str] = None
+    lab: str = "console"  # the task's own embedded lab: "console", or "faults" (opened at the fault panel)
     solution: Optional[Solution] = None
     expects: tuple = ()
     forbids: tuple = ()
@@ -136,7 +137,7 @@ class Task:
 
     def signature(self) -> tuple:
         sol = self.solution
-        return ("task", self.id, self.protocol, self.source, self.preset,
+        return ("task", self.id, self.protocol, self.source, self.preset, self.lab,
                 None if sol is None else (sol.preset, repr(sol.faults), tuple((s.kind, s.value) for s in sol.steps)),
                 tuple(m.signature() for m in self.expects), tuple(m.signature() for m in self.forbids),
                 None if self.question is None else (len(self.question.choices), self.question.answer))
@@ -396,6 +397,11 @@ def _parse_task(data: dict, block: list[str], first: int, path: Path, errors: _E
         fail("source", f"source is 'lab' or 'real', not {source!r}")
         return None
     task.source = source
+    lab = data.get("lab", "console")
+    if lab not in ("console", "faults"):
+        fail("lab", f"lab is 'console' or 'faults' (the task's embedded lab), not {lab!r}")
+        return None
+    task.lab = lab
     preset = data.get("preset")
     if preset is not None:
         p = presets.get(preset) if isinstance(preset, str) else None

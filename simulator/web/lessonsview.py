@@ -261,7 +261,8 @@ def _task(task: lesson_data.Task, lesson: lesson_data.Lesson, lang: str, name: s
     solution_lines: list[str] = []
     if protocol and task.source == "lab":
         plan = _preset_plan(task.preset)
-        lab_src = _setup_url(protocol, {"faults": plan, "scenario": None} if plan else None)
+        extra = {"focus": "faults"} if task.lab == "faults" else {}
+        lab_src = _setup_url(protocol, {"faults": plan, "scenario": None} if plan else None, **extra)
         if task.solution is not None:
             solution_src = _setup_url(protocol, {"faults": None, "scenario": None,
                                                  "solution": f"{lesson.slug}/{task.id}"})
