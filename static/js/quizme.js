@@ -68,6 +68,8 @@ function rowSentence(r) {
 function drawChart(rows) {
   const chart = $("mastery-chart");
   chart.replaceChildren();
+  // SMTP's long list in one column, POP3 and IMAP stacked in the other.
+  const side = el("div", { class: "qz-chart-side" });
   for (const protocol of PROTOCOLS) {
     const mine = rows.filter((r) => r.protocol === protocol).sort(codeOrder);
     if (!mine.length) continue;
@@ -81,8 +83,9 @@ function drawChart(rows) {
             el("span", { class: "qz-bar-fill", style: `width: ${r.seen ? Math.max(3, Math.round((100 * r.correct) / r.seen)) : 0}%` })),
           el("span", { class: "qz-bar-text" },
             el("span", { class: "qz-swatch", "aria-hidden": "true" }, SYMBOL[r.level]), " ", rowSentence(r))))));
-    chart.append(group);
+    (protocol === "smtp" ? chart : side).append(group);
   }
+  if (side.children.length) chart.append(side);
 }
 
 function drawTable(rows) {

@@ -1,0 +1,272 @@
+"""The quiz pages in a real Chromium: practice, a test, a teacher's shared quiz, and axe-core.
+
+The server is conftest's `mailsim_server` (one real `mailsim serve`); every
+Playwright context is a new anonymous learner. The answer-leak rule is
+checked as a learner would meet it: before an answer is sent, neither the
+page nor any response the page received holds the explanation that comes
+back with the verdict.
+"""
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
+expect.set_options(timeout=15000)
+
+BLOCKING = {"serious", "critical"}
+READY = "#q-submit:not([hidden]):not([disabled]), #q-next:not([hidden]):not([disabled]), #quiz-end:not([hidden])"
+
+
+def open_as(page: Page, server, lang: str) -> list[str]:
+    """Set the language, reduce motion, and collect page errors (they should stay empty)."""
+    errors: list[str] = []
+    page.context.add_cookies([{"name": "lang", "value": lang, "url": server.url}])
+    page.emulate_media(reduced_motion="reduce")
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    return errors
+
+
+def axe(page: Page, where: str) -> None:
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    found = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3]) for v in results.response["violations"]]
+    minor = [v for v in found if v[1] not in BLOCKING]
+    if minor:
+        print(f"{where}: minor accessibility findings:", json.dumps(minor, ensure_ascii=False))
+    blocking = [v for v in found if v[1] in BLOCKING]
+    assert blocking == [], f"{where}: " + json.dumps(blocking, ensure_ascii=False, indent=1)
+
+
+def start_from_home(page: Page, server, *, mode: str, count: int, minutes: int | None = None) -> None:
+    page.goto(server.url + "/quizzes")
+    if mode == "practice":
+        page.fill("#practice-count", str(count))
+        page.locator("#practice-form button[type=submit]").click()
+    else:
+        page.fill("#test-count", str(count))
+        if minutes:
+            page.check("#test-limit-on")
+            page.fill("#test-minutes", str(minutes))
+        page.locator("#test-form button[type=submit]").click()
+    expect(page).to_have_url(re.compile(r"/quizzes/attempt/[\w-]+$"))
+    expect(page.locator("#quiz-question")).to_be_visible()
+
+
+def choose(page: Page, n: int) -> None:
+    """Answer the current question: the n-th choice, or for an order one item moved down by keyboard."""
+    radios = page.locator("#q-form input[type=radio]")
+    if radios.count():
+        page.locator("#q-form .qz-choice label").nth(n % radios.count()).click()
+        expect(radios.nth(n % radios.count())).to_be_checked()
+    else:
+        items = page.locator("#q-form .qz-order-item")
+        first = items.first.get_attribute("data-key")
+        items.first.focus()
+        page.keyboard.press("Alt+ArrowDown")
+        expect(items.nth(1)).to_have_attribute("data-key", first)
+        expect(page.locator("#quiz-live")).not_to_be_empty()
+
+
+def decoded(response) -> str:
+    """A JSON response's content as text with its strings unescaped ("" when the body is gone)."""
+    try:
+        return json.dumps(response.json(), ensure_ascii=False)
+    except Exception:  # noqa: BLE001 - a body the browser no longer holds, or not JSON
+        return ""
+
+
+def test_a_five_question_practice_in_russian_gives_feedback_each_time_and_a_score(page: Page, mailsim_server):
+    errors = open_as(page, mailsim_server, "ru")
+    responses: list = []
+    page.on("response", lambda r: responses.append(r) if "/api/quizzes/" in r.url else None)
+    start_from_home(page, mailsim_server, mode="practice", count=5)
+    expect(page.locator("#quiz-mode")).to_have_text("Тренировка")
+    feedback = page.locator("#q-feedback")
+    seen = 0  # responses up to the last answer
+    for n in range(5):
+        expect(page.locator("#quiz-count")).to_have_text(f"Вопрос {n + 1} из 5")
+        expect(page.locator("#q-submit")).to_be_enabled()
+        expect(feedback).to_be_hidden()
+        # Before answering: what the page shows and everything it was sent since the last answer.
+        before_text = page.locator("body").inner_text()
+        before = [decoded(r) for r in responses[seen:]]
+        assert before and all('"explanation"' not in b and '"right' not in b for b in before), before
+        choose(page, n)
+        with page.expect_response(re.compile(r"/answer$")) as answered:
+            page.locator("#q-submit").click()
+        result = answered.value.json()
+        seen = len(responses)
+
+        expect(feedback).to_be_visible()
+        expect(feedback.locator(".qz-fb-verdict")).to_have_text(re.compile(r"^[✔✖] (Верно!|Не совсем\.)$"))
+        why = result["explanation"]
+        assert len(why) > 20 and re.search("[А-Яа-яЁё]", why)
+        longest = max(why.split("`"), key=len).strip()
+        expect(feedback.locator(".qz-fb-why")).to_contain_text(longest)
+        # The explanation reached the page only with the verdict: not in the page, not in any earlier answer.
+        assert longest not in before_text
+        assert all(why not in b for b in before)
+        # Graded: the inputs are locked, and the server refuses a second answer.
+        for control in page.locator("#q-form input, #q-form button").all():
+            expect(control).to_be_disabled()
+        again = page.evaluate("""async (n) => {
+            const id = location.pathname.split('/').pop();
+            const r = await fetch(`/api/quizzes/attempts/${id}/answer`, {method: 'POST',
+                headers: {'Content-Type': 'application/json'}, body: JSON.stringify({position: n, response: 'x'})});
+            return [r.status, (await r.json()).error.code];
+        }""", n)
+        assert again == [409, "already_answered" if n < 4 else "finished"]  # the last answer ends the attempt
+        expect(page.locator("#quiz-score")).to_contain_text("Пока верно:")
+        page.locator("#q-next").click()
+
+    end = page.locator("#quiz-end")
+    expect(end).to_be_visible()
+    expect(page.locator("#quiz-end-score")).to_have_text(re.compile(r"^Верно [0-5] из 5 \(\d+\s?%\)$"))
+    expect(page.locator("#quiz-review > li")).to_have_count(5)
+    assert errors == []
+
+
+def test_a_test_in_english_says_nothing_until_the_end_then_the_score(page: Page, mailsim_server):
+    errors = open_as(page, mailsim_server, "en")
+    start_from_home(page, mailsim_server, mode="test", count=5, minutes=10)
+    expect(page.locator("#quiz-mode")).to_have_text("Test")
+    expect(page.locator("#quiz-timer")).to_be_visible()
+    expect(page.locator("#quiz-timer-text")).to_have_text(re.compile(r"^(10:00|9:[0-5]\d)$"))
+    expect(page.locator("#q-submit")).to_have_text("Save and continue")
+    for n in range(5):
+        expect(page.locator("#quiz-count")).to_have_text(f"Question {n + 1} of 5")
+        expect(page.locator("#q-submit")).to_be_enabled()
+        choose(page, n + 1)
+        page.locator("#q-submit").click()
+        # No verdict, no explanation, no running score in a test.
+        expect(page.locator("#q-feedback")).to_be_hidden()
+        expect(page.locator("#quiz-score")).to_be_hidden()
+        expect(page.locator(".qz-choice.is-right, .qz-choice.is-wrong")).to_have_count(0)
+    expect(page.locator("#quiz-end")).to_be_visible()
+    expect(page.locator("#quiz-end-score")).to_have_text(re.compile(r"^[0-5] of 5 right \(\d+%\)$"))
+    expect(page.locator("#quiz-timer")).to_be_hidden()
+    items = page.locator("#quiz-review > li")
+    expect(items).to_have_count(5)
+    expect(items.first.locator(".qz-review-why")).not_to_be_empty()
+
+    page.goto(mailsim_server.url + "/quizzes/me")
+    expect(page.locator("#history-table tbody tr")).to_have_count(1)
+    expect(page.locator("#history-table tbody tr").first).to_contain_text("Finished")
+    expect(page.locator("#mastery-chart .qz-bar-row").first).to_be_visible()
+    assert errors == []
+
+
+def take_shared(browser: Browser, server, link: str, lang: str, pick: int) -> str:
+    """One learner (a browser context of their own) takes a shared quiz; returns the score line."""
+    context = browser.new_context(locale="en-GB", viewport={"width": 1280, "height": 900})
+    try:
+        page = context.new_page()
+        errors = open_as(page, server, lang)
+        page.goto(link)
+        page.locator("#shared-form button[type=submit]").click()
+        expect(page).to_have_url(re.compile(r"/quizzes/attempt/"))
+        n = 0
+        while True:
+            page.wait_for_selector(READY)
+            if page.locator("#quiz-end").is_visible():
+                break
+            if page.locator("#q-next").is_visible():
+                page.locator("#q-next").click()
+                continue
+            choose(page, n + pick)
+            n += 1
+            page.locator("#q-submit").click()
+        assert n == 3
+        assert errors == []
+        return page.locator("#quiz-end-score").inner_text()
+    finally:
+        context.close()
+
+
+def test_a_teacher_composes_a_quiz_two_learners_take_it_and_the_results_show_both(page: Page, browser: Browser,
+                                                                                   mailsim_server):
+    errors = open_as(page, mailsim_server, "en")
+    page.goto(mailsim_server.url + "/teacher/quizzes")
+    expect(page).to_have_url(re.compile(r"/teacher\?next="))
+    axe(page, "teacher key form")
+    page.fill("#teacher-key-input", "not the key")
+    page.locator(".qz-login-form button[type=submit]").click()
+    expect(page.locator("#login-error")).to_be_visible()
+    page.fill("#teacher-key-input", mailsim_server.teacher_key)
+    page.locator(".qz-login-form button[type=submit]").click()
+    expect(page.locator("#compose-form")).to_be_visible()
+
+    title = "Week 3 <script>alert(1)</script>"
+    page.fill("#quiz-title", title)
+    page.check("#compose-form input[name=mode][value=test]")
+    page.fill("#quiz-count-input", "3")
+    page.fill("#quiz-seed", "42")
+    page.locator("#compose-form button[type=submit]").click()
+    share = page.locator("#quiz-share")
+    expect(share).to_be_visible()
+    link = page.locator("#quiz-share-url").input_value()
+    assert re.fullmatch(re.escape(mailsim_server.url) + r"/quizzes/q/[\w-]+", link)
+    expect(page.locator("#quiz-list .qz-quiz-item").first.locator("h3")).to_have_text(title)
+    axe(page, "teacher compose, a quiz made")
+
+    scores = [take_shared(browser, mailsim_server, link, "en", 0), take_shared(browser, mailsim_server, link, "ru", 1)]
+    assert re.fullmatch(r"[0-3] of 3 right \(\d+%\)", scores[0])
+    assert re.fullmatch(r"Верно [0-3] из 3 \(\d+\s?%\)", scores[1])
+
+    page.locator("#quiz-share-results").click()
+    expect(page.locator("h1")).to_have_text(f"Results: {title}")
+    rows = page.locator("#learners-table tbody tr")
+    expect(rows).to_have_count(2)
+    for row, score in zip(rows.all(), scores):
+        n = re.search(r"(\d) (of|из) 3", score).group(1)
+        expect(row.locator("td").nth(1)).to_contain_text(f"{n} of 3")
+    expect(page.locator("#questions-table tbody tr")).to_have_count(3)
+    expect(page.locator("#questions-table tbody tr").first).to_contain_text("of 2 right")
+    expect(page.locator("#hardest-list li").first).to_be_visible()
+    quiz_id = link.rsplit("/", 1)[1]
+    expect(page.locator(f'a[href="/teacher/quizzes/{quiz_id}/results.csv"]')).to_be_visible()
+    expect(page.locator(f'a[href="/teacher/quizzes/{quiz_id}/export.gift?lang=ru"]')).to_be_visible()
+    csv = page.evaluate("async (u) => (await fetch(u)).text()", f"/teacher/quizzes/{quiz_id}/results.csv")
+    assert csv.count("\r\n") >= 3 and csv.startswith("learner,")
+    axe(page, "teacher results")
+    assert errors == []
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_the_quiz_pages_have_no_serious_accessibility_violations(page: Page, mailsim_server, lang):
+    errors = open_as(page, mailsim_server, lang)
+    page.goto(mailsim_server.url + "/quizzes")
+    expect(page.locator("#practice-form")).to_be_visible()
+    axe(page, f"quiz home {lang}")
+
+    # A predict question (the replay's diagram), then an order question, graded.
+    page.evaluate("""async () => {
+        const r = await fetch('/api/quizzes/attempts', {method: 'POST', headers: {'Content-Type': 'application/json'},
+            body: JSON.stringify({mode: 'practice', types: ['predict', 'order'], count: 2})});
+        location.assign((await r.json()).attempt.url);
+    }""")
+    expect(page.locator("#quiz-question")).to_be_visible()
+    axe(page, f"taking a quiz {lang}, a question")
+    for n in range(2):
+        page.wait_for_selector(READY)
+        if page.locator("#q-next").is_visible():
+            page.locator("#q-next").click()
+            page.wait_for_selector(READY)
+        choose(page, n)
+        page.locator("#q-submit").click()
+        expect(page.locator("#q-feedback")).to_be_visible()
+        axe(page, f"taking a quiz {lang}, question {n + 1} graded")
+    page.locator("#q-next").click()
+    expect(page.locator("#quiz-end")).to_be_visible()
+    axe(page, f"taking a quiz {lang}, the end")
+
+    page.goto(mailsim_server.url + "/quizzes/me")
+    expect(page.locator("#mastery-chart .qz-bar-row").first).to_be_visible()
+    page.locator("#mastery-table-box summary").click()
+    axe(page, f"my progress {lang}")
+    assert errors == []
