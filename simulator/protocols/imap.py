@@ -140,6 +140,10 @@ class ImapEngine(FolderCommands, MessageCommands, SearchCommand):
         self._tag: Optional[str] = None
         self._last: Optional[str] = None
         self._cache: OrderedDict = OrderedDict()
+        # The store's cache shared by every session (a message's content never changes), if it has one.
+        self._shared = getattr(getattr(mailboxes, "store", None), "parsed", None)
+        self._realm = getattr(mailboxes, "realm", "")
+        self._no_gone: Optional[tuple] = None  # a view known to have no message marked gone
         self.errors = 0
         self.auth_failures = 0
         self._handlers: dict[str, Callable[[ImapCommand], Outcome]] = {
@@ -528,6 +532,15 @@ class ImapEngine(FolderCommands, MessageCommands, SearchCommand):
         return self._say("ok.examine" if read_only else "ok.select", untagged=tuple(lines))
 
     # ---------------------------------------------------------- other sessions
+    def _has_gone(self, view: tuple) -> bool:
+        """Whether a message of ``view`` is marked gone (remembered for the last view without any)."""
+        if view is self._no_gone:
+            return False
+        if any(e.gone for e in view):
+            return True
+        self._no_gone = view
+        return False
+
     def _sync(self, expunge: bool) -> tuple[list[bytes], Optional[Outcome]]:
         """Untagged updates about changes other sessions made to the selected folder, and the view updated.
 
@@ -540,7 +553,7 @@ class ImapEngine(FolderCommands, MessageCommands, SearchCommand):
             version = self.mb.version(snap.user, snap.mailbox)  # cheap: one indexed row
         except MailStoreError:
             return [], self._bye("bye.mailbox_gone")
-        if version == self._version and snap.uidvalidity and not (expunge and any(e.gone for e in snap.view)):
+        if version == self._version and snap.uidvalidity and not (expunge and self._has_gone(snap.view)):
             return [], None
         try:
             folder = self.mb.folder(snap.user, snap.mailbox)

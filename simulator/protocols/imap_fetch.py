@@ -131,8 +131,8 @@ class MessageCommands:
             self._cache.move_to_end(key)
             return cached
         # The store's cache is shared by every session (a message's content never changes).
-        shared = getattr(getattr(self.mb, "store", None), "parsed", None)
-        shared_key = (getattr(self.mb, "realm", ""), self._snap.user) + key
+        shared = self._shared
+        shared_key = (self._realm, self._snap.user) + key
         if shared is not None:
             cached = shared.get(shared_key)
         if cached is None:
@@ -240,11 +240,11 @@ class MessageCommands:
 
     def _literal_text(self, entry: Entry, section: str, data: bytes) -> str:
         """The transcript text of a section's content, kept in the store's shared cache (it never changes)."""
-        shared = getattr(getattr(self.mb, "store", None), "parsed", None)
+        shared = self._shared
         if shared is None:
             return literal_text(data)
-        key = ("imap.text", getattr(self.mb, "realm", ""), self._snap.user, self._snap.mailbox,
-               self._snap.uidvalidity, entry.uid, section)
+        snap = self._snap
+        key = ("imap.text", self._realm, snap.user, snap.mailbox, snap.uidvalidity, entry.uid, section)
         text = shared.get(key)
         if text is None:
             text = literal_text(data)
@@ -275,7 +275,8 @@ class MessageCommands:
             return b"RFC822.TEXT " + literal(imap_message.section(msg, "TEXT") or b"")
         if att.section is None:  # BODY: the non-extensible structure
             return b"BODY " + imap_message.bodystructure(msg, extended=False)
-        data = imap_message.section(msg, att.section)
+        # BODY[] is the whole message: imap_message.section(msg, "") is raw itself.
+        data = raw if att.section == "" else imap_message.section(msg, att.section)
         label = att.label.encode("ascii", "replace")
         if data is None:
             return label + b" NIL"
