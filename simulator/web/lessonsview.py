@@ -221,7 +221,7 @@ def _widget(w: lesson_data.Widget, lang: str, name: str) -> dict:
         if f.get("uid"):
             query["uid"] = str(f["uid"])
             if f.get("tab") and f["tab"] != "message":
-                query["tab"] = f["tab"]
+                query["tab"] = {"structure": "mime"}.get(f["tab"], f["tab"])  # the viewer's name for the tab
         out["src"] = "/mail?" + urlencode(query)
         out["title"] = i18n.t(lang, "course.widget.mail_title", user=f["user"], folder=query["folder"])
     elif w.kind == "codes":
