@@ -487,3 +487,33 @@ def test_check_solution_with_a_greylisting_preset():
 def test_solution_script_expands_data_steps_with_dot_stuffing_and_the_final_dot():
     t = task(MESSAGE_250, play=("DATA", ["a", ".b"]))
     assert lesson_check.solution_script(t) == [("line", "DATA"), ("line", "a"), ("line", "..b"), ("line", ".")]
+
+
+# ------------------------------------------------- the shipped course's tasks
+def _shipped_tasks():
+    from simulator.lessons import load_course
+    course = load_course()
+    return [(lesson, task) for by_lang in course.lessons.values() for lesson in by_lang.values()
+            for _, task in lesson.tasks()]
+
+
+@pytest.mark.parametrize("lesson,task", _shipped_tasks(),
+                         ids=lambda x: getattr(x, "id", None) or f"{x.lang}/{x.slug}")
+def test_a_wrong_attempt_at_every_shipped_task_names_what_is_missing(lesson, task):
+    """A session that only connects (or a wrong answer) fails with the task's own feedback, never a generic one."""
+    from simulator.lessons import Task
+    from simulator.lesson_check import evaluate, play_solution
+    wrong = None
+    if task.question is not None:
+        wrong = 1 if task.question.answer != 1 else 2
+    transcripts = []
+    if task.expects or task.forbids:
+        bare = Task(id=task.id, line=task.line, goal=task.goal, hints=task.hints, done=task.done,
+                    protocol=task.protocol, source=task.source, solution=None)
+        transcripts = [play_solution(bare, "ms-check1")]  # connect, greeting, hang up
+    result = evaluate(task, transcripts, "ms-check1", answer=wrong)
+    assert result.done is False
+    own = {m.text.replace("{personal_name}", "ms-check1") for m in task.expects + task.forbids}
+    if task.question is not None:
+        own.add(task.question.wrong)
+    assert result.feedback and set(result.feedback) <= own, result.feedback
