@@ -653,6 +653,9 @@ function initTake(root) {
     stopTimer();
     if (!state || endsAt === null || state.finished) { ui.timer.hidden = true; return; }
     ui.timer.hidden = false;
+    // Only a crossing is announced: a 1-minute test does not start by saying "one minute left".
+    const first = Math.ceil((endsAt - Date.now()) / 1000);
+    for (const mark of [300, 60]) if (first <= mark) warned.add(mark);
     const tick = () => {
       const left = Math.max(0, Math.ceil((endsAt - Date.now()) / 1000));
       const m = Math.floor(left / 60);
@@ -660,11 +663,10 @@ function initTake(root) {
       ui.timerText.textContent = `${m}:${String(s).padStart(2, "0")}`;
       ui.timer.dataset.urgency = left <= 60 ? "high" : left <= 300 ? "low" : "none";
       for (const mark of [300, 60]) {
-        if (left <= mark && left > mark - 30 && !warned.has(mark)) {
+        if (left <= mark && !warned.has(mark)) {
           warned.add(mark);
-          announce(ui.timerLive, t(mark === 300 ? "quiz.take.five_minutes" : "quiz.take.one_minute"));
+          if (left > mark - 30) announce(ui.timerLive, t(mark === 300 ? "quiz.take.five_minutes" : "quiz.take.one_minute"));
         }
-        if (left <= mark) warned.add(mark);
       }
       if (left <= 0) {
         stopTimer();

@@ -161,6 +161,31 @@ def test_a_test_in_english_says_nothing_until_the_end_then_the_score(page: Page,
     assert errors == []
 
 
+def test_a_time_limit_counts_down_says_one_minute_left_and_ends_the_test(page: Page, mailsim_server):
+    errors = open_as(page, mailsim_server, "en")
+    page.clock.install()
+    start_from_home(page, mailsim_server, mode="test", count=5, minutes=2)
+    timer = page.locator("#quiz-timer")
+    expect(timer).to_be_visible()
+    expect(page.locator("#quiz-timer-text")).to_have_text(re.compile(r"^(2:00|1:5\d)$"))
+    expect(page.locator("#quiz-timer-text")).to_have_attribute("role", "timer")
+    live = page.locator("#quiz-timer-live")
+    expect(live).to_have_attribute("aria-live", "polite")
+    expect(live).to_be_empty()  # two minutes left: nothing said yet
+    choose(page, 0)
+    page.locator("#q-submit").click()
+    expect(page.locator("#quiz-count")).to_have_text("Question 2 of 5")
+    page.clock.run_for(62_000)
+    expect(live).to_have_text("One minute left.")
+    expect(timer).to_have_attribute("data-urgency", "high")
+    page.clock.run_for(60_000)
+    expect(page.locator("#quiz-end")).to_be_visible()
+    expect(page.locator("#quiz-end-note")).to_contain_text("The time ran out")
+    expect(page.locator("#quiz-end-score")).to_have_text(re.compile(r"^[01] of 5 right"))
+    expect(page.locator("#quiz-review .is-skipped")).to_have_count(4)
+    assert errors == []
+
+
 def take_shared(browser: Browser, server, link: str, lang: str, pick: int) -> str:
     """One learner (a browser context of their own) takes a shared quiz; returns the score line."""
     context = browser.new_context(locale="en-GB", viewport={"width": 1280, "height": 900})
