@@ -125,24 +125,27 @@ class MessageCommands:
 
     def _content(self, entry: Entry) -> Optional[tuple[bytes, Any]]:
         """The raw message and its parse (cached per UID), or None if it is gone from the store."""
-        key = (self._snap.mailbox, self._snap.uidvalidity, entry.uid)
+        snap = self._snap
+        key = (snap.mailbox, snap.uidvalidity, entry.uid)
+        # The store's cache is shared by every session (a message's content never changes);
+        # the session's own keeps what that one may not (a message too big for it).
+        shared = self._shared
+        shared_key = (self._realm, snap.user) + key
+        if shared is not None:
+            cached = shared.get(shared_key)
+            if cached is not None:
+                return cached
         cached = self._cache.get(key)
         if cached is not None:
             self._cache.move_to_end(key)
             return cached
-        # The store's cache is shared by every session (a message's content never changes).
-        shared = self._shared
-        shared_key = (self._realm, self._snap.user) + key
+        try:
+            raw = self.mb.content(snap.user, snap.mailbox, entry.uid)
+        except self.StoreError:
+            return None
+        cached = (raw, imap_message.parse(raw))
         if shared is not None:
-            cached = shared.get(shared_key)
-        if cached is None:
-            try:
-                raw = self.mb.content(self._snap.user, self._snap.mailbox, entry.uid)
-            except self.StoreError:
-                return None
-            cached = (raw, imap_message.parse(raw))
-            if shared is not None:
-                shared.put(shared_key, cached, len(raw))
+            shared.put(shared_key, cached, len(raw))
         self._cache[key] = cached
         while len(self._cache) > self.limits.cache_size:
             self._cache.popitem(last=False)
