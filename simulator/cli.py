@@ -80,7 +80,7 @@ def main(argv: Optional[list[str]] = None) -> int:
 
 
 def quizzes_check(args) -> int:
-    """``mailsim quizzes check [DIR]``: every problem of the authored questions as ``file:line: message``; exit 1 if any."""
+    """``mailsim quizzes check [DIR]``: the authored questions' problems as ``file:line: message``; exit 1 if any."""
     from . import quiz_authored
     from .quiz_bank import validate_authored
     if args.dir is not None and not args.dir.is_dir():

@@ -349,7 +349,7 @@ class Quizzes:
         else:
             raise QuizError("bad_mode")
         if not ids:
-            raise QuizError("nothing_to_review" if mode == "review" else "no_questions", 409 if mode == "review" else 400)
+            raise QuizError("nothing_to_review", 409) if mode == "review" else QuizError("no_questions")
         attempt_id = secrets.token_urlsafe(12)
 
         def save(db: sqlite3.Connection) -> None:
@@ -444,7 +444,7 @@ class Quizzes:
         return {"attempt": self._summary(attempt, answers, now), "question": question, "position": position}
 
     def answer(self, attempt_id: Any, learner: Optional[str], position: Any, response: Any, lang: str) -> dict:
-        """Grade and keep one answer (committed before this returns); practice and review say at once if it was right."""
+        """Grade and keep one answer (committed before this returns); practice and review tell at once if right."""
         attempt, answers = self._load(attempt_id, learner)
         now = self._clock()
         if isinstance(position, bool) or not isinstance(position, int):
@@ -558,8 +558,9 @@ class Quizzes:
         out = []
         for aid, quiz, title, mode, ids, started, deadline, finished, answered, correct in rows:
             done = finished is not None or (deadline is not None and self._clock() > deadline + GRACE)
+            ended = finished if finished is not None else (deadline if done else None)
             out.append({"id": aid, "mode": mode, "quiz": {"id": quiz, "title": title} if quiz else None,
-                        "started": started, "finished": finished if finished is not None else (deadline if done else None),
+                        "started": started, "finished": ended,
                         "total": sum(q in bank for q in json.loads(ids)), "answered": answered,
                         "score": correct if (mode != "test" or done) else None})
         return out

@@ -17,7 +17,7 @@ Pages (template and context; every page also gets base.html's globals)
     ({count, max_count, time_limit_s, min_time_limit_s, max_time_limit_s, review_count}),
     ``api_url`` (POST here to start), ``me_url``.
 ``GET /quizzes/q/<quiz_id>`` -> quiz_shared.html
-    ``quiz`` {id, title, count, mode, time_limit_s, spec}, ``api_url``. 404 if unknown.
+    ``quiz`` {id, title, count, mode, time_limit_s, spec (without the seed)}, ``api_url``. 404 if unknown.
 ``GET /quizzes/attempt/<attempt_id>`` -> quiz_take.html
     ``attempt_id``, ``api_url`` (GET it for the state, POST ``api_url + "/answer"`` and
     ``"/finish"``), ``title`` (a shared quiz's title or None). 404 if unknown or not this learner's.
@@ -183,6 +183,7 @@ def home():
 def shared(quiz_id: str):
     current_learner(create=True)
     quiz = quizzes().quiz(_id_or_404(quiz_id))
+    quiz["spec"] = {k: v for k, v in quiz["spec"].items() if k != "seed"}  # the teacher's business
     return render_template("quiz_shared.html", quiz=quiz, api_url="/api/quizzes/attempts")
 
 
