@@ -18,7 +18,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 expect.set_options(timeout=15000)
 
 BLOCKING = {"serious", "critical"}
-READY = "#q-submit:not([hidden]):not([disabled]), #q-next:not([hidden]):not([disabled]), #quiz-end:not([hidden])"
+# The page is waiting for the learner: a question to answer, a "next" to press, or the end.
+READY = "#q-submit:visible:not([disabled]), #q-next:visible:not([disabled]), #quiz-end:visible"
 
 
 def open_as(page: Page, server, lang: str) -> list[str]:
