@@ -244,12 +244,17 @@ class Session:
 
         snap = engine.snapshot()
         outcome: Outcome = engine.handle(item)
-        natural = outcome.replies[-1] if outcome.replies else None
-        decision = self._decide(stage, arg)
+        faults = self.faults
+        decision = None if faults is None else faults.decide(stage, arg, protocol=self.protocol)
 
         if decision is None:
-            self._complete(outcome, phase, None, stage, item, snap)
+            if outcome.deliveries or outcome.effects:
+                self._complete(outcome, phase, None, stage, item, snap)
+            else:  # the usual case: nothing to commit, send the answer
+                self._send(outcome, phase, None, stage)
             return
+
+        natural = outcome.replies[-1] if outcome.replies else None
 
         fault = {"rule": decision.index, "natural": _reply_summary(natural),
                  "action": self._action(decision)}
@@ -380,7 +385,7 @@ class Session:
             pass
 
     def _state_changed(self) -> None:
-        state = self.state
+        state = "closed" if self.closed else self.engine.state
         if state != self._last_state:
             self._last_state = state
             phase = "termination" if state == "closed" else self.engine.phase
@@ -389,9 +394,10 @@ class Session:
     def _record(self, side: str, kind: str, text: str, *, phase: str,
                 fault: Optional[dict] = None, code: Optional[int] = None,
                 key: Optional[str] = None, verb: Optional[str] = None) -> dict:
+        seq = self._seq + 1
         exchange = {
             "session": self.sid,
-            "seq": self._seq + 1,
+            "seq": seq,
             "from": side,
             "kind": kind,
             "text": text,
@@ -401,10 +407,11 @@ class Session:
             "phase": phase,
             "state": "closed" if self.closed else self.engine.state,
             "fault": fault,
-            "t_ms": int(round((self._clock() - self._start) * 1000)),
+            "t_ms": round((self._clock() - self._start) * 1000),  # round() of a float is an int
         }
-        self._seq += 1
-        if len(self.transcript) < MAX_TRANSCRIPT:
-            self.transcript.append(exchange)
+        self._seq = seq
+        transcript = self.transcript
+        if len(transcript) < MAX_TRANSCRIPT:
+            transcript.append(exchange)
         self._listener("exchange", exchange)
         return exchange
