@@ -110,7 +110,9 @@ class Connection:
         if self.closed:
             return
         if threading.get_ident() == self._loop_thread:
-            self._write(data)
+            transport = self._transport  # _write, inline: this runs for every reply
+            if not transport.is_closing():
+                transport.write(data)
         else:
             try:
                 self._loop.call_soon_threadsafe(self._write, data)
@@ -226,13 +228,18 @@ class _Protocol(asyncio.Protocol):
             self.poll_timer = self.loop.call_later(POLL_SECONDS, self._poll)
 
     def data_received(self, data: bytes) -> None:
-        if self.session is None:
+        session = self.session
+        if session is None:
             return
-        self._arm_idle()
+        self.last_activity = self.loop.time()  # _arm_idle, inline: this runs for every input
+        if self.idle is None:
+            self._arm_idle()
         if self.worker is None:
-            self._choose_mode()
+            faults = getattr(session, "faults", None)
+            if faults is None or faults is not self.faults_checked:  # as _choose_mode decides
+                self._choose_mode()
         if self.worker is None:
-            self._guarded(self.session.feed, data)
+            self._guarded(session.feed, data)
             return
         self.queued_bytes += len(data)
         self._submit(self._feed_job, data)
