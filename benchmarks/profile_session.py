@@ -18,7 +18,9 @@ from __future__ import annotations
 import argparse
 import cProfile
 import pstats
+import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -51,7 +53,8 @@ def build(variant: str):
     from simulator.server import Simulator
     from simulator.web import create_app
 
-    sim = Simulator(data_dir=Path("/tmp/mailsim-bench-session"))
+    # A fresh folder each time (a folder left by an older or newer MailSim may have another schema).
+    sim = Simulator(data_dir=Path(tempfile.mkdtemp(prefix="mailsim-bench-session-")))
     create_app(simulator=sim)  # attaches the Live page's listener, as `mailsim serve` does
     return sim
 
@@ -67,7 +70,7 @@ def run(sim, messages: int) -> float:
     used = time.process_time() - start
     if session.closed:
         raise RuntimeError(f"the session closed: {session.close_reason}")
-    sim.store.clear()
+    sim.store.reset_realm("server", seed=False)  # the delivered messages go
     return used
 
 
@@ -81,6 +84,14 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     sim = build(args.variant)
+    try:
+        return measure(sim, args)
+    finally:
+        sim.store.close()
+        shutil.rmtree(sim.data_dir, ignore_errors=True)
+
+
+def measure(sim, args) -> int:
     run(sim, 200)  # warm up
     if args.cprofile:
         prof = cProfile.Profile()
