@@ -77,6 +77,11 @@ def coverage_rows() -> list[list[str]]:
     return [[cell.strip() for cell in row.strip("|").split("|")] for row in rows]
 
 
+def test_every_row_has_the_five_columns():
+    for row in coverage_rows():
+        assert len(row) == 5, row
+
+
 def test_the_syllabus_yields_every_item_of_sections_1_to_7():
     items = syllabus_items()
     assert sum(1 for s, t in items if t.startswith("code ")) == 21
@@ -98,7 +103,7 @@ def test_every_row_points_at_lesson_steps_scenarios_and_tasks_that_exist():
     scenarios = load_scenarios()
     rows = coverage_rows()
     assert len(rows) >= 80
-    for item, steps, scenario, task in rows:
+    for item, steps, scenario, task, _quiz in rows:
         assert steps != "—", f"{item}: no lesson step"
         for ref in steps.split(", "):
             lesson_no, step_no = (int(x) for x in ref.split("."))
@@ -121,3 +126,24 @@ def test_every_lesson_has_a_task_and_every_shipped_lesson_is_in_the_table():
     for lesson in course.ordered("en"):
         assert lesson.tasks(), f"lesson {lesson.number} has no task"
         assert lesson.number in named, f"lesson {lesson.number} is not in the coverage table"
+
+
+def test_every_row_names_quiz_questions_that_exist_in_the_bank():
+    from simulator.quiz_bank import bank
+    questions = bank()
+    rows = coverage_rows()
+    for item, *_rest, quiz in rows:
+        ids = re.findall(r"`([^`]+)`", quiz)
+        assert ids, f"{item}: no quiz question"
+        for qid in ids:
+            assert qid in questions, f"{item}: no quiz question {qid!r}"
+
+
+def test_the_quiz_column_covers_every_code_and_command_with_their_own_questions():
+    rows = coverage_rows()
+    for item, *_rest, quiz in rows:
+        code = re.match(r"§3 code (\d+)", item)
+        if code:
+            assert f"code_meaning:smtp:{code.group(1)}" in quiz
+        if item.startswith("§2 command "):
+            assert "command_purpose:smtp:" in quiz
