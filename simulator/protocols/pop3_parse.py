@@ -63,8 +63,29 @@ _NUMBER = re.compile(r"[0-9]+")
 _BLANKS = re.compile(r"[ \t]+")
 
 
+# Parsed lines of the verbs that carry no credentials, shared by every session
+# (a Command is immutable): a client's RETR 1 ... RETR n are parsed once. Bounded:
+# emptied when full, so hostile input cannot make it grow.
+_PARSED: dict[bytes, Command] = {}
+_PARSED_MAX = 4096
+_MEMO_VERBS = frozenset({"STAT", "LIST", "RETR", "DELE", "NOOP", "RSET", "QUIT", "TOP", "UIDL", "CAPA"})
+
+
 def parse_command(raw: bytes, too_long: bool = False) -> Command:
     """One command line (without its CR LF) as a :class:`Command`; problems go in ``problem``."""
+    if not too_long:
+        known = _PARSED.get(raw)
+        if known is not None:
+            return known
+    cmd = _parse(raw, too_long)
+    if not too_long and cmd.verb in _MEMO_VERBS:
+        if len(_PARSED) >= _PARSED_MAX:
+            _PARSED.clear()
+        _PARSED[bytes(raw)] = cmd
+    return cmd
+
+
+def _parse(raw: bytes, too_long: bool) -> Command:
     line = raw.decode("latin-1")
     if too_long:
         return Command("UNKNOWN", "", line, "line_too_long")
