@@ -643,3 +643,53 @@ def test_keywords_are_case_insensitive(three):
 def test_replies_are_catalogue_replies(three):
     _, engine, _ = three
     assert send(engine, "DELE 1")[0] == reply("ok.dele", n=1)
+
+
+# ------------------------------------------------ caches shared by sessions
+def test_a_cached_retr_still_notices_a_message_removed_since_on_a_store_on_disk(tmp_path):
+    """A RETR answered from the shared cache asks the store again once anything was written."""
+    store = MailStore(WORLD, path=tmp_path / "mail.sqlite3", seed_file=None)
+    try:
+        mb = store.realm("disk", seed=False)
+        uids = put(mb, "bob", ONE, TWO)
+        engine = logged_in(mb)
+        first = send(engine, "RETR 1")[0]
+        again = send(engine, "RETR 1")[0]  # from the cache now
+        assert again.key == "ok.retr" and again.wire() == first.wire()
+        mb.apply([Effect("delete", ("bob", "INBOX", (uids[0],)))])  # another session's EXPUNGE, committed
+        assert keys(engine, "RETR 1", "TOP 1 0", "RETR 2") == ["err.message_gone", "err.message_gone", "ok.retr"]
+    finally:
+        store.close()
+
+
+def test_a_second_session_reads_the_same_bytes_from_the_shared_cache(tmp_path):
+    store = MailStore(WORLD, path=tmp_path / "mail.sqlite3", seed_file=None)
+    try:
+        mb = store.realm("disk", seed=False)
+        put(mb, "bob", ONE, TWO)
+        first = logged_in(mb, owner="a")
+        one = send(first, "RETR 2")[0].wire()
+        send(first, "QUIT")
+        first.connection_closed()
+        second = logged_in(mb, owner="b")
+        assert send(second, "RETR 2")[0].wire() == one
+        assert body_of(send(second, "RETR 2")[0]) == TWO
+    finally:
+        store.close()
+
+
+def test_command_lines_with_credentials_are_never_kept_by_the_parser():
+    from simulator.protocols import pop3_parse
+    for line in (b"USER bob-secret-1", b"PASS hunter2-secret", b"APOP bob 0123456789abcdef0123456789abcdef"):
+        pop3_parse.parse_command(line)
+        assert line not in pop3_parse._PARSED
+    assert not any(b"secret" in key or key.startswith(b"APOP") for key in pop3_parse._PARSED)
+
+
+def test_the_parsers_shared_lines_stay_bounded_and_parse_as_before():
+    from simulator.protocols import pop3_parse
+    for n in range(pop3_parse._PARSED_MAX + 500):
+        line = f"RETR {n}".encode()
+        assert pop3_parse.parse_command(line) == pop3_parse._parse(line, False)
+    assert len(pop3_parse._PARSED) <= pop3_parse._PARSED_MAX
+    assert pop3_parse.parse_command(b"RETR 7") is pop3_parse.parse_command(b"RETR 7")
