@@ -89,6 +89,7 @@ class Session:
         self.store = store
         self._schedule: Optional[Callable[[Callable[[], Any]], Any]] = None
         self._paused = False
+        self._eof_pending = False  # the client half-closed while a commit was pending
         self._listener = listener
         self._write = write
         self._close_transport = close
@@ -197,6 +198,20 @@ class Session:
                     self._finish("server", side="server")
                 else:
                     self._state_changed()
+
+    def client_eof(self) -> None:
+        """The client has sent all it will (it half-closed): answer what is waiting, then close.
+
+        A client may send a whole session and shut its side down at once
+        (``printf 'EHLO...QUIT' | nc``); commands queued behind a pending commit
+        still get their replies, the 250 after the final dot above all."""
+        with self._lock:
+            if self.closed:
+                return
+            if self._paused:
+                self._eof_pending = True
+                return
+            self._finish("client", side="client")
 
     def client_closed(self, reason: str = "client") -> None:
         """The client went away (EOF, browser left, or the learner closed it)."""
@@ -318,6 +333,8 @@ class Session:
                 outcome = self._refused_by_store(error, item, snap)
             self._send(outcome, phase, fault, stage)
             self._drain()
+            if self._eof_pending and not self._paused and not self.closed:
+                self._finish("client", side="client")
 
     def _commit(self, outcome: Outcome) -> None:
         if self.store is not None:

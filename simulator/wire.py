@@ -325,8 +325,13 @@ class _Protocol(asyncio.Protocol):
         self.session.open()
 
     def _eof(self) -> None:
-        self.session.client_closed("client")
-        self.conn.close()
+        # Replies still due (after a pending commit) are sent before the close;
+        # _guarded closes the connection once the session has.
+        client_eof = getattr(self.session, "client_eof", None)
+        if client_eof is None:
+            self.session.client_closed("client")
+        else:
+            client_eof()
 
     def _feed_job(self, data: bytes) -> None:  # worker thread
         try:

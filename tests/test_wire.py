@@ -320,6 +320,22 @@ def test_a_delayed_connection_keeps_its_input_in_order_and_answers_after_eof(tmp
         assert wait_for(lambda: listener.active == 0)
 
 
+def test_a_client_that_sends_everything_and_half_closes_still_gets_the_250_and_221(tmp_path):
+    """printf '...DATA...\\r\\n.\\r\\nQUIT' | nc: the commit before the 250 must not lose the replies."""
+    with in_process(tmp_path) as (listener, sessions):
+        with RawSMTP(listener.port) as c:
+            assert c.reply()[0] == 220
+            c.send("EHLO client.test\r\nMAIL FROM:<a@client.test>\r\nRCPT TO:<alice@example.org>\r\nDATA\r\n"
+                   "Subject: half-close\r\n\r\nSent at once.\r\n.\r\nQUIT\r\n")
+            c.sock.shutdown(socket.SHUT_WR)
+            codes = [c.reply()[0] for _ in range(6)]
+            assert codes == [250, 250, 250, 354, 250, 221]
+            assert c.closed_by_server()
+        assert sessions[0].close_reason == "quit"
+        mail = sessions[0].store.messages("alice")
+        assert [m["subject"] for m in mail].count("half-close") == 1
+
+
 def test_a_slow_greeting_does_not_hold_up_other_connections(tmp_path):
     # The plan delays the greeting of the first connection only.
     rules = [{"stage": "greeting", "delay_ms": 2000, "times": 1}]
