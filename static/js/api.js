@@ -10,6 +10,9 @@
  */
 import { io } from "../vendor/socket.io/socket.io.esm.min.js";
 import { t } from "./i18n.js";
+import { rest } from "./http.js";
+
+export { rest };
 
 const ACK_TIMEOUT_MS = 10000;
 
@@ -67,41 +70,6 @@ export function connect({ onStatus } = {}) {
     onConnect(handler) {
       socket.on("connect", handler);
       if (socket.connected) handler();
-    },
-  };
-}
-
-/**
- * Fetch a REST endpoint. Resolves to `{ok, status, data}`; on failure
- * `error: {code, message}` comes from the server's JSON body when it has one.
- */
-export async function rest(url, { method = "GET", body, headers = {} } = {}) {
-  const init = { method, headers: { Accept: "application/json", ...headers } };
-  if (body !== undefined) {
-    init.headers["Content-Type"] = "application/json";
-    init.body = JSON.stringify(body);
-  }
-  let response;
-  try {
-    response = await fetch(url, init);
-  } catch {
-    return { ok: false, status: 0, ...failure("network", t("ui.error.network")) };
-  }
-  let data = null;
-  try {
-    data = await response.json();
-  } catch {
-    data = null;
-  }
-  if (response.ok) return { ok: true, status: response.status, data };
-  const error = (data && data.error) || {};
-  return {
-    ok: false,
-    status: response.status,
-    data,
-    error: {
-      code: error.code || `http_${response.status}`,
-      message: error.message || t("ui.error.http", { status: response.status }),
     },
   };
 }

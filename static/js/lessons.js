@@ -18,53 +18,15 @@
  */
 import { t } from "./i18n.js";
 import { el, replace, announce } from "./dom.js";
+import { rest, checkConnection } from "./http.js";
 
 const $ = (id) => document.getElementById(id);
 
 // ---------------------------------------------------------------- requests
 
-function setConnection(ok) {
-  const indicator = $("conn-status");
-  if (!indicator) return;
-  const status = ok ? "connected" : "disconnected";
-  indicator.dataset.status = status;
-  indicator.textContent = t(`ui.conn.${status}`);
-}
-
 /** Send JSON (POST by default); resolves to {ok, status, data, error}. */
-export async function sendJSON(url, body, { method = "POST" } = {}) {
-  const init = { method, credentials: "same-origin", headers: { Accept: "application/json" } };
-  if (body !== undefined) {
-    init.headers["Content-Type"] = "application/json";
-    init.body = JSON.stringify(body);
-  }
-  let response;
-  try {
-    response = await fetch(url, init);
-  } catch {
-    setConnection(false);
-    return { ok: false, status: 0, error: { code: "network", message: t("ui.error.network") } };
-  }
-  setConnection(true);
-  let data = null;
-  try {
-    data = await response.json();
-  } catch {
-    data = null;
-  }
-  if (response.ok && data && data.ok !== false) return { ok: true, status: response.status, data };
-  const error = (data && data.error) || {};
-  return {
-    ok: false,
-    status: response.status,
-    data,
-    error: { code: error.code || `http_${response.status}`, message: error.message || t("ui.error.http", { status: response.status }) },
-  };
-}
-
-/** Pages without a request of their own still say whether the server answers. */
-function checkConnection() {
-  fetch("/healthz", { credentials: "same-origin" }).then((r) => setConnection(r.ok), () => setConnection(false));
+export function sendJSON(url, body, { method = "POST" } = {}) {
+  return rest(url, { method, body, indicate: true });
 }
 
 // ---------------------------------------------------------------- progress

@@ -16,6 +16,7 @@
  */
 import { t } from "./i18n.js";
 import { el, replace, announce } from "./dom.js";
+import { rest } from "./http.js";
 import { createPresenter } from "./presenter.js";
 import { bytes, counted, numberFormat, renderTab, when } from "./mailmessage.js";
 
@@ -51,44 +52,9 @@ function authHeaders() {
   return state.realm === "server" && teacherKey ? { Authorization: `Bearer ${teacherKey}` } : {};
 }
 
-function setConnection(ok) {
-  const indicator = $("conn-status");
-  if (!indicator) return;
-  const status = ok ? "connected" : "disconnected";
-  if (indicator.dataset.status === status) return;
-  indicator.dataset.status = status;
-  indicator.textContent = t(`ui.conn.${status}`);
-}
-
-/** GET or POST JSON; resolves to {ok, status, data, error}, never rejects. */
-async function call(url, { method = "GET", body } = {}) {
-  const headers = { Accept: "application/json", ...authHeaders() };
-  const init = { method, headers, credentials: "same-origin" };
-  if (body !== undefined) {
-    headers["Content-Type"] = "application/json";
-    init.body = JSON.stringify(body);
-  }
-  let response;
-  try {
-    response = await fetch(url, init);
-  } catch {
-    setConnection(false);
-    return { ok: false, status: 0, error: { code: "network", message: t("ui.error.network") } };
-  }
-  setConnection(true);
-  let data = null;
-  try {
-    data = await response.json();
-  } catch {
-    data = null;
-  }
-  if (response.ok) return { ok: true, status: response.status, data };
-  const error = (data && data.error) || {};
-  return {
-    ok: false,
-    status: response.status,
-    error: { code: error.code || `http_${response.status}`, message: error.message || t("ui.error.http", { status: response.status }) },
-  };
+/** GET or POST JSON with the teacher key when it is needed; resolves to {ok, status, data, error}, never rejects. */
+function call(url, { method = "GET", body } = {}) {
+  return rest(url, { method, body, headers: authHeaders(), indicate: true });
 }
 
 function apiUrl(path, params = {}) {

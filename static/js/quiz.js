@@ -26,18 +26,11 @@
  */
 import { t, lang } from "./i18n.js";
 import { el, replace, announce } from "./dom.js";
+import { rest, checkConnection } from "./http.js";
 
 const $ = (id) => document.getElementById(id);
 
 // ---------------------------------------------------------------- shared helpers
-
-function setConnection(ok) {
-  const indicator = $("conn-status");
-  if (!indicator) return;
-  const status = ok ? "connected" : "disconnected";
-  indicator.dataset.status = status;
-  indicator.textContent = t(`ui.conn.${status}`);
-}
 
 /** The server's clock minus ours (ms), learnt from each answer's Date header: a deadline is the server's time. */
 let clockSkew = 0;
@@ -47,42 +40,13 @@ let clockSkew = 0;
  * {code, message}}. GET when `body` is undefined and no method is given.
  */
 export async function sendJSON(url, body, { method } = {}) {
-  const init = { method: method || (body === undefined ? "GET" : "POST"), credentials: "same-origin",
-    headers: { Accept: "application/json" } };
-  if (body !== undefined) {
-    init.headers["Content-Type"] = "application/json";
-    init.body = JSON.stringify(body);
-  }
-  let response;
-  try {
-    response = await fetch(url, init);
-  } catch {
-    setConnection(false);
-    return { ok: false, status: 0, error: { code: "network", message: t("ui.error.network") } };
-  }
-  setConnection(true);
-  const date = Date.parse(response.headers.get("Date") || "");
+  const answer = await rest(url, { method: method || (body === undefined ? "GET" : "POST"), body, indicate: true });
+  const date = Date.parse(answer.date || "");
   if (!Number.isNaN(date)) clockSkew = date - Date.now();
-  let data = null;
-  try {
-    data = await response.json();
-  } catch {
-    data = null;
-  }
-  if (response.ok && data && data.ok !== false) return { ok: true, status: response.status, data };
-  const error = (data && data.error) || {};
-  return {
-    ok: false,
-    status: response.status,
-    data,
-    error: { code: error.code || `http_${response.status}`, message: error.message || t("ui.error.http", { status: response.status }) },
-  };
+  return answer;
 }
 
-/** Pages without a request of their own still say whether the server answers. */
-export function checkConnection() {
-  fetch("/healthz", { credentials: "same-origin" }).then((r) => setConnection(r.ok), () => setConnection(false));
-}
+export { checkConnection };
 
 /** Plain text with `code spans` as nodes: the spans become <code>, everything else text. Never markup. */
 export function richText(text) {
