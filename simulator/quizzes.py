@@ -36,127 +36,27 @@ import sqlite3
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Callable, Iterable, Optional
+from typing import Any, Callable, Optional
 
 from . import i18n
 from .mailstore import MailStore
 from .progress import personal_name
+from .quiz_spec import (DEFAULT_COUNT, MAX_COUNT, MAX_SEED, MAX_TIME_LIMIT, MIN_TIME_LIMIT, PROTOCOLS, QUIZ_MODES,
+                        QuizError, clean_spec, valid_response)
 
 __all__ = ["Quizzes", "QuizError", "MODES", "QUIZ_MODES", "PROTOCOLS", "INTERVALS", "MAX_COUNT",
            "DEFAULT_COUNT", "REVIEW_COUNT", "MIN_TIME_LIMIT", "MAX_TIME_LIMIT", "GRACE", "clean_spec",
            "valid_response"]
 
 MODES = ("practice", "test", "review")  # what a learner can start
-QUIZ_MODES = ("practice", "test")  # what a teacher's quiz can be
-PROTOCOLS = ("smtp", "pop3", "imap")
 DAY = 24 * 3600.0
 # Leitner boxes 1..5: how long until a question in that box is due again.
 INTERVALS = {1: 0.0, 2: 1 * DAY, 3: 3 * DAY, 4: 7 * DAY, 5: 21 * DAY}
-MAX_COUNT = 50
-DEFAULT_COUNT = 10
 REVIEW_COUNT = 10
-MIN_TIME_LIMIT, MAX_TIME_LIMIT = 30, 7200
 GRACE = 2.0  # seconds after the deadline an answer is still taken (it was sent in time)
 MAX_TITLE = 120
-MAX_SEED = 2 ** 31 - 1
-MAX_KEY = 100  # characters of one choice key in a response
-MAX_ITEMS = 100  # keys in an "order" response
-MAX_FILTER = 100  # entries in a spec's list (codes, types, ...)
 HISTORY_LIMIT = 200
 _CODE_ORDER = ("+OK", "-ERR", "OK", "NO", "BAD", "BYE", "PREAUTH", "+")
-
-
-class QuizError(Exception):
-    """Something the learner or teacher asked cannot be done; ``code`` names it, ``status`` is the HTTP one."""
-
-    def __init__(self, code: str, status: int = 400, **params: Any):
-        super().__init__(code)
-        self.code, self.status, self.params = code, status, params
-
-
-# --------------------------------------------------------------------- specs
-def _norm_code(code: Any) -> Any:
-    if isinstance(code, bool):
-        raise ValueError(code)
-    if isinstance(code, int):
-        return code
-    if isinstance(code, str):
-        code = code.strip()
-        return int(code) if code.isdigit() else code.upper()
-    raise ValueError(code)
-
-
-def _list_of(value: Any, field: str, allowed: Optional[Iterable] = None, norm=None) -> Optional[list]:
-    """A spec's list filter: None or [] mean "any"; anything else must be a list of allowed values."""
-    if value is None or value == [] or value == "":
-        return None
-    if isinstance(value, (str, int)) and not isinstance(value, bool):
-        value = [value]
-    if not isinstance(value, list) or len(value) > MAX_FILTER:
-        raise QuizError(f"bad_{field}")
-    out = []
-    for item in value:
-        try:
-            item = norm(item) if norm else item
-            if allowed is not None and item not in allowed:
-                raise ValueError(item)
-        except (ValueError, TypeError):  # TypeError: a list or object where a name was expected
-            raise QuizError(f"bad_{field}") from None
-        if item not in out:
-            out.append(item)
-    return out
-
-
-def _int_in(value: Any, low: int, high: int, code: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise QuizError(code)
-    return value
-
-
-def clean_spec(spec: Any, *, types: Iterable[str], topics: Iterable[str], codes: Iterable,
-               teacher: bool = False) -> dict:
-    """A selection as kept: ``{protocols, codes, types, topics, count, seed, time_limit_s, mode}``.
-
-    Lists are None for "any". ``seed`` is given only by a teacher (a learner's
-    attempts get a random one); ``mode`` is practice or test; a time limit is
-    for test mode only (practice gives feedback at once: a clock would only
-    hurry). Raises :class:`QuizError` naming the first bad field.
-    """
-    if spec is None:
-        spec = {}
-    if not isinstance(spec, dict):
-        raise QuizError("bad_spec")
-    mode = spec.get("mode") or "practice"
-    if mode not in QUIZ_MODES:
-        raise QuizError("bad_mode")
-    out = {
-        "protocols": _list_of(spec.get("protocols"), "protocols", PROTOCOLS,
-                              lambda p: p.lower() if isinstance(p, str) else p),
-        "codes": _list_of(spec.get("codes"), "codes", set(codes), _norm_code),
-        "types": _list_of(spec.get("types"), "types", set(types)),
-        "topics": _list_of(spec.get("topics"), "topics", set(topics)),
-        "count": _int_in(spec.get("count", DEFAULT_COUNT), 1, MAX_COUNT, "bad_count"),
-        "mode": mode,
-        "time_limit_s": None,
-    }
-    limit = spec.get("time_limit_s")
-    if limit not in (None, 0, ""):
-        limit = _int_in(limit, MIN_TIME_LIMIT, MAX_TIME_LIMIT, "bad_time_limit")
-        if mode != "test":
-            raise QuizError("bad_time_limit")
-        out["time_limit_s"] = limit
-    if teacher:
-        seed = spec.get("seed")
-        out["seed"] = secrets.randbelow(MAX_SEED) if seed in (None, "") else _int_in(seed, 0, MAX_SEED, "bad_seed")
-    return out
-
-
-def valid_response(response: Any) -> bool:
-    """Is ``response`` shaped like an answer (one key, or a list of keys), and small? Checked before grading."""
-    if isinstance(response, str):
-        return 0 < len(response) <= MAX_KEY
-    return (isinstance(response, list) and 0 < len(response) <= MAX_ITEMS
-            and all(isinstance(k, str) and 0 < len(k) <= MAX_KEY for k in response))
 
 
 def _iso(when: Optional[float]) -> str:
