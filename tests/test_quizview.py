@@ -358,7 +358,9 @@ def test_the_login_form_sets_an_httponly_strict_cookie(app):
     cookie = right.headers["Set-Cookie"]
     assert cookie.startswith(TEACHER_COOKIE + "=") and "HttpOnly" in cookie and "SameSite=Strict" in cookie
     assert KEY not in cookie  # derived from the key, not the key
-    assert c.get("/teacher/quizzes").status_code == 200
+    page = c.get("/teacher/quizzes")
+    assert page.status_code == 200
+    assert 'action="/teacher/logout"' in page.get_data(as_text=True)  # the page offers to sign out
     assert c.get("/teacher").status_code == 302  # already in: on to the quizzes
     c.post("/teacher/logout")
     assert c.get("/teacher/quizzes").status_code == 302
