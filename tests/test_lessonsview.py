@@ -355,3 +355,30 @@ def test_progress_survives_a_server_restart(tmp_path):
         assert wrong["done"] is False and wrong["attempts"] == 2 and wrong["lesson"]["done"] == 1
     finally:
         server.stop()
+
+
+# ----------------------------------------------------------- show me (questions)
+def test_show_me_for_a_question_gives_the_answer_and_why_only_when_asked(web):
+    page = web.get("/lessons/connection-establishment/2").get_data(as_text=True)
+    assert "4yz is transient." not in page  # neither the explanation nor which choice is right
+    answer = web.post("/api/lessons/connection-establishment/tasks/retry-452/reveal", json={})
+    assert answer.json == {"ok": True, "answer": 1, "choice": "Yes, later", "explain": "4yz is transient."}
+
+
+def test_show_me_needs_a_question_and_json_from_this_site(web):
+    url = "/api/lessons/connection-establishment/tasks/{}/reveal"
+    assert web.post(url.format("refuse-greeting"), json={}).status_code == 404  # no question: its lab shows it
+    assert web.post(url.format("nope"), json={}).status_code == 404
+    assert web.post(url.format("retry-452"), json={}, headers={"Origin": "http://evil.example"}).status_code == 403
+
+
+def test_a_question_only_task_offers_show_me_without_the_answer_in_the_page(sim):
+    """The shipped lesson 2, step 2: a question with no lab gets a Show me that asks the server."""
+    from simulator.lessons import load_course
+    web = create_app({"TESTING": True}, simulator=sim).test_client()
+    task = load_course().get("reply-codes", "en").task("first-digit")
+    page = web.get("/lessons/reply-codes/2").get_data(as_text=True)
+    assert "/tasks/first-digit/reveal" in page
+    assert task.question.explain not in page
+    answer = web.post("/api/lessons/reply-codes/tasks/first-digit/reveal", json={}).json
+    assert answer["answer"] == task.question.answer and answer["explain"] == task.question.explain

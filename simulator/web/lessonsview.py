@@ -281,6 +281,7 @@ def _task(task: lesson_data.Task, lesson: lesson_data.Lesson, lang: str, name: s
         "status": {"done": task.id in prog.done, "attempts": prog.attempts.get(task.id, 0)},
         "lab_src": lab_src, "solution_src": solution_src, "solution_lines": solution_lines,
         "check_url": url_for("lessons.api_check", slug=lesson.slug, task_id=task.id),
+        "reveal_url": url_for("lessons.api_reveal", slug=lesson.slug, task_id=task.id) if task.question else None,
     }
 
 
@@ -348,6 +349,25 @@ def api_check(slug: str, task_id: str):
         "praise": fill_name(task.done, name) if result.done and task.done else None,
         "attempts": attempts, "lesson": _lesson_state(lesson, learner),
     })
+
+
+@bp.post("/api/lessons/<slug>/tasks/<task_id>/reveal")
+def api_reveal(slug: str, task_id: str):
+    """"Show me" for a task's question: the right choice and why, asked for by the learner.
+
+    Lessons are for learning, so the answer is theirs on request; it is never
+    in the page, and an answer chosen after seeing it is checked like any other."""
+    _json_body()
+    lang = current_language()
+    lesson = the_course().get(slug, lang)
+    task = lesson.task(task_id) if lesson else None
+    if task is None or task.question is None:
+        return _error(404, "unknown_task")
+    name = personal_name(current_learner(create=True))
+    question = task.question
+    return jsonify({"ok": True, "answer": question.answer,
+                    "choice": fill_name(question.choices[question.answer - 1], name),
+                    "explain": fill_name(question.explain, name)})
 
 
 def _transcripts(task: lesson_data.Task, learner: str, name: str) -> list:

@@ -297,7 +297,22 @@ function initTask(task, { onResult }) {
     const note = part("solution-note");
     const lines = part("solution");
     let showing = false;
-    showButton.addEventListener("click", () => {
+    const revealUrl = showButton.dataset.revealUrl;
+    let revealed = false;
+    showButton.addEventListener("click", async () => {
+      if (revealUrl && !revealed && !showing) {
+        // A question's answer is never in the page: ask for it (and why) only now.
+        showButton.disabled = true;
+        const result = await sendJSON(revealUrl, {});
+        showButton.disabled = false;
+        if (!result.ok) {
+          showFeedback({ error: t("lessons.task.error", { message: result.error.message }) });
+          return;
+        }
+        replace(lines, [el("p", { class: "ls-reveal-answer" }, t("lessons.task.reveal_answer", { choice: result.data.choice })),
+          el("p", { class: "ls-fb-explain" }, result.data.explain)]);
+        revealed = true;
+      }
       showing = !showing;
       showButton.setAttribute("aria-expanded", String(showing));
       showButton.textContent = showing ? (lab ? t("lessons.task.back_to_lab") : t("lessons.task.hide_solution"))
