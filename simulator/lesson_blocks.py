@@ -238,7 +238,9 @@ def _parse_task(data: dict, block: list[str], first: int, path: Path, errors: An
         if not isinstance(task_id, str) or not _ID.match(task_id):
             raise ValueError(f"a task needs an id of lower-case letters, digits and '-', not {task_id!r}")
         goal = _text(data.get("goal"), "goal")
-        hints = data.get("hints", [])
+        hints = data.get("hints")
+        if hints is None or hints == []:
+            raise ValueError(f"task {task_id!r} needs hints = [\"...\"]: at least one hint for a learner who is stuck")
         if not isinstance(hints, list) or not all(isinstance(h, str) and h.strip() for h in hints):
             raise ValueError("hints must be a list of texts")
         done = _text(data.get("done"), "done", required=False)

@@ -93,6 +93,7 @@ caption = "{caption}"
 ```task
 id = "which-code"
 goal = "{goal}"
+hints = ["A hint."]
 [question]
 prompt = "{prompt}"
 choices = ["220", "250", "{goal}"]
@@ -152,7 +153,7 @@ def step(*blocks: str, title: str = "A step") -> str:
     return f"\n## {title}\n\nSome text.\n\n" + "\n".join(blocks)
 
 
-TASK_HEAD = 'id = "t1"\nprotocol = "{protocol}"\ngoal = "Do it."\n'
+TASK_HEAD = 'id = "t1"\nprotocol = "{protocol}"\ngoal = "Do it."\nhints = ["A hint."]\n'
 SOLUTION = '[solution]\nsteps = [ {{ send = "{line}" }} ]\n'
 
 
@@ -489,7 +490,7 @@ def test_the_same_task_id_in_two_lessons_is_fine(tmp_path):
 
 @pytest.mark.parametrize("task_id", ["T1", "t_1", "", "-t"])
 def test_a_bad_task_id_is_reported(tmp_path, task_id):
-    text = simple(step(fence("task", f'id = "{task_id}"\ngoal = "x"\n[question]\nprompt = "p"\nchoices = ["a", "b"]\n'
+    text = simple(step(fence("task", f'id = "{task_id}"\ngoal = "x"\nhints = ["A hint."]\n[question]\nprompt = "p"\nchoices = ["a", "b"]\n'
                                      'answer = 1\nexplain = "e"\nwrong = "w"')))
     line, message = problem(tmp_path, text)
     assert line == line_of(text, "```task") + 1
@@ -509,10 +510,18 @@ def test_an_unknown_task_key_is_reported(tmp_path):
 
 
 def test_a_task_without_checks_is_reported(tmp_path):
-    text = simple(step(fence("task", 'id = "t1"\nprotocol = "smtp"\ngoal = "Nothing to do."')))
+    text = simple(step(fence("task", 'id = "t1"\nprotocol = "smtp"\ngoal = "Nothing to do."\nhints = ["A hint."]')))
     line, message = problem(tmp_path, text)
     assert line == line_of(text, 'id = "t1"')
     assert message == "task 't1' checks nothing: give [[expect]] tables or a [question]"
+
+
+def test_a_task_without_hints_is_reported(tmp_path):
+    text = simple(step(fence("task", 'id = "t1"\nprotocol = "smtp"\ngoal = "Say EHLO."\n'
+                                     + SOLUTION.format(line="EHLO x") + EHLO_EXPECT)))
+    line, message = problem(tmp_path, text)
+    assert line == line_of(text, 'id = "t1"')
+    assert message.startswith("task 't1' needs hints")
 
 
 def test_a_forbid_without_an_expect_is_reported(tmp_path):
@@ -524,7 +533,7 @@ def test_a_forbid_without_an_expect_is_reported(tmp_path):
 
 
 def test_checks_without_a_protocol_are_reported(tmp_path):
-    text = simple(step(fence("task", 'id = "t1"\ngoal = "x"\n' + SOLUTION.format(line="EHLO x") + EHLO_EXPECT)))
+    text = simple(step(fence("task", 'id = "t1"\ngoal = "x"\nhints = ["A hint."]\n' + SOLUTION.format(line="EHLO x") + EHLO_EXPECT)))
     line, message = problem(tmp_path, text)  # and nothing about the solution it cannot play
     assert line == line_of(text, "[[expect]]") and message == "a task with expect/forbid needs a protocol"
 
@@ -662,7 +671,7 @@ def test_replies_of_each_protocol_are_accepted_in_any_case(tmp_path):
      "unknown key 'hint' in [question]"),
 ])
 def test_a_bad_question_is_reported_at_its_line(tmp_path, question, expected):
-    text = simple(step(fence("task", f'id = "q"\ngoal = "Answer."\n[question]\n{question}')))
+    text = simple(step(fence("task", f'id = "q"\ngoal = "Answer."\nhints = ["A hint."]\n[question]\n{question}')))
     line, message = problem(tmp_path, text)
     assert line == line_of(text, "[question]")
     assert message.startswith(f"[question]: {expected}")
@@ -690,7 +699,7 @@ def test_a_bad_solution_is_reported_at_its_line(tmp_path, protocol, solution, ex
 
 
 def test_a_question_only_task_has_no_solution(tmp_path):
-    text = simple(step(fence("task", 'id = "q"\ngoal = "g"\n[solution]\nsteps = []\n[question]\nprompt = "p"\n'
+    text = simple(step(fence("task", 'id = "q"\ngoal = "g"\nhints = ["A hint."]\n[solution]\nsteps = []\n[question]\nprompt = "p"\n'
                                      'choices = ["a", "b"]\nanswer = 1\nexplain = "e"\nwrong = "w"')))
     line, message = problem(tmp_path, text)
     assert (line, message) == (line_of(text, "[solution]"),
@@ -848,7 +857,7 @@ def test_languages_with_different_widgets_are_reported(tmp_path):
 
 
 def test_a_question_answer_must_match_between_languages(tmp_path):
-    q = fence("task", 'id = "q"\ngoal = "g"\n[question]\nprompt = "p"\nchoices = ["a", "b"]\nanswer = 1\n'
+    q = fence("task", 'id = "q"\ngoal = "g"\nhints = ["A hint."]\n[question]\nprompt = "p"\nchoices = ["a", "b"]\nanswer = 1\n'
                       'explain = "e"\nwrong = "w"')
     write_course(tmp_path, {"01-a.md": {"en": simple(step(q)), "ru": simple(step(q.replace("answer = 1", "answer = 2")))}})
     (error,) = validate(tmp_path)[1]

@@ -55,6 +55,7 @@ missing = "No refused greeting yet."
 id = "retry-452"
 protocol = "smtp"
 goal = "Get a 452 and say whether to retry."
+hints = ["A hint."]
 
 [solution]
 preset = "insufficient_storage"
@@ -79,6 +80,7 @@ id = "real-ehlo"
 protocol = "smtp"
 source = "real"
 goal = "Say EHLO {{personal_name}} on the real port."
+hints = ["A hint."]
 
 [solution]
 steps = [ {{ send = "EHLO {{personal_name}}" }} ]
