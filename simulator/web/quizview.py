@@ -12,8 +12,7 @@ Pages (template and context; every page also gets base.html's globals)
 ----------------------------------------------------------------------
 ``GET /quizzes`` -> quizzes.html
     ``due`` (int: questions due for review), ``protocols`` (["smtp", "pop3", "imap"]),
-    ``types`` (list of question type ids), ``type_labels`` ({id: label in the page
-    language}), ``topics`` / ``topic_labels`` (the same for topics), ``defaults``
+    ``types`` (list of question type ids; their labels are quiz.type.<id>), ``topics``, ``defaults``
     ({count, max_count, time_limit_s, min_time_limit_s, max_time_limit_s, review_count}),
     ``api_url`` (POST here to start), ``me_url``.
 ``GET /quizzes/q/<quiz_id>`` -> quiz_shared.html
@@ -29,7 +28,7 @@ Pages (template and context; every page also gets base.html's globals)
     ``POST /teacher/logout`` clears it.
 ``GET /teacher/quizzes`` -> teacher_quizzes.html
     ``quizzes`` [{id, title, count, mode, time_limit_s, spec, created, learners, attempts,
-    link, results_url}], ``protocols``, ``types``, ``type_labels``, ``topics``, ``topic_labels``,
+    link, results_url}], ``protocols``, ``types``, ``topics``,
     ``codes`` and ``codes_by_protocol`` ({protocol: [code]}), ``defaults``, ``api_url``.
 ``GET /teacher/quizzes/<quiz_id>`` -> teacher_results.html
     ``quiz`` (as in the list), ``results`` (as the results API below). 404 if unknown.
@@ -156,9 +155,7 @@ def _vocabulary(lang: str) -> dict:
     return {
         "protocols": list(PROTOCOLS),
         "types": types,
-        "type_labels": {t: i18n.t(lang, f"quizapi.type.{t}") for t in types},
         "topics": topics,
-        "topic_labels": {t: i18n.t(lang, f"quizapi.topic.{t}") for t in topics},
         "defaults": {"count": DEFAULT_COUNT, "max_count": MAX_COUNT, "time_limit_s": None,
                      "min_time_limit_s": MIN_TIME_LIMIT, "max_time_limit_s": MAX_TIME_LIMIT,
                      "review_count": REVIEW_COUNT},
