@@ -5,29 +5,16 @@ seen but do not block.
 """
 from __future__ import annotations
 
-import json
 import smtplib
 
 import pytest
 from playwright.sync_api import Page, expect
 
+from axe_check import check_axe as check
+
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
 expect.set_options(timeout=15000)
 
-BLOCKING = {"serious", "critical"}
-
-
-def check(page: Page, where: str) -> None:
-    from axe_playwright_python.sync_playwright import Axe
-
-    results = Axe().run(page)
-    found = [(v["id"], v["impact"], [(n["target"], (n.get("any") or [{}])[0].get("message")) for n in v["nodes"]][:3])
-             for v in results.response["violations"]]
-    minor = [v for v in found if v[1] not in BLOCKING]
-    if minor:
-        print(f"{where}: minor accessibility findings:", json.dumps(minor, ensure_ascii=False))
-    blocking = [v for v in found if v[1] in BLOCKING]
-    assert blocking == [], f"{where}: " + json.dumps(blocking, ensure_ascii=False, indent=1)
 
 
 def use_language(page: Page, server, lang: str) -> None:

@@ -10,16 +10,16 @@ two would collide when the whole suite is collected.
 """
 from __future__ import annotations
 
-import json
 import re
 
 import pytest
 from playwright.sync_api import Page, expect
 
+from axe_check import check_axe
+
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
 expect.set_options(timeout=15000)
 
-BLOCKING = {"serious", "critical"}
 
 
 def open_journey(page: Page, server, lang: str = "en", motion: str = "reduce") -> list[str]:
@@ -42,18 +42,6 @@ def send(page: Page, preset: str, read: str = "pop3") -> None:
 
 def to_the_end(page: Page) -> None:
     page.locator("#jr-player button").nth(4).click()
-
-
-def check_axe(page: Page, where: str) -> None:
-    from axe_playwright_python.sync_playwright import Axe
-
-    results = Axe().run(page)
-    found = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3]) for v in results.response["violations"]]
-    minor = [v for v in found if v[1] not in BLOCKING]
-    if minor:
-        print(f"{where}: minor accessibility findings:", json.dumps(minor, ensure_ascii=False))
-    blocking = [v for v in found if v[1] in BLOCKING]
-    assert blocking == [], f"{where}: " + json.dumps(blocking, ensure_ascii=False, indent=1)
 
 
 def test_the_four_architectures_are_drawn_with_the_lectures_labels(page: Page, mailsim_server):

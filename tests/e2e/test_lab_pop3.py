@@ -11,6 +11,8 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from axe_check import check_axe as axe_check
+
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
 expect.set_options(timeout=15000)
 
@@ -175,18 +177,6 @@ def test_mail_sent_in_the_smtp_lab_is_read_in_the_pop3_lab(page: Page, mailsim_s
     type_line(page, f"TOP {count} 0")
     expect(reply(page, "top of message")).to_be_visible()
     assert "Subject: Sent from the SMTP lab" in reply(page, "top of message").locator("title").text_content()
-
-
-def axe_check(page: Page, where: str) -> None:
-    """axe-core: no serious or critical violations (tests/e2e/test_a11y.py's rule)."""
-    import json
-
-    from axe_playwright_python.sync_playwright import Axe
-
-    results = Axe().run(page)
-    blocking = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
-                for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
-    assert blocking == [], f"{where}: " + json.dumps(blocking, ensure_ascii=False, indent=1)
 
 
 @pytest.mark.parametrize("lang", ["en", "ru"])

@@ -7,18 +7,18 @@ the shipped lesson files, so the tests follow the lessons' wording.
 """
 from __future__ import annotations
 
-import json
 import re
 
 import pytest
 from playwright.sync_api import Page, expect
+
+from axe_check import check_axe
 
 from simulator import lessons as lesson_data
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
 expect.set_options(timeout=15000)
 
-BLOCKING = {"serious", "critical"}
 COURSE = lesson_data.load_course(lesson_data.DEFAULT_DIR)
 
 
@@ -71,19 +71,6 @@ def apply_preset(frame, preset: str) -> None:
 
 def card(page: Page, slug: str):
     return page.locator(f".ls-card[data-lesson='{slug}']")
-
-
-def check_axe(page: Page, where: str) -> None:
-    from axe_playwright_python.sync_playwright import Axe
-
-    results = Axe().run(page)
-    found = [(v["id"], v["impact"], [(n["target"], (n.get("any") or [{}])[0].get("message")) for n in v["nodes"]][:3])
-             for v in results.response["violations"]]
-    minor = [v for v in found if v[1] not in BLOCKING]
-    if minor:
-        print(f"{where}: minor accessibility findings:", json.dumps(minor, ensure_ascii=False))
-    blocking = [v for v in found if v[1] in BLOCKING]
-    assert blocking == [], f"{where}: " + json.dumps(blocking, ensure_ascii=False, indent=1)
 
 
 def test_a_newcomer_does_lesson_3_in_russian_and_lesson_6_in_english_and_finds_both_kept(page: Page, mailsim_server):

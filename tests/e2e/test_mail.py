@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import email
 import email.policy
-import json
 import re
 import smtplib
 import threading
@@ -22,13 +21,14 @@ import pytest
 import socketio
 from playwright.sync_api import Page, expect
 
+from axe_check import check_axe
+
 from conftest import start_server
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
 expect.set_options(timeout=15000)
 
 SAMPLES = Path(__file__).resolve().parents[2] / "simulator" / "data" / "messages"
-BLOCKING = {"serious", "critical"}
 
 
 def open_mail(page: Page, server, lang: str = "en", path: str = "/mail") -> list[str]:
@@ -96,19 +96,6 @@ def lab_send(server, cookie: str, subject: str, body: str) -> None:
         wait_code(250)
     finally:
         sio.disconnect()
-
-
-def check_axe(page: Page, where: str) -> None:
-    from axe_playwright_python.sync_playwright import Axe
-
-    results = Axe().run(page)
-    found = [(v["id"], v["impact"], [(n["target"], (n.get("any") or [{}])[0].get("message")) for n in v["nodes"]][:3])
-             for v in results.response["violations"]]
-    minor = [v for v in found if v[1] not in BLOCKING]
-    if minor:
-        print(f"{where}: minor accessibility findings:", json.dumps(minor, ensure_ascii=False))
-    blocking = [v for v in found if v[1] in BLOCKING]
-    assert blocking == [], f"{where}: " + json.dumps(blocking, ensure_ascii=False, indent=1)
 
 
 # ---------------------------------------------------------------- reading the samples

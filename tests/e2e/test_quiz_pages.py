@@ -14,10 +14,11 @@ import re
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from axe_check import check_axe as axe
+
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 expect.set_options(timeout=15000)
 
-BLOCKING = {"serious", "critical"}
 # The page is waiting for the learner: a question to answer, a "next" to press, or the end.
 READY = "#q-submit:visible:not([disabled]), #q-next:visible:not([disabled]), #quiz-end:visible"
 
@@ -29,18 +30,6 @@ def open_as(page: Page, server, lang: str) -> list[str]:
     page.emulate_media(reduced_motion="reduce")
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     return errors
-
-
-def axe(page: Page, where: str) -> None:
-    from axe_playwright_python.sync_playwright import Axe
-
-    results = Axe().run(page)
-    found = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3]) for v in results.response["violations"]]
-    minor = [v for v in found if v[1] not in BLOCKING]
-    if minor:
-        print(f"{where}: minor accessibility findings:", json.dumps(minor, ensure_ascii=False))
-    blocking = [v for v in found if v[1] in BLOCKING]
-    assert blocking == [], f"{where}: " + json.dumps(blocking, ensure_ascii=False, indent=1)
 
 
 def start_from_home(page: Page, server, *, mode: str, count: int, minutes: int | None = None) -> None:
