@@ -193,13 +193,9 @@ def solution_plan(task: Task):
 
 def solution_script(task: Task, personal_name: Optional[str] = None) -> list[tuple[str, object]]:
     """The reference solution as a transport plays it: ("line", text) and ("pause", ms)."""
-    out: list[tuple[str, object]] = []
-    for step in task.solution.steps if task.solution else ():
-        if step.kind == "pause":
-            out.append(("pause", step.value))
-        else:
-            out.extend(("line", fill_name(line, personal_name)) for line in step.lines())
-    return out
+    from .scenarios import steps_script
+    return [(kind, fill_name(value, personal_name) if kind == "line" else value)
+            for kind, value in steps_script(task.solution.steps if task.solution else ())]
 
 
 def play_solution(task: Task, personal_name: Optional[str] = None, mailboxes=None) -> list[dict]:

@@ -50,6 +50,7 @@ __all__ = [
     "load_scenarios",
     "scenario_lines",
     "scenario_script",
+    "steps_script",
     "presets_for_ui",
     "scenarios_for_ui",
     "validate_all",
@@ -179,8 +180,13 @@ def scenario_lines(scenario: Scenario) -> list[str]:
 
 def scenario_script(scenario: Scenario) -> list[tuple[str, Any]]:
     """The scenario as a transport plays it: ``("line", text)`` and ``("pause", ms)`` in order."""
+    return steps_script(scenario.steps)
+
+
+def steps_script(steps: Iterable[Step]) -> list[tuple[str, Any]]:
+    """Scenario steps (a scenario's, or a lesson task's solution) as ``("line", text)`` and ``("pause", ms)``."""
     out: list[tuple[str, Any]] = []
-    for step in scenario.steps:
+    for step in steps:
         if step.kind == "pause":
             out.append(("pause", step.value))
         else:

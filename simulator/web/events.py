@@ -351,10 +351,15 @@ def lab_scenario(data):
     preset = getattr(found, "preset", None)
     if preset:
         plan = scenario_data.load_presets()[preset].plan
-    lab = _open(found.protocol, plan)
+    return _play_new(found.protocol, plan, lines)
+
+
+def _play_new(protocol: str, plan: FaultPlan, script: list) -> dict:
+    """A new session with ``plan``, a script played into it (it counts as played, not typed)."""
+    lab = _open(protocol, plan)
     lab.scripted = True
     lab.playing.set()
-    lab.put("script", lines)
+    lab.put("script", script)
     lab.start()
     return {"session": lab.session.sid, "faults": plan.to_json()}
 
@@ -373,13 +378,7 @@ def lab_solution(data):
     if task is None or task.solution is None or not task.protocol:
         raise ApiError("unknown_task", name=f"{data['lesson'][:60]}/{data['task'][:60]}")
     learner = _learners.get(request.sid, "")
-    plan = solution_plan(task)
-    lab = _open(task.protocol, plan)
-    lab.scripted = True
-    lab.playing.set()
-    lab.put("script", solution_script(task, personal_name(learner)))
-    lab.start()
-    return {"session": lab.session.sid, "faults": plan.to_json()}
+    return _play_new(task.protocol, solution_plan(task), solution_script(task, personal_name(learner)))
 
 
 @socketio.on("lab.close")
