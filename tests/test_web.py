@@ -65,6 +65,15 @@ def test_scenarios_and_presets_are_listed_in_the_asked_language(web):
                "абвгдеёжзийклмнопрстуфхцчшщыэюя")
 
 
+def test_world_lists_its_addresses_and_never_a_password(web):
+    world = web.get("/api/world").get_json()
+    assert world["domain"] == "example.org"
+    assert {u["address"] for u in world["users"]} >= {"alice@example.org", "bob@example.org"}
+    assert [m["address"] for m in world["lists"]] == ["staff@example.org"]
+    assert world["moved"][0]["address"] == "carol@example.org" and world["left"][0]["address"] == "dave@example.org"
+    assert "password" not in json.dumps(world)
+
+
 def test_fault_plan_put_get_delete(web):
     plan = {"seed": 7, "rules": [{"stage": "RCPT", "match": "*@example.net", "reply": 550}]}
     resp = web.put("/api/faults", json=plan)

@@ -78,6 +78,24 @@ def presets():
     return jsonify(scenario_data.presets_for_ui(_lang_arg()))
 
 
+@bp.get("/api/world")
+def world():
+    """The simulated mail world's public facts (no passwords): what the console
+    offers to complete and the draft message uses."""
+    w = sim_of(current_app).world
+    return jsonify({
+        "domain": w.domain,
+        "hostname": w.hostname,
+        "users": [{"login": u.login, "address": w.address(u.login), "name": u.name} for u in w.users.values()],
+        "lists": [{"login": m.login, "address": w.address(m.login), "name": m.name, "members": list(m.members)}
+                  for m in w.lists.values()],
+        "moved": [{"login": d.login, "address": w.address(d.login), "name": d.name, "forward": d.forward}
+                  for d in w.moved.values()],
+        "left": [{"login": d.login, "address": w.address(d.login), "name": d.name, "forward": d.forward}
+                 for d in w.left.values()],
+    })
+
+
 def _protocol_arg():
     """The ``protocol`` query parameter (smtp, pop3, imap), None when absent; ValueError when unknown."""
     value = request.args.get("protocol")
