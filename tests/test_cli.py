@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import sysconfig
 import urllib.request
 from pathlib import Path
 
@@ -75,9 +76,17 @@ def test_bad_port_argument_is_refused():
 
 @pytest.mark.slow
 def test_plain_install_from_another_folder_serves_every_page_and_asset(tmp_path):
+    # A venv of its own that sees the test environment's packages (Flask and the
+    # rest, through a .pth line) but not its editable install of this checkout:
+    # a path in a .pth file is only appended to sys.path, its own .pth files
+    # (the editable finder) are not read. The wheel is built here, without
+    # network, by hatchling from the test extras.
     venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     py = venv / "bin" / "python"
+    inner = subprocess.run([str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                           capture_output=True, text=True, check=True).stdout.strip()
+    Path(inner, "outer-test-env.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     subprocess.run([str(py), "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation", str(ROOT)],
                    check=True, cwd=tmp_path, timeout=300)
     elsewhere = tmp_path / "elsewhere"
