@@ -43,7 +43,7 @@ def patch_subject() -> None:
     from email.parser import BytesHeaderParser
     from email.policy import compat32
 
-    from simulator import mailstore
+    from simulator.store import db as mailstore
 
     parser = BytesHeaderParser(policy=compat32)
 
@@ -78,7 +78,7 @@ def patch_live() -> None:
 
 
 def patch_clean() -> None:
-    from simulator.protocols import replies
+    from simulator.protocols.smtp import replies
 
     original = replies._clean
 

@@ -33,7 +33,7 @@ TESTS = ("pop3-retr", "imap-body", "imap-header")
 
 
 def build(folder: Path, messages: int, size: int):
-    from simulator.server import Simulator
+    from simulator.app import Simulator
     from simulator.web import create_app
 
     sim = Simulator(data_dir=folder)

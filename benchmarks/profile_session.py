@@ -50,7 +50,7 @@ def build(variant: str):
         if name in ("sync-handlers", "inline-feed"):
             continue  # Socket.IO-only patches: nothing to do here
         getattr(mailsim_variant, "patch_" + name.replace("-", "_"))()
-    from simulator.server import Simulator
+    from simulator.app import Simulator
     from simulator.web import create_app
 
     # A fresh folder each time (a folder left by an older or newer MailSim may have another schema).

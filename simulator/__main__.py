@@ -1,6 +1,6 @@
 """``python -m simulator serve`` is ``mailsim serve``."""
 import sys
 
-from .cli import main
+from simulator.cli import main
 
 sys.exit(main())

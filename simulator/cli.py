@@ -81,8 +81,8 @@ def main(argv: Optional[list[str]] = None) -> int:
 
 def quizzes_check(args) -> int:
     """``mailsim quizzes check [DIR]``: the authored questions' problems as ``file:line: message``; exit 1 if any."""
-    from . import quiz_authored
-    from .quiz_bank import validate_authored
+    from simulator.quiz import authored as quiz_authored
+    from simulator.quiz.bank import validate_authored
     if args.dir is not None and not args.dir.is_dir():
         print(f"{args.dir}: not a folder of quiz question files", file=sys.stderr)
         return 1
@@ -100,7 +100,7 @@ def quizzes_check(args) -> int:
 
 def lessons_check(args) -> int:
     """``mailsim lessons check [DIR]``: every problem as ``file:line: message``; exit 1 if any."""
-    from .lessons import validate
+    from simulator.course.lessons import validate
     course, errors = validate(args.dir, play=not args.no_play)
     for error in errors:
         print(error, file=sys.stderr)
@@ -115,9 +115,9 @@ def lessons_check(args) -> int:
 
 
 def serve(args) -> int:
-    from .faults import FaultPlan, FaultPlanError
-    from .server import Simulator, default_data_dir, load_teacher_key
-    from . import wire
+    from simulator.lab.faults import FaultPlan, FaultPlanError
+    from simulator.app import Simulator, default_data_dir, load_teacher_key
+    from simulator.lab import wire
 
     plan = FaultPlan()
     if args.faults:
@@ -175,7 +175,7 @@ def serve(args) -> int:
             self.cfg.set("post_worker_init", post_worker_init)
 
         def load(self):
-            from .web import create_app
+            from simulator.web import create_app
             return create_app(simulator=sim)
 
     def when_ready(server):

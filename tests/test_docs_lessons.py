@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from simulator.lessons import load_course
-from simulator.scenarios import load_scenarios
+from simulator.course.lessons import load_course
+from simulator.lab.scenarios import load_scenarios
 
 ROOT = Path(__file__).resolve().parent.parent
 SYLLABUS = (ROOT / "docs" / "syllabus.md").read_text(encoding="utf-8")
@@ -129,7 +129,7 @@ def test_every_lesson_has_a_task_and_every_shipped_lesson_is_in_the_table():
 
 
 def test_every_row_names_quiz_questions_that_exist_in_the_bank():
-    from simulator.quiz_bank import bank
+    from simulator.quiz.bank import bank
     questions = bank()
     rows = coverage_rows()
     for item, *_rest, quiz in rows:

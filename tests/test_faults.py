@@ -9,18 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulator.faults import (
-    EMPTY_PLAN,
-    MAX_RULES,
-    Decision,
-    FaultPlan,
-    FaultPlanError,
-    FaultRuntime,
-    Rule,
-)
+from simulator.lab.faults import EMPTY_PLAN, MAX_RULES, Decision, FaultPlan, FaultPlanError, FaultRuntime, Rule
 from simulator.protocols.base import Reply
-from simulator.protocols.smtp import SmtpEngine
-from simulator.world import World
+from simulator.protocols.smtp.engine import SmtpEngine
+from simulator.mail.world import World
 
 LECTURE_CODES = (211, 214, 220, 221, 250, 251, 354, 421, 450, 451, 452,
                  500, 501, 502, 503, 504, 550, 551, 552, 553, 554)
@@ -142,8 +134,8 @@ def test_reply_code_not_in_catalogue_lists_the_codes():
 
 
 def test_the_engine_verbs_are_the_stages():
-    from simulator.faults import known_stages
-    from simulator.protocols import smtp
+    from simulator.lab.faults import known_stages
+    from simulator.protocols.smtp import engine as smtp
 
     assert set(VERBS) == set(smtp.STAGES)
     assert known_stages() == tuple(smtp.STAGES) + ("connect", "greeting", "DATA_END", "UNKNOWN", "*")
@@ -474,7 +466,7 @@ def test_decision_properties():
 
 
 def test_fault_reply_comes_from_the_engines_catalogue():
-    replies = importlib.import_module("simulator.protocols.replies")
+    replies = importlib.import_module("simulator.protocols.smtp.replies")
     engine = SmtpEngine(World.load())
     rt = FaultRuntime(plan({"stage": "RCPT", "reply": 450}, {"stage": "MAIL", "reply": 451, "text": "Try again later"}))
     d = rt.decide("RCPT", "a@b")

@@ -8,11 +8,11 @@ from datetime import datetime, timezone
 
 import pytest
 
-from simulator.mailstore import MailStore, MailStoreError
+from simulator.store.db import MailStore, MailStoreError
 from simulator.protocols.base import Command, Delivery, Effect
-from simulator.protocols.imap import PHASES, STAGES, STATES, ImapEngine, ImapLimits
-from simulator.protocols.imap_replies import COMMANDS, REPLIES, ImapReply
-from simulator.world import World
+from simulator.protocols.imap.engine import PHASES, STAGES, STATES, ImapEngine, ImapLimits
+from simulator.protocols.imap.replies import COMMANDS, REPLIES, ImapReply
+from simulator.mail.world import World
 
 WORLD = World.load()
 STORE = MailStore(WORLD, seed_file=None)

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from simulator.protocols import imap_message as im
+from simulator.mail import message as im
 
 MESSAGES = Path(__file__).resolve().parent.parent / "simulator" / "data" / "messages"
 

@@ -7,10 +7,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from simulator.protocols.imap_parse import (FetchAtt, parse_command, partial_command, seq_contains,
-                                            simple_line)
-from simulator.protocols.imap_reader import (CommandReader, astring, mutf7_decode, mutf7_encode, quote,
-                                             transcript)
+from simulator.protocols.imap.parse import FetchAtt, parse_command, partial_command, seq_contains, simple_line
+from simulator.protocols.imap.reader import CommandReader, astring, mutf7_decode, mutf7_encode, quote, transcript
 
 
 def cmd(line: str):

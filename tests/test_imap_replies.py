@@ -8,16 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from simulator.protocols import imap_replies
-from simulator.protocols.imap import STAGES, STATES
-from simulator.protocols.imap_replies import (ADVICE, CLASSES, CODES, COMMANDS, DEFAULT_KEYS, FEATURES,
-                                              GREETING_CODES, NOTES, REPLIES, RESP_CODES, STATUS_LINES,
-                                              STATES as STATE_INFO, UNTAGGED, ImapReply, catalogue_for_ui,
-                                              default_reply, reply, untagged)
+from simulator.protocols.imap import replies as imap_replies
+from simulator.protocols.imap.engine import STAGES, STATES
+from simulator.protocols.imap.replies import (ADVICE, CLASSES, CODES, COMMANDS, DEFAULT_KEYS, FEATURES,
+    GREETING_CODES, NOTES, REPLIES, RESP_CODES, STATUS_LINES, STATES as STATE_INFO, UNTAGGED, ImapReply,
+    catalogue_for_ui, default_reply, reply, untagged)
 
 CYRILLIC = re.compile("[а-яА-ЯёЁ]")
 ENGINE_SOURCES = [Path(imap_replies.__file__).with_name(n) for n in
-                  ("imap.py", "imap_fetch.py", "imap_folders.py", "imap_search.py")]
+                  ("engine.py", "fetch.py", "folders.py", "search.py")]
 
 
 def bilingual(text) -> bool:

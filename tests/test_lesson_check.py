@@ -11,15 +11,15 @@ from typing import Optional
 
 import pytest
 
-from simulator import lesson_check
-from simulator.faults import FaultPlan, FaultRuntime
-from simulator.lesson_check import check_solution, count, evaluate, pairs, play_solution
-from simulator.lessons import Match, Question, Solution, Task
-from simulator.mailstore import MailStore
-from simulator.scenarios import Step
-from simulator.server import make_engine
-from simulator.session import Session
-from simulator.world import World
+from simulator.course import check as lesson_check
+from simulator.lab.faults import FaultPlan, FaultRuntime
+from simulator.course.check import check_solution, count, evaluate, pairs, play_solution
+from simulator.course.lessons import Match, Question, Solution, Task
+from simulator.store.db import MailStore
+from simulator.lab.scenarios import Step
+from simulator.app import make_engine
+from simulator.lab.session import Session
+from simulator.mail.world import World
 
 
 # ----------------------------------------------------------------- helpers
@@ -491,7 +491,7 @@ def test_solution_script_expands_data_steps_with_dot_stuffing_and_the_final_dot(
 
 # ------------------------------------------------- the shipped course's tasks
 def _shipped_tasks():
-    from simulator.lessons import load_course
+    from simulator.course.lessons import load_course
     course = load_course()
     return [(lesson, task) for by_lang in course.lessons.values() for lesson in by_lang.values()
             for _, task in lesson.tasks()]
@@ -501,8 +501,8 @@ def _shipped_tasks():
                          ids=lambda x: getattr(x, "id", None) or f"{x.lang}/{x.slug}")
 def test_a_wrong_attempt_at_every_shipped_task_names_what_is_missing(lesson, task):
     """A session that only connects (or a wrong answer) fails with the task's own feedback, never a generic one."""
-    from simulator.lessons import Task
-    from simulator.lesson_check import evaluate, play_solution
+    from simulator.course.lessons import Task
+    from simulator.course.check import evaluate, play_solution
     wrong = None
     if task.question is not None:
         wrong = 1 if task.question.answer != 1 else 2

@@ -7,8 +7,8 @@ from typing import Optional
 import pytest
 
 from simulator import cli
-from simulator.lessons import (DEFAULT_DIR, LANGUAGES, LessonError, Task, Widget, load_course, render_inline,
-                               render_markdown, validate)
+from simulator.course.lessons import (DEFAULT_DIR, LANGUAGES, LessonError, Task, Widget, load_course, render_inline,
+    render_markdown, validate)
 
 FRONT = '+++\ntitle = "{title}"\nsummary = "{summary}"\nminutes = 10\n+++\n'
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from simulator.progress import personal_name
-from simulator.server import Simulator
+from simulator.course.progress import personal_name
+from simulator.app import Simulator
 from simulator.web import LEARNER_COOKIE, create_app, socketio
 
 LEARNER = "learner-test-0123456789"
@@ -143,7 +143,7 @@ def test_seeing_a_step_is_saved_and_moves_the_lesson_on(web, sim):
     answer = web.post("/api/lessons/connection-establishment/steps/1/seen", json={})
     assert answer.status_code == 200
     assert answer.json["lesson"] == {"percent": 17, "seen": 1, "done": 0, "steps": 3, "tasks": 3}
-    from simulator.web.lessonsview import Progress
+    from simulator.web.lessons import Progress
     assert Progress(sim.store).lesson(LEARNER, "connection-establishment").seen == {1}
 
 
@@ -376,7 +376,7 @@ def test_show_me_needs_a_question_and_json_from_this_site(web):
 
 def test_a_question_only_task_offers_show_me_without_the_answer_in_the_page(sim):
     """The shipped lesson 2, step 2: a question with no lab gets a Show me that asks the server."""
-    from simulator.lessons import load_course
+    from simulator.course.lessons import load_course
     web = create_app({"TESTING": True}, simulator=sim).test_client()
     task = load_course().get("reply-codes", "en").task("first-digit")
     page = web.get("/lessons/reply-codes/2").get_data(as_text=True)

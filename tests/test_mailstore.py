@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 from conftest import start_server
 
-from simulator import mailstore
-from simulator.mailboxes import Mailboxes
-from simulator.mailstore import (BadMailboxName, CannotDelete, MailboxExists, MailStore, MailStoreError,
-                                 NoSuchMailbox, NoSuchMessage)
+from simulator.store import db as mailstore
+from simulator.store.mailboxes import Mailboxes
+from simulator.store.db import (BadMailboxName, CannotDelete, MailboxExists, MailStore, MailStoreError, NoSuchMailbox,
+    NoSuchMessage)
 from simulator.protocols.base import Delivery, Effect
-from simulator.world import World
+from simulator.mail.world import World
 
 MESSAGE = b"Subject: Tea party\r\nFrom: bob@example.net\r\n\r\nSix o'clock.\r\n"
 
@@ -399,7 +399,7 @@ def test_a_realm_can_hold_another_domains_users():
 
 
 def test_the_parsed_message_cache_is_bounded_by_entries_and_bytes():
-    from simulator.mailstore import LruCache
+    from simulator.store.db import LruCache
     cache = LruCache(max_entries=3, max_bytes=800)
     for n in range(5):
         cache.put(n, f"v{n}", 10)

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from simulator.protocols.base import Delivery
-from simulator.server import Simulator
+from simulator.app import Simulator
 from simulator.web import LEARNER_COOKIE, create_app
 
 SAMPLES = Path(__file__).resolve().parent.parent / "simulator" / "data" / "messages"

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from simulator.mime import PROBLEMS, describe, part_bytes
-from simulator.protocols import imap_message as im
+from simulator.mail.describe import PROBLEMS, describe, part_bytes
+from simulator.mail import message as im
 
 MESSAGES = Path(__file__).resolve().parent.parent / "simulator" / "data" / "messages"
 SAMPLES = sorted(p.name for p in MESSAGES.glob("*.eml"))
@@ -230,7 +230,7 @@ def test_problem_catalogue_is_bilingual():
 
 def test_every_problem_the_code_can_report_is_in_the_catalogue():
     """Every snake_case string literal in the two modules is a problem key or a part field."""
-    sources = Path(im.__file__).read_text() + (MESSAGES.parent.parent / "mime.py").read_text()
+    sources = Path(im.__file__).read_text() + (MESSAGES.parent.parent / "mail" / "describe.py").read_text()
     literals = set(re.findall(r'"([a-z0-9]+(?:_[a-z0-9]+)+)"', sources))
     assert literals - PART_KEYS - {"declared_type"} == set(PROBLEMS)
 

@@ -6,11 +6,11 @@ import itertools
 
 import pytest
 
-from simulator.mailstore import MailStore
+from simulator.store.db import MailStore
 from simulator.protocols.base import Command, Effect
-from simulator.protocols.pop3 import PHASES, SEQUENCE, STAGES, STATES, Pop3Engine, Pop3Limits
-from simulator.protocols.pop3_replies import CAPABILITIES, Pop3Reply, reply
-from simulator.world import World
+from simulator.protocols.pop3.engine import PHASES, SEQUENCE, STAGES, STATES, Pop3Engine, Pop3Limits
+from simulator.protocols.pop3.replies import CAPABILITIES, Pop3Reply, reply
+from simulator.mail.world import World
 
 WORLD = World.load()
 STORE = MailStore(WORLD, seed_file=None)
@@ -679,7 +679,7 @@ def test_a_second_session_reads_the_same_bytes_from_the_shared_cache(tmp_path):
 
 
 def test_command_lines_with_credentials_are_never_kept_by_the_parser():
-    from simulator.protocols import pop3_parse
+    from simulator.protocols.pop3 import parse as pop3_parse
     for line in (b"USER bob-secret-1", b"PASS hunter2-secret", b"APOP bob 0123456789abcdef0123456789abcdef"):
         pop3_parse.parse_command(line)
         assert line not in pop3_parse._PARSED
@@ -687,7 +687,7 @@ def test_command_lines_with_credentials_are_never_kept_by_the_parser():
 
 
 def test_the_parsers_shared_lines_stay_bounded_and_parse_as_before():
-    from simulator.protocols import pop3_parse
+    from simulator.protocols.pop3 import parse as pop3_parse
     for n in range(pop3_parse._PARSED_MAX + 500):
         line = f"RETR {n}".encode()
         assert pop3_parse.parse_command(line) == pop3_parse._parse(line, False)

@@ -7,11 +7,11 @@ import itertools
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from simulator.mailstore import MailStore
+from simulator.store.db import MailStore
 from simulator.protocols.base import Command, Effect
-from simulator.protocols.pop3 import PHASES, STATES, Pop3Engine, Pop3Limits
-from simulator.protocols.pop3_replies import CODES, REPLIES
-from simulator.world import World
+from simulator.protocols.pop3.engine import PHASES, STATES, Pop3Engine, Pop3Limits
+from simulator.protocols.pop3.replies import CODES, REPLIES
+from simulator.mail.world import World
 
 WORLD = World.load()
 STORE = MailStore(WORLD, seed_file=None)

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from simulator import quiz_authored
-from simulator.quiz_authored import QUIZ_DIR, load_authored, main, validate_authored
-from simulator.quiz_bank import bank
+from simulator.quiz import authored as quiz_authored
+from simulator.quiz.authored import QUIZ_DIR, load_authored, main, validate_authored
+from simulator.quiz.bank import bank
 
 GOOD = '''\
 [[question]]

@@ -7,9 +7,11 @@ import time
 
 import pytest
 
-from simulator import quiz_bank
-from simulator.protocols import imap_replies, pop3_replies, replies
-from simulator.quiz_bank import TOPICS, TYPES, Question, bank, select
+from simulator.quiz import bank as quiz_bank
+from simulator.protocols.imap import replies as imap_replies
+from simulator.protocols.pop3 import replies as pop3_replies
+from simulator.protocols.smtp import replies
+from simulator.quiz.bank import TOPICS, TYPES, Question, bank, select
 
 # The lecture's table 14.2 (shared/lecture/README.md section 3) and table 14.1.
 TABLE_14_2 = (211, 214, 220, 221, 250, 251, 354, 421, 450, 451, 452,

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from simulator.quiz_bank import Question, bank, text_in
-from simulator.quiz_export import escape_gift, question_html, to_gift, to_moodle_xml
+from simulator.quiz.bank import Question, bank, text_in
+from simulator.quiz.export import escape_gift, question_html, to_gift, to_moodle_xml
 
 ROOT = Path(__file__).resolve().parent.parent
 CHECKER = ROOT / "tests" / "js" / "gift_check.mjs"

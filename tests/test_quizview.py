@@ -11,10 +11,10 @@ import json
 
 import pytest
 
-from simulator.quizzes import GRACE, Quizzes
-from simulator.server import Simulator
+from simulator.quiz.attempts import GRACE, Quizzes
+from simulator.app import Simulator
 from simulator.web import LEARNER_COOKIE, create_app
-from simulator.web.quizview import TEACHER_COOKIE
+from simulator.web.quiz import TEACHER_COOKIE
 from test_quizzes import Clock, FakeBank, right_response, wrong_response
 
 ALICE, BOB = "learner-alice-0123456789", "learner-bob-0123456789ab"
@@ -452,7 +452,7 @@ def test_unknown_quizzes_are_404_for_the_teacher(teacher):
 @pytest.mark.parametrize("kind, mimetype", [("gift", "text/plain"), ("xml", "application/xml")])
 @pytest.mark.parametrize("lang", ["en", "ru"])
 def test_exports_download(teacher, quiz, kind, mimetype, lang):
-    pytest.importorskip("simulator.quiz_export")
+    pytest.importorskip("simulator.quiz.export")
     answer = teacher.get(f"/teacher/quizzes/{quiz['id']}/export.{kind}?lang={lang}")
     assert answer.status_code == 200 and answer.mimetype == mimetype
     assert "attachment" in answer.headers["Content-Disposition"]
@@ -492,7 +492,7 @@ def test_results_survive_a_restart(tmp_path, bank, clock):
 
 
 def test_with_the_real_bank_no_explanation_or_later_question_leaks(tmp_path, clock):
-    from simulator import quiz_bank
+    from simulator.quiz import bank as quiz_bank
     try:
         real = quiz_bank.bank()
     except Exception as exc:  # noqa: BLE001 - the bank is someone else's work in progress

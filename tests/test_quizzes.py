@@ -12,10 +12,10 @@ import json
 
 import pytest
 
-from simulator import quiz_bank
-from simulator.mailstore import MailStore
-from simulator.quiz_bank import Question
-from simulator.quizzes import DAY, GRACE, INTERVALS, QuizError, Quizzes
+from simulator.quiz import bank as quiz_bank
+from simulator.store.db import MailStore
+from simulator.quiz.bank import Question
+from simulator.quiz.attempts import DAY, GRACE, INTERVALS, QuizError, Quizzes
 
 ALICE, BOB = "learner-alice-0123456789", "learner-bob-0123456789ab"
 
@@ -527,7 +527,7 @@ def test_unknown_quizzes_are_404(quizzes):
 
 
 def test_results_show_each_learner_each_question_and_the_hardest_codes(quizzes, bank, store):
-    from simulator.progress import Progress
+    from simulator.course.progress import Progress
     quiz = quizzes.create_quiz("Week 1", {"protocols": ["smtp"], "types": ["code_meaning"], "count": 3, "seed": 1})
     Progress(store).set_name(BOB, "=HYPERLINK(\"evil\")")
     for learner, rights in ((ALICE, (True, True, True)), (BOB, (True, False, False))):

@@ -7,9 +7,9 @@ import string
 
 import pytest
 
-from simulator.protocols import replies
-from simulator.protocols.replies import (ADVICE, CATEGORIES, CLASSES, CODES, COMMANDS, DEFAULT_KEYS, REPLIES,
-                                         catalogue_for_ui, default_reply, reply, reply_rows)
+from simulator.protocols.smtp import replies
+from simulator.protocols.smtp.replies import (ADVICE, CATEGORIES, CLASSES, CODES, COMMANDS, DEFAULT_KEYS, REPLIES,
+    catalogue_for_ui, default_reply, reply, reply_rows)
 
 LECTURE_CODES = (211, 214, 220, 221, 250, 251, 354, 421, 450, 451, 452,
                  500, 501, 502, 503, 504, 550, 551, 552, 553, 554)

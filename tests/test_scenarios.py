@@ -12,34 +12,22 @@ from pathlib import Path
 
 import pytest
 
-from simulator import scenarios
-from simulator.faults import FaultPlan, FaultRuntime
-from simulator.mailstore import MailStore
-from simulator.protocols.imap import ImapEngine, ImapLimits
-from simulator.protocols.pop3 import Pop3Engine, Pop3Limits
-from simulator.protocols.smtp import SmtpEngine, SmtpLimits
-from simulator.scenarios import (
-    PROTOCOLS,
-    Scenario,
-    ScenarioError,
-    Step,
-    line_limits,
-    load_presets,
-    load_scenarios,
-    presets_for_ui,
-    reply_codes,
-    scenario_lines,
-    scenario_script,
-    scenarios_for_ui,
-)
-from simulator.session import Session
-from simulator.world import World
+from simulator.lab import scenarios
+from simulator.lab.faults import FaultPlan, FaultRuntime
+from simulator.store.db import MailStore
+from simulator.protocols.imap.engine import ImapEngine, ImapLimits
+from simulator.protocols.pop3.engine import Pop3Engine, Pop3Limits
+from simulator.protocols.smtp.engine import SmtpEngine, SmtpLimits
+from simulator.lab.scenarios import (PROTOCOLS, Scenario, ScenarioError, Step, line_limits, load_presets,
+    load_scenarios, presets_for_ui, reply_codes, scenario_lines, scenario_script, scenarios_for_ui)
+from simulator.lab.session import Session
+from simulator.mail.world import World
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "simulator" / "data"
 LECTURE_CODES = (211, 214, 220, 221, 250, 251, 354, 421, 450, 451, 452,
                  500, 501, 502, 503, 504, 550, 551, 552, 553, 554)
-CATALOGUES = {"smtp": "replies", "pop3": "pop3_replies", "imap": "imap_replies"}
+CATALOGUES = {"smtp": "smtp.replies", "pop3": "pop3.replies", "imap": "imap.replies"}
 WORLD = World.load()
 STORE = MailStore(WORLD)  # in memory, each realm seeded from seed.json
 _realms = itertools.count()
@@ -361,7 +349,7 @@ def test_validate_all_reports_every_bad_file(data_copy):
 # ---------------------------------------------------------------- the command line
 
 def test_command_line_checks_the_packaged_files():
-    done = subprocess.run([sys.executable, "-m", "simulator.scenarios"], cwd=ROOT, capture_output=True, text=True)
+    done = subprocess.run([sys.executable, "-m", "simulator.lab.scenarios"], cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("ok: ")
 

@@ -1,10 +1,10 @@
 """Session: how faults meet the engine, delivery before 250, the transcript."""
 from __future__ import annotations
 
-from simulator.faults import FaultPlan, FaultRuntime
-from simulator.protocols.smtp import SmtpEngine
-from simulator.session import Session
-from simulator.world import World
+from simulator.lab.faults import FaultPlan, FaultRuntime
+from simulator.protocols.smtp.engine import SmtpEngine
+from simulator.lab.session import Session
+from simulator.mail.world import World
 
 
 class Harness:
@@ -182,7 +182,7 @@ def test_client_closed_records_the_tcp_close_from_the_client():
 
 
 # ------------------------------------------------------- commits to the store
-from simulator.mailstore import MailStore  # noqa: E402
+from simulator.store.db import MailStore  # noqa: E402
 from simulator.protocols.base import Effect, Outcome  # noqa: E402
 
 MESSAGE_LINES = ("EHLO c.example", "MAIL FROM:<a@b.example>", "RCPT TO:<bob@example.org>", "DATA",
@@ -281,7 +281,7 @@ def test_the_engine_is_told_when_the_connection_ends():
 def test_a_positive_imap_fault_keeps_the_untagged_data():
     import time as _time
 
-    from simulator.protocols.imap import ImapEngine
+    from simulator.protocols.imap.engine import ImapEngine
     mb = MailStore().realm("t")
     plan = FaultPlan.from_json({"protocol": "imap", "rules": [{"stage": "FETCH", "reply": "OK", "text": "done slowly"}]})
     written: list[bytes] = []

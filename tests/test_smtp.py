@@ -4,9 +4,9 @@ from __future__ import annotations
 import pytest
 
 from simulator.protocols.base import Command, MessageData
-from simulator.protocols.replies import reply
-from simulator.protocols.smtp import STAGES, SmtpEngine, SmtpLimits
-from simulator.world import World
+from simulator.protocols.smtp.replies import reply
+from simulator.protocols.smtp.engine import STAGES, SmtpEngine, SmtpLimits
+from simulator.mail.world import World
 
 WORLD = World.load()
 

@@ -5,9 +5,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from simulator.protocols.base import Command, MessageData
-from simulator.protocols.replies import CODES, REPLIES, reply
-from simulator.protocols.smtp import SmtpEngine, SmtpLimits
-from simulator.world import World
+from simulator.protocols.smtp.replies import CODES, REPLIES, reply
+from simulator.protocols.smtp.engine import SmtpEngine, SmtpLimits
+from simulator.mail.world import World
 
 WORLD = World.load()
 

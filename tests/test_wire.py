@@ -218,7 +218,7 @@ def test_idle_timeout_closes_with_421(tmp_path):
 
 
 def test_live_registry_forgets_finished_sessions_while_one_stays_open(tmp_path):
-    from simulator.server import LIVE_KEEP, Simulator
+    from simulator.app import LIVE_KEEP, Simulator
 
     class Conn:
         def write(self, data):
@@ -246,9 +246,9 @@ def test_live_registry_forgets_finished_sessions_while_one_stays_open(tmp_path):
 import contextlib  # noqa: E402
 import socket  # noqa: E402
 
-from simulator import wire  # noqa: E402
-from simulator.faults import FaultPlan  # noqa: E402
-from simulator.server import Simulator  # noqa: E402
+from simulator.lab import wire  # noqa: E402
+from simulator.lab.faults import FaultPlan  # noqa: E402
+from simulator.app import Simulator  # noqa: E402
 
 
 @contextlib.contextmanager

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from simulator.world import World, WorldError
+from simulator.mail.world import World, WorldError
 
 WORLD = World.load()
 

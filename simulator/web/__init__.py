@@ -10,7 +10,7 @@ from typing import Optional
 from flask import Flask, g, request
 from flask_socketio import SocketIO
 
-from .. import i18n
+from simulator import i18n, paths
 
 socketio = SocketIO()
 
@@ -25,23 +25,12 @@ LEARNER_MAX_AGE = 5 * 365 * 24 * 3600
 _LEARNER_ID = re.compile(r"[A-Za-z0-9_-]{16,64}")
 
 
-def site_dir() -> Path:
-    """Where templates/ and static/ are: beside the package in a checkout or an
-    editable install, inside it (``simulator/_site``) in a built wheel."""
-    pkg = Path(__file__).resolve().parent.parent
-    packed = pkg / "_site"
-    if (packed / "templates").is_dir():
-        return packed
-    return pkg.parent
-
-
 def create_app(config: Optional[dict] = None, simulator=None) -> Flask:
     """Build the Flask app around one :class:`simulator.server.Simulator`."""
-    from ..server import Simulator
+    from simulator.app import Simulator
 
-    site = site_dir()
-    app = Flask(__name__, template_folder=str(site / "templates"),
-                static_folder=str(site / "static"), static_url_path="/static")
+    app = Flask(__name__, template_folder=str(paths.templates_dir()),
+                static_folder=str(paths.static_dir()), static_url_path="/static")
     app.config.update(SECRET_KEY="mailsim", JSON_SORT_KEYS=False,
                       SEND_FILE_MAX_AGE_DEFAULT=0, TEMPLATES_AUTO_RELOAD=True)
     if config:
@@ -68,7 +57,8 @@ def create_app(config: Optional[dict] = None, simulator=None) -> Flask:
                                 samesite="Lax", httponly=True)
         return response
 
-    from . import events, journeyview, lessonsview, mailview, quizview, routes  # noqa: F401  (registers handlers)
+    from simulator.web import (events, journey as journeyview, lessons as lessonsview, mail as mailview,
+        quiz as quizview, lab as routes)  # noqa: F401  (registers handlers)
 
     app.register_blueprint(routes.bp)
     app.register_blueprint(mailview.bp)  # /mail and /api/mail (the mailbox viewer)

@@ -20,13 +20,13 @@ from typing import Any, Optional
 from flask import current_app, request
 from flask_socketio import join_room, leave_room
 
-from .. import i18n
-from .. import scenarios as scenario_data
-from ..faults import FaultPlan, FaultPlanError, FaultRuntime
-from ..journey import JourneyError, run_journey
-from ..session import Session
-from ..server import PROTOCOLS
-from . import current_language, current_learner, sim_of, socketio
+from simulator import i18n
+from simulator.lab import scenarios as scenario_data
+from simulator.lab.faults import FaultPlan, FaultPlanError, FaultRuntime
+from simulator.journey.run import JourneyError, run_journey
+from simulator.lab.session import Session
+from simulator.app import PROTOCOLS
+from simulator.web import current_language, current_learner, sim_of, socketio
 
 log = logging.getLogger(__name__)
 
@@ -370,9 +370,9 @@ def lab_solution(data):
     """Browser asks for a lesson task's reference solution ("show me"), played into a new session.
 
     The session does not count towards the task: it is marked as played."""
-    from ..lesson_check import solution_plan, solution_script
-    from ..progress import personal_name
-    from .lessonsview import find_task
+    from simulator.course.check import solution_plan, solution_script
+    from simulator.course.progress import personal_name
+    from simulator.web.lessons import find_task
     data = _payload(data, lesson=str, task=str)
     task = find_task(data["lesson"][:80], data["task"][:80])
     if task is None or task.solution is None or not task.protocol:

@@ -11,7 +11,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-pytest.importorskip("simulator.protocols.imap")
+pytest.importorskip("simulator.protocols.imap.engine")
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
 expect.set_options(timeout=15000)

@@ -14,7 +14,7 @@ from playwright.sync_api import Page, expect
 
 from axe_check import check_axe
 
-from simulator import lessons as lesson_data
+from simulator.course import lessons as lesson_data
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
 expect.set_options(timeout=15000)

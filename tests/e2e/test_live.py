@@ -154,7 +154,7 @@ def test_poplib_and_imaplib_sessions_show_with_their_protocol(page: Page, mailsi
     expect(page.locator("#explain-panel .explain-code")).to_have_text("+OK")
     expect(page.locator("#explain-panel")).to_contain_text("RETR")
 
-    pytest.importorskip("simulator.protocols.imap")
+    pytest.importorskip("simulator.protocols.imap.engine")
     import imaplib
 
     imap = imaplib.IMAP4("127.0.0.1", mailsim_server.imap_port, timeout=10)
