@@ -11,29 +11,19 @@ import itertools
 import os
 import secrets
 import threading
-import time
 from collections import OrderedDict
 from pathlib import Path
 from typing import Callable, Optional
 
 from simulator.lab.faults import FaultPlan, FaultRuntime
 from simulator.store.db import MailStore
-from simulator.protocols.smtp import replies
-from simulator.protocols.smtp.engine import SmtpEngine
-from simulator.lab.session import Session
+from simulator.protocols.registry import PROTOCOLS, spec
+from simulator.lab.session import Session, make_engine
 from simulator.mail.world import World
 
 # A learner's copy of the world not used for this long is dropped when the server starts.
 LEARNER_EXPIRY = 365 * 24 * 3600.0
 LIVE_KEEP = 50  # finished real-port sessions kept for the Live page
-PROTOCOLS = ("smtp", "pop3", "imap")
-DEFAULT_PORTS = {"smtp": 2525, "pop3": 1100, "imap": 1430}
-
-
-def catalogue_module(protocol: str):
-    """The reply catalogue module of a protocol (its CODES, REPLIES, catalogue_for_ui())."""
-    import importlib
-    return importlib.import_module(f"simulator.protocols.{protocol}.replies")
 
 
 def default_data_dir() -> Path:
@@ -57,20 +47,6 @@ def load_teacher_key(data_dir: Path) -> tuple[str, bool]:
     with os.fdopen(fd, "w", encoding="ascii") as fh:
         fh.write(key + "\n")
     return key, True
-
-
-def make_engine(world: World, protocol: str, mailboxes, owner: str = "lab"):
-    """A fresh engine of ``protocol`` for one connection; POP3/IMAP read and change ``mailboxes``."""
-    if protocol == "smtp":
-        return SmtpEngine(world)
-    if protocol == "pop3":
-        from simulator.protocols.pop3.engine import Pop3Engine
-        stamp = f"<{os.getpid()}.{time.time_ns() // 1000}@{world.hostname}>"
-        return Pop3Engine(world, mailboxes, owner=owner, apop_stamp=stamp)
-    if protocol == "imap":
-        from simulator.protocols.imap.engine import ImapEngine
-        return ImapEngine(world, mailboxes, now=time.time)
-    raise KeyError(protocol)
 
 
 class Simulator:
@@ -182,10 +158,7 @@ class Simulator:
 
     def busy_reply(self, protocol: str = "smtp"):
         """What a port says when it has too many connections, then closes."""
-        if protocol == "smtp":
-            return replies.reply("421.too_busy")
-        refusal = {"pop3": "-ERR", "imap": "BYE"}[protocol]
-        return self.new_engine(protocol, owner="busy").fault_reply(refusal, None, "greeting")
+        return spec(protocol).busy_reply(self.world)
 
     def timeout_reply(self, protocol: str = "smtp"):
         """What a port says to a connection idle too long, before it closes."""

@@ -17,9 +17,10 @@ import sys
 from pathlib import Path
 from typing import Optional
 
+from simulator.protocols import registry
+
 
 # RFC 5321 §4.5.3.2.7 (5 minutes), RFC 1939 §3 (at least 10), RFC 3501 §5.4 (at least 30).
-IDLE_TIMEOUTS = {"smtp": 300.0, "pop3": 600.0, "imap": 1800.0}
 
 
 def _port(value: str) -> Optional[int]:
@@ -40,12 +41,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="start the web simulator and the real SMTP, POP3 and IMAP ports")
     serve.add_argument("--host", default="127.0.0.1", help="address for HTTP and the mail ports (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=5000, help="HTTP port (default 5000; 0 picks a free one)")
-    serve.add_argument("--smtp-port", type=_port, default=2525,
-                       help="real SMTP port (default 2525; 0 picks a free one; 'off' disables it)")
-    serve.add_argument("--pop3-port", type=_port, default=1100,
-                       help="real POP3 port (default 1100; 0 picks a free one; 'off' disables it)")
-    serve.add_argument("--imap-port", type=_port, default=1430,
-                       help="real IMAP port (default 1430; 0 picks a free one; 'off' disables it)")
+    for proto in registry.SPECS.values():
+        serve.add_argument(f"--{proto.name}-port", type=_port, default=proto.default_port,
+                           help=f"real {proto.title} port (default {proto.default_port}; 0 picks a free one; "
+                                "'off' disables it)")
     serve.add_argument("--faults", type=Path,
                        help="fault plan (JSON) for the real ports; each rule's \"protocol\" says which port")
     serve.add_argument("--data", type=Path, help="data folder (default: the user's data directory)")
@@ -141,7 +140,8 @@ def serve(args) -> int:
         print(f"Dropped {len(expired)} learners' mail unused for a year.", flush=True)
 
     socks = {}
-    for protocol, port in (("smtp", args.smtp_port), ("pop3", args.pop3_port), ("imap", args.imap_port)):
+    for protocol in registry.PROTOCOLS:
+        port = getattr(args, f"{protocol}_port")
         if port is None:
             continue
         try:
@@ -192,7 +192,7 @@ def serve(args) -> int:
             listener = wire.Listener(
                 sock,
                 lambda peer, conn, protocol=protocol: sim.new_port_session(peer, conn, protocol),
-                idle_timeout=args.idle_timeout or IDLE_TIMEOUTS[protocol],
+                idle_timeout=args.idle_timeout or registry.spec(protocol).idle_timeout,
                 on_busy=lambda conn, protocol=protocol: conn.write(sim.busy_reply(protocol).wire()),
                 timeout_reply=lambda protocol=protocol: sim.timeout_reply(protocol),
                 name=protocol,

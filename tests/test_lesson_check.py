@@ -17,7 +17,7 @@ from simulator.course.check import check_solution, count, evaluate, pairs, play_
 from simulator.course.lessons import Match, Question, Solution, Task
 from simulator.store.db import MailStore
 from simulator.lab.scenarios import Step
-from simulator.app import make_engine
+from simulator.lab.session import make_engine
 from simulator.lab.session import Session
 from simulator.mail.world import World
 

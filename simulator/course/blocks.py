@@ -16,10 +16,11 @@ from typing import Any, Optional
 
 from simulator.lab import scenarios as scenario_data
 from simulator.lab.scenarios import ScenarioError
+from simulator.protocols import registry
 
 PERSONAL_NAME = "{personal_name}"
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-PROTOCOLS = ("smtp", "pop3", "imap")
+PROTOCOLS = registry.PROTOCOLS
 MAX_TEXT = 4000
 
 # What each widget kind takes (required keys first), besides "kind" and "caption".

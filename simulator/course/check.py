@@ -202,8 +202,7 @@ def play_solution(task: Task, personal_name: Optional[str] = None, mailboxes=Non
     """Play the reference solution against a fresh copy of the default world; its transcript."""
     from simulator.lab.faults import FaultRuntime
     from simulator.store.db import MailStore
-    from simulator.app import make_engine
-    from simulator.lab.session import Session
+    from simulator.lab.session import Session, make_engine
     from simulator.mail.world import World
 
     store = None

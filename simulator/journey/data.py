@@ -18,19 +18,19 @@ import json
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
 from typing import Any, Optional
 
 from simulator import paths
 from simulator.lab.faults import FaultPlan, FaultPlanError
 from simulator.mail.world import World
+from simulator.protocols import registry
 
 DATA_FILE = paths.DATA / "journeys.json"
 LANGS = ("en", "ru")
 OUTCOMES = ("delivered", "bounced", "refused", "queued")
 SMTP_HOPS = ("submit", "relay")
 FAULT_HOPS = ("submit", "dns", "relay", "read")
-READ_PROTOCOLS = ("pop3", "imap")
+READ_PROTOCOLS = tuple(p for p, s in registry.SPECS.items() if s.reads_mailboxes)
 DNS_ANSWERS = ("nxdomain", "servfail", "timeout")
 SUBMIT_TO = ("own_server", "receiver_mx")
 

@@ -48,6 +48,7 @@ from simulator.journey.data import (LANGS, MAX_BODY, MAX_SUBJECT, READ_PROTOCOLS
 from simulator.journey.dns import Resolver
 from simulator.journey.dsn import build_dsn, compose, headers_of, readable_parts, received_line, status_for
 from simulator.protocols.base import Delivery
+from simulator.protocols import registry
 from simulator.protocols.smtp.engine import SmtpEngine
 from simulator.lab.session import Session
 from simulator.mail.world import World
@@ -535,10 +536,9 @@ class _Journey:
 def journey_fault_model() -> dict:
     """What each hop's faults may name, for the page's free-form editor."""
     from simulator.lab.faults import known_stages
-    from simulator.app import catalogue_module
     model = {}
     for hop, protocol in (("submit", "smtp"), ("relay", "smtp"), ("read_pop3", "pop3"), ("read_imap", "imap")):
-        codes = catalogue_module(protocol).CODES
+        codes = registry.spec(protocol).codes
         model[hop] = {"protocol": protocol, "stages": list(known_stages(protocol)),
                       "codes": sorted(codes) if protocol == "smtp" else list(codes)}
     model["dns"] = {"protocol": "dns", "answers": ["nxdomain", "servfail", "timeout"]}

@@ -38,7 +38,6 @@ restarts the counters and the random stream.
 from __future__ import annotations
 
 import fnmatch
-import importlib
 import json
 import math
 import random
@@ -46,6 +45,8 @@ import re
 import threading
 from dataclasses import dataclass, field, fields
 from typing import Any, Optional, Union
+
+from simulator.protocols.registry import SPECS, spec
 
 __all__ = [
     "FaultPlanError",
@@ -81,19 +82,9 @@ PSEUDO_STAGES = (CONNECT, GREETING, DATA_END, UNKNOWN, ANY)
 _NOT_COMMANDS = frozenset({CONNECT, GREETING, DATA_END})
 _NO_ARGUMENT = frozenset({CONNECT, GREETING, DATA_END})
 
-# RFC 5321 3.1: the opening reply is 220, or 554 (no service; the server then
-# waits for QUIT), or 421 (service not available; the server closes).
-GREETING_CODES = (220, 421, 554)
+# SMTP's: each protocol's are in its reply catalogue (GREETING_CODES).
+GREETING_CODES = spec("smtp").replies.GREETING_CODES
 
-# Where each protocol's engine (its STAGES) and reply catalogue (its CODES and
-# GREETING_CODES) live. SMTP codes are numbers; POP3's are "+OK"/"-ERR" and
-# IMAP's "OK", "NO", "BAD", "BYE".
-_PROTOCOLS: dict[str, tuple[str, str]] = {
-    "smtp": ("simulator.protocols.smtp.engine", "simulator.protocols.smtp.replies"),
-    "pop3": ("simulator.protocols.pop3.engine", "simulator.protocols.pop3.replies"),
-    "imap": ("simulator.protocols.imap.engine", "simulator.protocols.imap.replies"),
-}
-PROTOCOLS = tuple(_PROTOCOLS)
 
 # Spellings people bring from the lecture or from the wire, and what they mean.
 _ALIASES = {
@@ -142,21 +133,14 @@ class FaultPlanError(ValueError):
 # are other modules, and a plan is validated against whatever they define now.
 
 
-def _protocol_modules(protocol: str):
-    engine_name, replies_name = _PROTOCOLS[protocol]
-    return importlib.import_module(engine_name), importlib.import_module(replies_name)
-
-
 def known_stages(protocol: str = "smtp") -> tuple[str, ...]:
     """Every stage a rule for ``protocol`` may name: the engine's verbs, then the pseudo-stages."""
-    engine, _ = _protocol_modules(protocol)
-    verbs = tuple(v.upper() for v in engine.STAGES)
+    verbs = tuple(v.upper() for v in spec(protocol).stages)
     return verbs + tuple(s for s in PSEUDO_STAGES if s not in verbs)
 
 
 def _codes(protocol: str):
-    _, replies = _protocol_modules(protocol)
-    return replies.CODES
+    return spec(protocol).codes
 
 
 # --------------------------------------------------------------------------
@@ -384,8 +368,8 @@ def _parse_plan(obj: Any) -> FaultPlan:
 
 
 def _parse_protocol(value: Any, path: str) -> str:
-    if not isinstance(value, str) or value.lower() not in _PROTOCOLS:
-        raise FaultPlanError(path, f"must be one of: {', '.join(_PROTOCOLS)} (got {value!r})")
+    if not isinstance(value, str) or value.lower() not in SPECS:
+        raise FaultPlanError(path, f"must be one of: {', '.join(SPECS)} (got {value!r})")
     return value.lower()
 
 
@@ -419,14 +403,13 @@ def _parse_reply(reply: Any, path: str, protocol: str, stage: str) -> Union[int,
         )
     greeting_codes = _greeting_codes(protocol)
     if stage == GREETING and reply not in greeting_codes:
-        rfc = {"smtp": "RFC 5321 3.1", "pop3": "RFC 1939 4", "imap": "RFC 3501 7.1"}[protocol]
+        rfc = spec(protocol).greeting_rfc
         raise FaultPlanError(path, f"a greeting may only be {', '.join(map(str, greeting_codes))} ({rfc}), not {reply}")
     return reply
 
 
 def _greeting_codes(protocol: str) -> tuple:
-    _, replies = _protocol_modules(protocol)
-    return tuple(getattr(replies, "GREETING_CODES", GREETING_CODES))
+    return tuple(spec(protocol).replies.GREETING_CODES)
 
 
 def _parse_rule(raw: Any, path: str, plan_protocol: str = "smtp") -> Rule:

@@ -29,7 +29,6 @@ checks them all.
 """
 from __future__ import annotations
 
-import importlib
 import json
 import os
 import sys
@@ -41,6 +40,7 @@ from typing import Any, Iterable, Optional, Union
 
 from simulator import paths
 from simulator.lab.faults import FaultPlan, FaultPlanError
+from simulator.protocols.registry import PROTOCOLS, SPECS, spec
 
 __all__ = [
     "ScenarioError",
@@ -67,18 +67,11 @@ DATA_DIR = paths.DATA
 PRESETS_FILE = "presets.json"
 SCENARIOS_DIR = "scenarios"
 LANGUAGES = ("en", "ru")
-FIGURES = ("14.6", "14.7", "14.8")
-PROTOCOLS = ("smtp", "pop3", "imap")
+FIGURES = SPECS["smtp"].figures
 # The figures of the lecture each protocol's scenarios may reproduce. The
 # lecture text we have numbers figures only for SMTP's phases (14.6-14.8);
 # its POP3 and IMAP4 material has no numbered figure, so theirs are null.
-FIGURES_BY_PROTOCOL: dict[str, tuple[str, ...]] = {"smtp": FIGURES, "pop3": (), "imap": ()}
-# Where each protocol's engine (its limits) and reply catalogue (its CODES) live.
-_MODULES = {
-    "smtp": ("simulator.protocols.smtp.engine", "simulator.protocols.smtp.replies", "SmtpLimits"),
-    "pop3": ("simulator.protocols.pop3.engine", "simulator.protocols.pop3.replies", "Pop3Limits"),
-    "imap": ("simulator.protocols.imap.engine", "simulator.protocols.imap.replies", "ImapLimits"),
-}
+FIGURES_BY_PROTOCOL: dict[str, tuple[str, ...]] = {p: s.figures for p, s in SPECS.items()}
 
 # SMTP's line limits (RFC 5321 4.5.3.1: a command line is at most 512 octets
 # and a text line 1000, both counting the CR LF), without the CR LF. The
@@ -324,7 +317,7 @@ def _check_fields(src: _Source, obj: Any, path: str, allowed: Iterable[str], req
 
 def _check_languages(src: _Source, obj: Any, path: str, limit: int) -> dict:
     if not isinstance(obj, dict):
-        raise src.error(path, f'must be an object with one text per language: {{"en": "...", "ru": "..."}}')
+        raise src.error(path, 'must be an object with one text per language: {"en": "...", "ru": "..."}')
     for lang in LANGUAGES:
         if lang not in obj:
             raise src.error(path, f"the {lang!r} text is missing")
@@ -364,28 +357,16 @@ def _check_line(src: _Source, line: Any, path: str, limit: int) -> str:
 # are other modules, and a file is checked against what they define now).
 
 
-class _Unavailable(Exception):
-    """A protocol's engine or catalogue cannot be imported."""
-
-
-def _import(name: str):
-    try:
-        return importlib.import_module(name)
-    except ImportError as exc:
-        raise _Unavailable(f"{name} cannot be loaded ({exc})") from None
-
-
 def line_limits(protocol: str = "smtp") -> tuple[int, int]:
     """``(command, text)``: the longest command line and message line a scenario may send, in
     octets without the CR LF, from the engine's limits (text is 0 where there is no DATA)."""
-    engine_name, _, limits_name = _MODULES[protocol]
-    limits = getattr(_import(engine_name), limits_name)()
+    limits = spec(protocol).limits()
     return limits.command_line - 2, max(getattr(limits, "text_line", 2) - 2, 0)
 
 
 def reply_codes(protocol: str = "smtp") -> tuple:
     """The replies a step may ``expect``: the protocol catalogue's CODES."""
-    return tuple(_import(_MODULES[protocol][1]).CODES)
+    return tuple(spec(protocol).codes)
 
 
 def _check_protocol(src: _Source, value: Any, path: str) -> str:
@@ -518,10 +499,7 @@ def _parse_scenario(src: _Source, stem: str, presets: Optional[dict[str, Preset]
         raise src.error("steps", "must be a non-empty list of steps")
     if len(raw_steps) > MAX_STEPS:
         raise src.error("steps", f"at most {MAX_STEPS} steps")
-    try:
-        steps = tuple(_parse_step(src, raw, f"steps[{i}]", protocol) for i, raw in enumerate(raw_steps))
-    except _Unavailable as exc:
-        raise src.error("protocol", str(exc)) from None
+    steps = tuple(_parse_step(src, raw, f"steps[{i}]", protocol) for i, raw in enumerate(raw_steps))
     return Scenario(name=name, title=title, description=description, figure=figure,
                     preset=preset, steps=steps, protocol=protocol)
 

@@ -36,11 +36,13 @@ store can commit many sessions' writes together.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from typing import Any, Callable, Optional
 
-from simulator.protocols.base import Command, Delivery, MessageData, Outcome, Reply
+from simulator.protocols.base import Command, Delivery, Engine, MessageData, Outcome, Reply
+from simulator.protocols.registry import spec
 
 log = logging.getLogger(__name__)
 
@@ -432,3 +434,11 @@ class Session:
             transcript.append(exchange)
         self._listener("exchange", exchange)
         return exchange
+
+
+def make_engine(world, protocol: str, mailboxes=None, owner: str = "lab",
+                now: Callable[[], float] = time.time) -> Engine:
+    """A fresh engine of ``protocol`` for one live connection: the registry's
+    factory with this process's clock and a unique APOP stamp (pid and time)."""
+    return spec(protocol).new_engine(world, mailboxes, owner=owner, now=now,
+                                     stamp=f"{os.getpid()}.{time.time_ns() // 1000}")

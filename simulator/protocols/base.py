@@ -6,7 +6,7 @@ An engine is driven like h11: ``receive_data(bytes)`` only buffers;
 returns an :class:`Outcome` saying what the server answers and what that
 changes. Nothing here touches sockets, threads, Flask or a clock.
 
-The session (``simulator/session.py``) sits between the transport and the
+The session (``simulator.lab.session``) sits between the transport and the
 engine: it records each input and reply in the transcript and lets the fault
 plan replace, delay or drop replies. To let a fault refuse a command "as the
 engine itself would", engines expose ``snapshot()``/``restore()``.
@@ -14,7 +14,7 @@ engine itself would", engines expose ``snapshot()``/``restore()``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any, Optional, Protocol, Union, runtime_checkable
 
 
 @dataclass(frozen=True)
@@ -133,7 +133,7 @@ class Effect:
     ``copy``                ``(user, src_folder, uids: tuple, dst_folder)`` (flags kept, new UIDs)
     ======================  ==================================================
 
-    If applying fails with a ``MailStoreError`` (another session deleted the
+    If applying fails with a :class:`StoreRefused` (another session deleted the
     folder meanwhile, say) the session restores the snapshot and sends
     ``engine.effect_failed(input, error)`` instead.
     """
@@ -158,31 +158,73 @@ class Outcome:
     close: bool = False
 
 
-ENGINE_CONTRACT = """
-The engine contract: what the session (simulator/session.py) uses.
+class StoreRefused(Exception):
+    """The mail store refused a change or a read (no such folder, a name in use...).
 
-Module level: ``STAGES`` (verbs a fault rule may name), ``STATES``, and the
-protocol's reply catalogue module with ``CODES`` (the codes a fault may
-send: ints for SMTP, "+OK"/"-ERR" for POP3, "OK"/"NO"/"BAD"/"BYE" for IMAP),
-``GREETING_CODES`` and ``catalogue_for_ui()``.
+    Engines catch this and answer NO or -ERR; the store's own errors
+    (``simulator.store.db.MailStoreError`` and its kinds) derive from it, so an
+    engine needs no import of the store.
+    """
 
-Engine object:
-  state -> str                  current state (one of STATES)
-  phase -> str                  the diagram band of the current state
-  greeting() -> reply           the opening reply
-  refuse(reply)                 a fault replaced the greeting with a negative reply
-  receive_data(bytes)           buffer only
-  next_input() -> Command | MessageData | None
-  handle(input) -> Outcome      never raises; never writes to the store
-  snapshot() / restore(snap)    protocol state a refused command must leave unchanged
-  phase_of(input) -> str        the diagram band of an input
-  fault_reply(code, text, stage) -> reply   what a fault rule's code looks like here
-                                (IMAP: tagged with the current command's tag)
-  effect_failed(input, error) -> Outcome    when the store refused an effect
-  timeout_reply() -> reply | None           sent when the idle timeout expires
-  connection_closed()           the connection ended, however (release locks)
 
-A reply has ``code``, ``key`` (catalogue entry), ``text`` (for transcripts),
-``wire() -> bytes``, ``ok`` (positive: the command stands) and ``closes``
-(the server closes after sending it).
-"""
+class ReplyLike(Protocol):
+    """What the session needs of a reply, whatever the protocol's reply type."""
+
+    @property
+    def code(self) -> Any: ...   # int for SMTP; "+OK"/"-ERR" for POP3; "OK"/"NO"/"BAD"/"BYE" for IMAP
+    @property
+    def key(self) -> str: ...    # the catalogue entry it came from
+    @property
+    def text(self) -> str: ...   # as shown in transcripts
+    @property
+    def ok(self) -> bool: ...    # positive: the command stands
+    @property
+    def closes(self) -> bool: ...  # the server closes after sending it
+
+    def wire(self) -> bytes: ...
+
+
+Input = Union[Command, MessageData]
+
+
+@runtime_checkable
+class Engine(Protocol):
+    """The engine contract: what the session (``simulator.lab.session``) relies on.
+
+    The engine module also defines ``STAGES`` (verbs a fault rule may name)
+    and ``STATES``; its reply catalogue module has ``CODES`` (the codes a fault
+    may send), ``GREETING_CODES`` and ``catalogue_for_ui()``. Both are reached
+    through the protocol's :class:`~simulator.protocols.registry.ProtocolSpec`.
+    """
+
+    @property
+    def state(self) -> str:
+        """The current state (one of the module's STATES)."""
+    @property
+    def phase(self) -> str:
+        """The diagram band of the current state."""
+
+    def greeting(self) -> ReplyLike:
+        """The opening reply."""
+    def refuse(self, reply: ReplyLike) -> None:
+        """A fault replaced the greeting with a negative reply."""
+    def receive_data(self, data: bytes) -> None:
+        """Buffer only."""
+    def next_input(self) -> Optional[Input]:
+        """The next complete command or message, None when more bytes are needed."""
+    def handle(self, event: Input) -> Outcome:
+        """Answer one input; never raises, never writes to the store (effects say what to change)."""
+    def snapshot(self) -> Any:
+        """The protocol state a refused command must leave unchanged."""
+    def restore(self, snap: Any) -> None:
+        """Go back to a snapshot."""
+    def phase_of(self, event: Input) -> str:
+        """The diagram band of an input."""
+    def fault_reply(self, code: Any, text: Optional[str], stage: str) -> ReplyLike:
+        """What a fault rule's code looks like here (IMAP: tagged with the current command's tag)."""
+    def effect_failed(self, event: Input, error: Exception) -> Outcome:
+        """The store refused an effect: the engine's answer instead."""
+    def timeout_reply(self) -> Optional[ReplyLike]:
+        """Sent when the idle timeout expires (None: close without a word)."""
+    def connection_closed(self) -> None:
+        """The connection ended, however (release locks)."""

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any, Optional, Union
 
 from simulator import paths
+from simulator.protocols import registry
 from simulator.quiz.bank import LANGUAGES, PROTOCOLS, TOPICS, Question
 
 __all__ = ["QuizError", "validate_authored", "load_authored", "questions", "QUIZ_DIR", "main"]
@@ -142,18 +143,13 @@ def _label(path: Path) -> str:
 
 
 def _known_codes() -> dict[str, set]:
-    from simulator.protocols.imap import replies as imap_replies
-    from simulator.protocols.pop3 import replies as pop3_replies
-    from simulator.protocols.smtp import replies
-    return {"smtp": set(replies.CODES), "pop3": set(pop3_replies.CODES), "imap": set(imap_replies.CODES)}
+    return {name: set(s.codes) for name, s in registry.SPECS.items()}
 
 
 def _known_commands() -> dict[str, set]:
-    from simulator.protocols.imap import replies as imap_replies
-    from simulator.protocols.pop3 import replies as pop3_replies
-    from simulator.protocols.smtp import replies
-    smtp = set(replies.COMMANDS) | {a for c in replies.COMMANDS.values() for a in c.aliases}
-    return {"smtp": smtp, "pop3": set(pop3_replies.COMMANDS), "imap": set(imap_replies.COMMANDS)}
+    # a command's aliases (SMTP's SMOL for SOML, say) are known too
+    return {name: set(s.replies.COMMANDS) | {a for c in s.replies.COMMANDS.values() for a in getattr(c, "aliases", ())}
+            for name, s in registry.SPECS.items()}
 
 
 def _check_text(value: Any, where: str, limit: int, errors: list, at, label: str,

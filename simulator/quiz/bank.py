@@ -33,6 +33,8 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Iterable, Optional, Union
 
+from simulator.protocols import registry
+
 __all__ = [
     "TYPES", "TOPICS", "KINDS", "LANGUAGES", "Question", "Graded", "bank", "select",
     "validate_authored", "set_secret", "stable_hash", "text_in",
@@ -43,7 +45,7 @@ TYPES = ("code_meaning", "meaning_code", "first_digit", "second_digit", "retry",
 TOPICS = ("replies", "commands", "phases", "architecture", "pop3", "imap", "mime", "webmail_security")
 KINDS = ("single", "order")
 LANGUAGES = ("en", "ru")
-PROTOCOLS = ("smtp", "pop3", "imap")
+PROTOCOLS = registry.PROTOCOLS
 
 _KEY_HEX = 16  # 64 bits of HMAC per key
 

@@ -18,17 +18,16 @@ from typing import Any, Callable, Iterable, Optional
 from simulator.protocols.imap import replies as imap_replies
 from simulator.protocols.pop3 import replies as pop3_replies
 from simulator.protocols.smtp import replies
+from simulator.protocols.registry import PROTOCOLS, spec
 from simulator.protocols.catalogue import bilingual as _t
 from simulator.quiz.bank import Question, stable_hash
 
 __all__ = ["questions", "display_command", "protocol_name"]
 
-_PROTO = {"smtp": "SMTP", "pop3": "POP3", "imap": "IMAP"}
-_CATALOGUES = {"smtp": replies, "pop3": pop3_replies, "imap": imap_replies}
 
 
 def protocol_name(protocol: str) -> str:
-    return _PROTO[protocol]
+    return spec(protocol).title
 
 
 def _join(*parts: Optional[dict]) -> dict:
@@ -186,8 +185,8 @@ def _smtp_retry() -> Iterable[Question]:
 
 
 def _status_questions(protocol: str, codes: list[str], wrong_pool: list[str]) -> Iterable[Question]:
-    cat = _CATALOGUES[protocol]
-    name = _PROTO[protocol]
+    cat = spec(protocol).replies
+    name = spec(protocol).title
     for code in codes:
         info = cat.CODES[code]
         note = cat.NOTES.get("no_transient_split") if protocol == "imap" else cat.NOTES.get("status")
@@ -209,7 +208,7 @@ def _status_questions(protocol: str, codes: list[str], wrong_pool: list[str]) ->
 
 def _resp_code_questions(protocol: str, status: str) -> Iterable[Question]:
     """What a response code in brackets ([IN-USE], [TRYCREATE]...) tells the client."""
-    cat = _CATALOGUES[protocol]
+    cat = spec(protocol).replies
     names = list(cat.RESP_CODES)
     for name in names:
         meaning = cat.RESP_CODES[name]["meaning"]
@@ -218,8 +217,8 @@ def _resp_code_questions(protocol: str, status: str) -> Iterable[Question]:
                                f"[{name}] ({cat.RESP_CODES[name]['rfc']}): {meaning['ru']}"),
                             cat.NOTES.get("no_transient_split") if protocol == "imap" else cat.CODES[status].note)
         yield _single(f"code_meaning:{protocol}:[{name}]", "code_meaning", protocol, "replies",
-                      _t(f"The reply of a {_PROTO[protocol]} server carries the response code `[{name}]`. What does it tell the client?",
-                         f"В ответе сервера {_PROTO[protocol]} стоит код `[{name}]`. Что он сообщает клиенту?"),
+                      _t(f"The reply of a {spec(protocol).title} server carries the response code `[{name}]`. What does it tell the client?",
+                         f"В ответе сервера {spec(protocol).title} стоит код `[{name}]`. Что он сообщает клиенту?"),
                       name, wrong, explanation, codes=(_resp_status(protocol, name, status),),
                       text=lambda n: cat.RESP_CODES[n]["meaning"])
 
@@ -302,13 +301,13 @@ def display_command(protocol: str, verb: str) -> str:
 
 def _syntax_parts(protocol: str, verb: str) -> tuple[str, str]:
     """(the syntax up to and including the verb, the arguments after it)."""
-    syntax = _CATALOGUES[protocol].COMMANDS[verb].syntax
+    syntax = spec(protocol).replies.COMMANDS[verb].syntax
     at = syntax.index(verb)
     return syntax[:at + len(verb)], syntax[at + len(verb):]
 
 
 def _command_explanation(protocol: str, verb: str) -> dict:
-    c = _CATALOGUES[protocol].COMMANDS[verb]
+    c = spec(protocol).replies.COMMANDS[verb]
     head = _t(f"{display_command(protocol, verb)} ({c.rfc}): {c.meaning['en']} Syntax: `{c.syntax}`.",
               f"{display_command(protocol, verb)} ({c.rfc}): {c.meaning['ru']} Синтаксис: `{c.syntax}`.")
     lecture = getattr(c, "lecture", None)
@@ -320,7 +319,7 @@ def _command_explanation(protocol: str, verb: str) -> dict:
 
 
 def _command_rank(protocol: str, verb: str) -> Callable[[str], int]:
-    cat = _CATALOGUES[protocol].COMMANDS
+    cat = spec(protocol).replies.COMMANDS
     me = cat[verb]
 
     def rank(other: str) -> int:
@@ -339,8 +338,8 @@ def _mask(text: str, verb: str) -> str:
 
 
 def _command_questions(protocol: str) -> Iterable[Question]:
-    cat = _CATALOGUES[protocol].COMMANDS
-    name = _PROTO[protocol]
+    cat = spec(protocol).replies.COMMANDS
+    name = spec(protocol).title
     verbs = list(cat)
     for verb in verbs:
         shown = display_command(protocol, verb)
@@ -390,6 +389,6 @@ def questions() -> list[Question]:
     out.extend(_resp_code_questions("pop3", "-ERR"))
     out.extend(_resp_code_questions("imap", "NO"))
     out.extend(_status_retry())
-    for protocol in ("smtp", "pop3", "imap"):
+    for protocol in PROTOCOLS:
         out.extend(_command_questions(protocol))
     return out

@@ -32,8 +32,7 @@ import threading
 from dataclasses import dataclass
 from typing import Iterable, Optional
 
-from simulator.protocols.imap import replies as imap_replies
-from simulator.protocols.pop3 import replies as pop3_replies
+from simulator.protocols import registry
 from simulator.protocols.smtp import replies
 from simulator.protocols.catalogue import bilingual as _t
 from simulator.quiz.bank import Question, stable_hash
@@ -41,13 +40,12 @@ from simulator.quiz.generate import protocol_name
 
 __all__ = ["questions", "play", "plays", "usable", "fault_context", "Play", "PORTS", "ORDER_SCENARIOS"]
 
-PORTS = {"smtp": 25, "pop3": 110, "imap": 143}
-_CATALOGUES = {"smtp": replies, "pop3": pop3_replies, "imap": imap_replies}
+PORTS = {name: s.standard_port for name, s in registry.SPECS.items()}
 # The scenarios whose phases become "put in order" questions: the lecture's figures and the POP3 figure.
 ORDER_SCENARIOS = ("fig_14_6_establishment", "fig_14_7_transfer", "fig_14_8_termination", "whole_session",
                    "pop3_delete_mode", "pop3_keep_mode")
 # A fixed APOP timestamp and clock, so every machine plays the same transcript.
-_APOP_STAMP = "<1896.697170952@{host}>"
+_APOP_STAMP = "1896.697170952"  # the APOP timestamp is <stamp@host>
 _NOW = 1_788_000_000.0
 _UIDVALIDITY_BASE = 1_700_000_000
 _MAX_SHOWN = 4000  # characters of one exchange's text in a replay
@@ -63,14 +61,8 @@ class Play:
 
 
 def _engine(protocol: str, world, mailboxes):
-    from simulator.protocols.smtp.engine import SmtpEngine
-    if protocol == "smtp":
-        return SmtpEngine(world)
-    if protocol == "pop3":
-        from simulator.protocols.pop3.engine import Pop3Engine
-        return Pop3Engine(world, mailboxes, owner="quiz", apop_stamp=_APOP_STAMP.format(host=world.hostname))
-    from simulator.protocols.imap.engine import ImapEngine
-    return ImapEngine(world, mailboxes, now=lambda: _NOW)
+    # a fixed APOP stamp and clock, so every machine plays the same transcript
+    return registry.spec(protocol).new_engine(world, mailboxes, owner="quiz", now=lambda: _NOW, stamp=_APOP_STAMP)
 
 
 def _plan(scenario, preset):
@@ -213,12 +205,6 @@ def _negative(code) -> bool:
     return (isinstance(code, int) and code >= 400) or code in ("-ERR", "NO", "BAD", "BYE")
 
 
-_INTERESTING = {
-    "smtp": {"MAIL", "RCPT", "DATA", "DATA_END", "QUIT", "VRFY", "EXPN", "HELP", "TURN", "SEND", "SOML", "SAML",
-             "RSET", "NOOP", "greeting"},
-    "pop3": {"greeting", "PASS", "DELE", "RSET", "QUIT"},
-    "imap": {"greeting", "LOGIN", "SELECT", "CREATE", "DELETE", "RENAME", "UID FETCH", "EXPUNGE", "LOGOUT"},
-}
 
 
 def _interest(protocol: str, client: dict, reply: dict) -> int:
@@ -228,7 +214,7 @@ def _interest(protocol: str, client: dict, reply: dict) -> int:
     if _negative(reply["code"]):
         return 1
     verb = _verb(client)
-    if verb in _INTERESTING[protocol] or (protocol == "smtp" and reply["code"] != 250):
+    if verb in registry.spec(protocol).predict_stages or (protocol == "smtp" and reply["code"] != 250):
         return 2
     return 3
 
@@ -316,7 +302,6 @@ _SMTP_LIKELY = {
     "TURN": (502, 500, 250, 503), "SEND": (502, 500, 250, 503), "SOML": (502, 500, 250, 503),
     "SAML": (502, 500, 250, 503), "UNKNOWN": (500, 502, 501, 503),
 }
-_STATUS_CHOICES = {"pop3": ("+OK", "-ERR"), "imap": ("OK", "NO", "BAD", "BYE")}
 
 
 def _predict_choices(protocol: str, verb: str, code, qid: str) -> list:
@@ -329,14 +314,14 @@ def _predict_choices(protocol: str, verb: str, code, qid: str) -> list:
         wrong = sorted(likely, key=lambda c: stable_hash(qid, c))[:3]
         wrong += rest[:3 - len(wrong)]
         return sorted([code] + wrong)
-    base = list(_STATUS_CHOICES[protocol])
+    base = list(registry.spec(protocol).status_choices)
     if code not in base:
         base = [code] + base[:3]
     return base
 
 
 def _reply_explanation(protocol: str, reply: dict, preset) -> dict:
-    cat = _CATALOGUES[protocol]
+    cat = registry.spec(protocol).replies
     code = reply["code"]
     shown = reply["text"].split("\n")
     wire = shown[0] if len(shown) == 1 else f"{shown[0]} ... {shown[-1]}"
@@ -543,7 +528,7 @@ def _fill(p: Play, pools: tuple[dict, dict]) -> Iterable[Question]:
             if len(options) == 3:
                 break
         if len(options) == 3:
-            info = _CATALOGUES[protocol].COMMANDS.get(verb)
+            info = registry.spec(protocol).replies.COMMANDS.get(verb)
             explanation = _t(f"The hidden line is `{right}`.", f"Скрытая строка — `{right}`.")
             if info is not None:
                 explanation = {lang: f"{explanation[lang]} {verb}: {info.meaning[lang]}" for lang in ("en", "ru")}

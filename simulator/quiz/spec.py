@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import secrets
 from typing import Any, Iterable, Optional
+from simulator.protocols import registry
 
 __all__ = ["QuizError", "clean_spec", "valid_response", "QUIZ_MODES", "PROTOCOLS", "MAX_COUNT", "DEFAULT_COUNT",
            "MIN_TIME_LIMIT", "MAX_TIME_LIMIT", "MAX_SEED", "MAX_KEY", "MAX_ITEMS", "MAX_FILTER"]
 
 QUIZ_MODES = ("practice", "test")  # what a teacher's quiz can be
-PROTOCOLS = ("smtp", "pop3", "imap")
+PROTOCOLS = registry.PROTOCOLS
 MAX_COUNT = 50
 DEFAULT_COUNT = 10
 MIN_TIME_LIMIT, MAX_TIME_LIMIT = 30, 7200

@@ -54,6 +54,7 @@ from typing import Any, Callable, Optional, Union
 
 from simulator import paths
 from simulator.mail.world import World
+from simulator.protocols.base import StoreRefused
 
 DATA = paths.DATA
 SEED_FILE = DATA / "seed.json"
@@ -225,7 +226,7 @@ SCHEMA_VERSION = len(MIGRATIONS)
 PathLike = Union[str, "os.PathLike[str]"]
 
 
-class MailStoreError(Exception):
+class MailStoreError(StoreRefused):
     """A mailbox operation that cannot be done (the IMAP/POP3 engines turn these into NO/-ERR)."""
 
 

@@ -25,7 +25,7 @@ from simulator.lab import scenarios as scenario_data
 from simulator.lab.faults import FaultPlan, FaultPlanError, FaultRuntime
 from simulator.journey.run import JourneyError, run_journey
 from simulator.lab.session import Session
-from simulator.app import PROTOCOLS
+from simulator.protocols.registry import PROTOCOLS
 from simulator.web import current_language, current_learner, sim_of, socketio
 
 log = logging.getLogger(__name__)

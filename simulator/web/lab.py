@@ -9,7 +9,7 @@ from flask import Blueprint, current_app, jsonify, make_response, redirect, rend
 from simulator import __version__, i18n
 from simulator.lab.faults import PSEUDO_STAGES, FaultPlan, FaultPlanError, known_stages
 from simulator.lab import scenarios as scenario_data
-from simulator.app import PROTOCOLS, catalogue_module
+from simulator.protocols.registry import PROTOCOLS, spec
 from simulator.web import current_language, sim_of
 
 bp = Blueprint("pages", __name__)
@@ -57,7 +57,7 @@ def catalogue():
         protocol = _protocol_arg() or "smtp"
     except ValueError:
         return _unknown_protocol()
-    data = catalogue_module(protocol).catalogue_for_ui()
+    data = spec(protocol).replies.catalogue_for_ui()
     # The command stages a fault rule may name: the engine's verbs (the catalogue also
     # explains commands the engine refuses as unknown, such as STARTTLS).
     data["stages"] = [stage for stage in known_stages(protocol) if stage not in PSEUDO_STAGES]

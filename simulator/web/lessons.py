@@ -28,7 +28,7 @@ from simulator.course import lessons as lesson_data
 from simulator.course.check import evaluate, fill_name
 from simulator.course.progress import Progress, personal_name
 from simulator.lab.scenarios import load_presets, load_scenarios
-from simulator.app import catalogue_module
+from simulator.protocols.registry import spec
 from simulator.web import current_language, current_learner, sim_of
 
 bp = Blueprint("lessons", __name__)
@@ -240,7 +240,7 @@ _CLASS_NAMES = {2: "positive", 3: "intermediate", 4: "transient", 5: "permanent"
 
 def code_rows(protocol: str, lang: str, only: Optional[list] = None) -> list[dict]:
     """A protocol's replies from its catalogue: code, meaning, what the client should do, class."""
-    module = catalogue_module(protocol)
+    module = spec(protocol).replies
     rows = []
     for code, info in module.CODES.items():
         if only and code not in only:

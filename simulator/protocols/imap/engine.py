@@ -56,10 +56,9 @@ from dataclasses import dataclass, replace
 from typing import Any, Callable, Optional
 
 from simulator import __version__
-from simulator.store.db import MailStoreError
 from simulator.mail.world import World
 from simulator.protocols.imap import replies as replies
-from simulator.protocols.base import Outcome
+from simulator.protocols.base import Outcome, StoreRefused
 from simulator.protocols.imap.fetch import (SYSTEM_FLAGS, Entry, MessageCommands, flag_bytes, has_flag, keywords_of,
     same_flags)
 from simulator.protocols.imap.folders import FolderCommands
@@ -124,7 +123,7 @@ class ImapSnapshot:
 class ImapEngine(FolderCommands, MessageCommands, SearchCommand):
     """One IMAP server conversation, without I/O. See the module docstring."""
 
-    StoreError = MailStoreError
+    StoreError = StoreRefused
 
     def __init__(self, world: World, mailboxes: Any, *, now: Callable[[], float],
                  hostname: Optional[str] = None, limits: Optional[ImapLimits] = None):
@@ -509,7 +508,7 @@ class ImapEngine(FolderCommands, MessageCommands, SearchCommand):
         try:
             folder = self.mb.folder(user, name)
             listing = self.mb.listing(user, folder.name)
-        except MailStoreError:
+        except StoreRefused:
             return self._say("no.nonexistent", mailbox=name)
         reported = self._announced(folder.name, folder.uidvalidity)
         recent = frozenset(m.uid for m in listing if m.uid > reported and not has_flag(m.flags, "\\Seen"))
@@ -552,14 +551,14 @@ class ImapEngine(FolderCommands, MessageCommands, SearchCommand):
             return [], None
         try:
             version = self.mb.version(snap.user, snap.mailbox)  # cheap: one indexed row
-        except MailStoreError:
+        except StoreRefused:
             return [], self._bye("bye.mailbox_gone")
         if version == self._version and snap.uidvalidity and not (expunge and self._has_gone(snap.view)):
             return [], None
         try:
             folder = self.mb.folder(snap.user, snap.mailbox)
             listing = {m.uid: m for m in self.mb.listing(snap.user, snap.mailbox)}
-        except MailStoreError:
+        except StoreRefused:
             return [], self._bye("bye.mailbox_gone")
         if snap.uidvalidity and folder.uidvalidity != snap.uidvalidity:
             return [], self._bye("bye.mailbox_gone")

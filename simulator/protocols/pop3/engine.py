@@ -38,10 +38,9 @@ import hmac
 from dataclasses import dataclass, replace
 from typing import Any, Callable, Optional
 
-from simulator.store.db import MailStoreError
 from simulator.mail.world import World
 from simulator.protocols.pop3 import replies as replies
-from simulator.protocols.base import Command, Effect, Outcome
+from simulator.protocols.base import Command, Effect, Outcome, StoreRefused
 from simulator.protocols.pop3.parse import VERBS, LineReader, parse_command
 from simulator.protocols.pop3.replies import ERR, OK, Pop3Reply
 
@@ -302,7 +301,7 @@ class Pop3Engine:
     def _content(self, n: int, uid: int) -> tuple[Optional[bytes], Optional[Outcome]]:
         try:
             content = self.mailboxes.content(self._snap.user, INBOX, uid)
-        except MailStoreError:
+        except StoreRefused:
             return None, self._say("err.message_gone", n=n)
         return replies.normalize_lines(content), None
 
@@ -374,7 +373,7 @@ class Pop3Engine:
         try:
             uidvalidity = self.mailboxes.folder(user, INBOX).uidvalidity
             listing = tuple((m.uid, m.size) for m in self.mailboxes.listing(user, INBOX))
-        except MailStoreError:
+        except StoreRefused:
             self._sync_lock()  # still in AUTHORIZATION: give the lock back
             return self._say("err.maildrop_unavailable", user=user)
         self._set(state="transaction", pending_user=None, user=user, uidvalidity=uidvalidity,
@@ -414,7 +413,7 @@ class Pop3Engine:
                 return Outcome([cached])  # nothing written since the listing: the message is there
             try:
                 there = self.mailboxes.has_message(self._snap.user, INBOX, uid)
-            except MailStoreError:
+            except StoreRefused:
                 there = False
             return Outcome([cached]) if there else self._say("err.message_gone", n=n)
         content, refusal = self._content(n, uid)

@@ -131,6 +131,10 @@ def _c(code: int, advice: str, rfc: str, en: str, ru: str, *, lecture: Optional[
 
 
 _R = "RFC 5321 §4.2.2, §4.2.3"
+# RFC 5321 3.1: the opening reply is 220, or 554 (no service; the server then
+# waits for QUIT), or 421 (service not available; the server closes).
+GREETING_CODES = (220, 421, 554)
+
 CODES: dict[int, CodeInfo] = {c.code: c for c in (
     _c(211, "continue", _R, "System status, or system help reply.", "Состояние системы или ответ на запрос справки.",
        lecture=("System status or help reply", "Системное состояние или отклик на справку")),
