@@ -1,9 +1,16 @@
-"""The process-wide simulator: world, mailboxes, the real ports' fault plan,
-the teacher key and the registry of live real-port sessions.
+"""The composition root: everything a running MailSim holds, built in one place.
 
-The web layer and the TCP listeners both hold the same :class:`Simulator`, so
-a message sent through the real port lands in the same mailboxes and every
-real-port session is mirrored to the browsers watching the Live page.
+:class:`Simulator`'s attributes are the whole state of a process: the world,
+the store (every realm's mailboxes), lesson progress and the course files,
+quizzes, the browser's lab sessions, the real ports' fault plan and live
+sessions, the teacher key and the bound ports. The web layer and the TCP
+listeners hold the same one, so a message sent through a real port lands in
+the same mailboxes and every real-port session is mirrored to the browsers
+watching the Live page. Nothing else builds these; nothing attaches more to
+it later.
+
+May import every package below the web layer; the web layer and the CLI
+import it.
 """
 from __future__ import annotations
 
@@ -15,11 +22,16 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import Callable, Optional
 
+from simulator.course.lessons import CourseFiles
+from simulator.course.progress import Progress
 from simulator.lab.faults import FaultPlan, FaultRuntime
-from simulator.store.db import MailStore
-from simulator.protocols.registry import PROTOCOLS, spec
+from simulator.lab.labs import Labs
 from simulator.lab.session import Session, make_engine
 from simulator.mail.world import World
+from simulator.protocols.registry import PROTOCOLS, spec
+from simulator.quiz.attempts import Quizzes
+from simulator.store import realms
+from simulator.store.db import MailStore
 
 # A learner's copy of the world not used for this long is dropped when the server starts.
 LEARNER_EXPIRY = 365 * 24 * 3600.0
@@ -54,11 +66,15 @@ class Simulator:
 
     def __init__(self, *, data_dir: Optional[Path] = None, world: Optional[World] = None,
                  port_faults: Optional[FaultPlan] = None, teacher_key: Optional[str] = None,
-                 host: str = "127.0.0.1"):
+                 host: str = "127.0.0.1", lessons_dir: Optional[Path] = None):
         self.data_dir = Path(data_dir) if data_dir else default_data_dir()
         self.world = world or World.load()
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.store = MailStore(path=self.data_dir / "mail.sqlite3", world=self.world)
+        self.progress = Progress(self.store)  # lesson progress, in the store
+        self.quizzes = Quizzes(self.store)  # quizzes, attempts and results, in the store
+        self.course = CourseFiles(lessons_dir)  # the lessons, reloaded when a file changes
+        self.labs = Labs()  # the browsers' lab sessions and who holds them
         self.host = host
         self.teacher_key = teacher_key
         self.ports: dict[str, Optional[int]] = {"http": None, **{p: None for p in PROTOCOLS}}
@@ -101,16 +117,16 @@ class Simulator:
 
     def learner_mailboxes(self, learner: str):
         """A learner's private copy of the world, made on first use."""
-        return self.store.realm(f"learner:{learner}")
+        return self.store.realm(realms.learner(learner))
 
     def expire_learners(self) -> list[str]:
         """Drop learners' copies of the world nobody has used for LEARNER_EXPIRY (at start-up)."""
-        return self.store.expire_realms("learner:", LEARNER_EXPIRY)
+        return self.store.expire_realms(realms.LEARNER_PREFIX, LEARNER_EXPIRY)
 
     def forget_learner(self, learner: str) -> None:
         """Drop a throw-away learner's realms (their world, and the journey's sender side)."""
-        self.store.drop_realm(f"learner:{learner}")
-        self.store.drop_realm(f"learner:{learner}:net")
+        for realm in realms.learner_realms(learner):
+            self.store.drop_realm(realm)
 
     # ---------------------------------------------------------- real port
     def new_port_session(self, peer: str, conn, protocol: str = "smtp") -> Session:

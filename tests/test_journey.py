@@ -441,7 +441,7 @@ def test_api_journeys_lists_presets_in_the_asked_language(app):
     assert ru["read"] == ["pop3", "imap"] and ru["schedule"]["max_attempts"] == MAX_ATTEMPTS
     assert "RCPT" in ru["fault_model"]["relay"]["stages"] and "-ERR" in ru["fault_model"]["read_pop3"]["codes"]
     page = web.get("/journey")
-    assert page.status_code == 200 and b'id="jr-map"' in page.data and b"/static/js/journey.js" in page.data
+    assert page.status_code == 200 and b'id="jr-map"' in page.data and b"/static/js/pages/journey.js" in page.data
 
 
 def test_journey_run_over_socketio_uses_the_learners_world(app):

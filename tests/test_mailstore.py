@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from conftest import start_server
 
-from simulator.store import db as mailstore
+from simulator.store import schema
 from simulator.store.mailboxes import Mailboxes
 from simulator.store.db import (BadMailboxName, CannotDelete, MailboxExists, MailStore, MailStoreError, NoSuchMailbox,
     NoSuchMessage)
@@ -292,7 +292,7 @@ def test_an_old_schema_is_upgraded_in_place_and_keeps_its_rows(tmp_path):
     path = tmp_path / "mail.sqlite3"
     db = sqlite3.connect(path)
     db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
-    for statement in mailstore.MIGRATIONS[0]:
+    for statement in schema.MAIL.migrations[0]:
         db.execute(statement)
     db.execute("INSERT INTO meta VALUES ('schema_version', '1')")
     db.execute("INSERT INTO users VALUES ('alice', 'Alice')")
@@ -304,8 +304,10 @@ def test_an_old_schema_is_upgraded_in_place_and_keeps_its_rows(tmp_path):
 
     store = MailStore(path=path, seed_file=None)
     check = sqlite3.connect(path)
-    assert check.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] \
-        == str(mailstore.SCHEMA_VERSION) == str(len(mailstore.MIGRATIONS))
+    assert check.execute("SELECT value FROM meta WHERE key = 'schema_version:mail'").fetchone()[0] \
+        == str(schema.MAIL.version) == str(len(schema.MAIL.migrations))
+    # a MailSim from before parts would see a version newer than it understands, and refuse the file
+    assert int(check.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0]) > 6
     server = store.realm("server")  # what was there became the server's realm
     [old] = server.messages("alice")
     assert (old["uid"], old["flags"], old["subject"], old["content"]) == (7, ["\\Seen"], "old", b"old\r\n")
@@ -325,6 +327,35 @@ def test_a_database_from_a_newer_mailsim_is_refused(tmp_path):
     db.close()
     with pytest.raises(MailStoreError, match="newer"):
         MailStore(path=path)
+
+
+def test_a_part_newer_than_this_mailsim_is_refused(tmp_path):
+    path = tmp_path / "mail.sqlite3"
+    MailStore(path=path, seed_file=None).close()
+    db = sqlite3.connect(path)
+    db.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version:mail'")
+    db.commit()
+    db.close()
+    with pytest.raises(MailStoreError, match="mail tables are at version 99"):
+        MailStore(path=path)
+
+
+def test_a_feature_part_is_created_on_demand_and_only_once(tmp_path):
+    path = tmp_path / "mail.sqlite3"
+    part = schema.Schema("notes", (("CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT NOT NULL)",),))
+    store = MailStore(path=path, seed_file=None)
+    store.ensure(part)
+    store.write(lambda db: db.execute("INSERT INTO notes (text) VALUES ('kept')"))
+    store.ensure(part)  # a second start: nothing to do, nothing lost
+    assert store.read(lambda db: db.execute("SELECT text FROM notes").fetchall()) == [("kept",)]
+    grown = schema.Schema("notes", part.migrations + (("ALTER TABLE notes ADD COLUMN seen INTEGER NOT NULL DEFAULT 0",),))
+    store.ensure(grown)  # a migration appended to one part leaves the others alone
+    assert store.read(lambda db: db.execute("SELECT text, seen FROM notes").fetchall()) == [("kept", 0)]
+    assert store.read(lambda db: db.execute(
+        "SELECT value FROM meta WHERE key IN ('schema_version:notes', 'schema_version:mail') ORDER BY key"
+    ).fetchall()) == [("4",), ("2",)]
+    store.close()
+
 
 
 def test_the_store_works_in_a_forked_child(tmp_path):

@@ -57,7 +57,7 @@ def sample_part(name: str, index: int) -> email.message.Message:
 
 def error_of(resp) -> dict:
     body = resp.get_json()
-    assert set(body) == {"error"} and set(body["error"]) == {"code", "message"}, body
+    assert set(body) == {"ok", "error"} and body["ok"] is False and set(body["error"]) == {"code", "message"}, body
     return body["error"]
 
 

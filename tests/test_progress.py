@@ -5,7 +5,7 @@ import sqlite3
 
 import pytest
 
-from simulator.store import db as mailstore
+from simulator.store import schema
 from simulator.store.db import MailStore
 from simulator.course.progress import MAX_NAME, Progress, clean_name, personal_name
 
@@ -77,7 +77,7 @@ def test_a_schema_4_data_folder_upgrades_in_place_and_keeps_its_mail(tmp_path):
     path = tmp_path / "mail.sqlite3"
     db = sqlite3.connect(path)
     db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
-    for migration in mailstore.MIGRATIONS[:4]:
+    for migration in schema.MAIL.migrations[:4]:
         for statement in migration:
             db.execute(statement)
     db.execute("INSERT INTO meta VALUES ('schema_version', '4')")
@@ -87,10 +87,12 @@ def test_a_schema_4_data_folder_upgrades_in_place_and_keeps_its_mail(tmp_path):
     db.close()
     store = MailStore(path=path, seed_file=None)
     try:
-        version = store.read(lambda d: d.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone())
-        assert version == (str(mailstore.SCHEMA_VERSION),) and mailstore.SCHEMA_VERSION >= 5
+        version = store.read(lambda d: d.execute("SELECT value FROM meta WHERE key = 'schema_version:mail'").fetchone())
+        assert version == ("4",) and schema.MAIL.version == 4
         assert "server" in store.realms()
-        p = Progress(store)
+        p = Progress(store)  # the progress part is added in place
+        assert store.read(lambda d: d.execute(
+            "SELECT value FROM meta WHERE key = 'schema_version:progress'").fetchone()) == ("1",)
         p.see_step("ann", "pop3", 2)
         assert p.lesson("ann", "pop3").seen == {2}
     finally:

@@ -78,7 +78,7 @@ def answer_current(web, sim, bank, attempt_id, right=True):
     state = web.get(f"/api/quizzes/attempts/{attempt_id}").json
     q = bank.questions[state["question"]["id"]]
     seed = seed_of(sim, attempt_id)
-    response = right_response(q, seed) if right else wrong_response(q, seed)
+    response = right_response(q, seed, sim.quizzes.keys) if right else wrong_response(q, seed, sim.quizzes.keys)
     return web.post(f"/api/quizzes/attempts/{attempt_id}/answer",
                     json={"position": state["position"], "response": response}), q
 
@@ -130,7 +130,7 @@ def test_the_server_enforces_the_time_limit(web, sim, bank, clock):
     clock.now += 30 + GRACE + 1
     q = bank.questions[state["question"]["id"]]
     late = web.post(f"/api/quizzes/attempts/{attempt['id']}/answer",
-                    json={"position": 0, "response": right_response(q, seed_of(sim, attempt["id"]))})
+                    json={"position": 0, "response": right_response(q, seed_of(sim, attempt["id"]), sim.quizzes.keys)})
     assert late.status_code == 409 and late.json["error"]["code"] == "time_up"
     assert "time limit" in late.json["error"]["message"]
     state = web.get(f"/api/quizzes/attempts/{attempt['id']}").json
@@ -141,7 +141,7 @@ def test_an_answer_cannot_be_changed_once_graded(web, sim, bank):
     attempt = start(web, mode="practice", count=2)
     first, q = answer_current(web, sim, bank, attempt["id"], right=False)
     again = web.post(f"/api/quizzes/attempts/{attempt['id']}/answer",
-                     json={"position": 0, "response": right_response(q, seed_of(sim, attempt["id"]))})
+                     json={"position": 0, "response": right_response(q, seed_of(sim, attempt["id"]), sim.quizzes.keys)})
     assert again.status_code == 409 and again.json["error"]["code"] == "already_answered"
     done = web.post(f"/api/quizzes/attempts/{attempt['id']}/finish", json={}).json
     assert done["results"][0]["correct"] is False
@@ -155,8 +155,8 @@ def test_errors_are_in_the_learners_language(app, sim):
 
 
 # ------------------------------------------------------------ the leak rule
-def _no_answer_in(text: str, q, seed: int, later_ids) -> None:
-    right = right_response(q, seed)
+def _no_answer_in(text: str, q, seed: int, later_ids, secret) -> None:
+    right = right_response(q, seed, secret)
     assert "SECRET-EXPLANATION" not in text and "ОБЪЯСНЕНИЕ" not in text
     for key in right if isinstance(right, list) else [right]:
         assert text.count(key) <= 1  # once, as a choice among the others
@@ -180,18 +180,18 @@ def test_pages_and_api_never_hold_the_answer_before_it_is_given(app, sim, bank, 
                 break
             q = bank.questions[state["question"]["id"]]
             position = state["position"]
-            _no_answer_in(page, q, seed, ids)
+            _no_answer_in(page, q, seed, ids, sim.quizzes.keys)
             assert q.id not in page  # the page holds no question at all
-            _no_answer_in(api.get_data(as_text=True), q, seed, ids[position + 1:])
+            _no_answer_in(api.get_data(as_text=True), q, seed, ids[position + 1:], sim.quizzes.keys)
             keys = [c["key"] for c in state["question"]["choices"]]
             response = keys[pick % len(keys)] if q.kind == "single" else keys[pick:] + keys[:pick]
             answer = web.post(f"/api/quizzes/attempts/{attempt['id']}/answer",
                               json={"position": position, "response": response})
             assert answer.status_code == 200
             if mode == "test":
-                _no_answer_in(answer.get_data(as_text=True), q, seed, ids[position + 1:])
+                _no_answer_in(answer.get_data(as_text=True), q, seed, ids[position + 1:], sim.quizzes.keys)
             else:
-                assert answer.json["correct"] == (response == right_response(q, seed))
+                assert answer.json["correct"] == (response == right_response(q, seed, sim.quizzes.keys))
                 for later in ids[position + 1:]:
                     assert json.dumps(later) not in answer.get_data(as_text=True)
 

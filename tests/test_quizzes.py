@@ -99,16 +99,16 @@ def quizzes(store, clock, bank):
 
 
 # ------------------------------------------------------------------ helpers
-def right_response(q: Question, seed: int):
-    """The right response, found the way the server would grade it (tests only)."""
-    pub = q.public("en", seed)
+def right_response(q: Question, seed: int, secret=None):
+    """The right response, found the way the server would grade it (tests only; ``secret``: the store's keys)."""
+    pub = q.public("en", seed, secret)
     keys = [c["key"] for c in pub["choices"]]
-    return q.grade(keys[0] if q.kind == "single" else keys, seed).right
+    return q.grade(keys[0] if q.kind == "single" else keys, seed, secret).right
 
 
-def wrong_response(q: Question, seed: int):
-    right = right_response(q, seed)
-    keys = [c["key"] for c in q.public("en", seed)["choices"]]
+def wrong_response(q: Question, seed: int, secret=None):
+    right = right_response(q, seed, secret)
+    keys = [c["key"] for c in q.public("en", seed, secret)["choices"]]
     if q.kind == "single":
         return next(k for k in keys if k != right)
     return list(reversed(right))
@@ -123,7 +123,7 @@ def answer_current(quizzes, bank, attempt_id, learner=ALICE, right=True, lang="e
     state = quizzes.current(attempt_id, learner, lang)
     q = bank.questions[state["question"]["id"]]
     seed = attempt_seed(quizzes, attempt_id)
-    response = right_response(q, seed) if right else wrong_response(q, seed)
+    response = right_response(q, seed, quizzes.keys) if right else wrong_response(q, seed, quizzes.keys)
     return quizzes.answer(attempt_id, learner, state["position"], response, lang), q
 
 
@@ -134,7 +134,7 @@ def test_a_practice_attempt_grades_each_answer_at_once_with_the_explanation(quiz
     first, q1 = answer_current(quizzes, bank, attempt["id"], right=True)
     assert first["correct"] is True and first["next"] is True
     assert first["explanation"] == f"SECRET-EXPLANATION {q1.id}"
-    assert first["right"] == right_response(q1, attempt_seed(quizzes, attempt["id"]))
+    assert first["right"] == right_response(q1, attempt_seed(quizzes, attempt["id"]), quizzes.keys)
     assert first["attempt"]["score"] == 1 and first["attempt"]["answered"] == 1
     second, q2 = answer_current(quizzes, bank, attempt["id"], right=False)
     assert second["correct"] is False and second["right_text"]
@@ -199,7 +199,7 @@ def test_an_order_question_is_graded_by_the_whole_order(quizzes, bank):
     assert state["question"]["kind"] == "order"
     seed = attempt_seed(quizzes, attempt["id"])
     q = bank.questions["order:smtp:transaction"]
-    result = quizzes.answer(attempt["id"], ALICE, 0, right_response(q, seed), "en")
+    result = quizzes.answer(attempt["id"], ALICE, 0, right_response(q, seed, quizzes.keys), "en")
     assert result["correct"] is True and result["right_text"] == ["MAIL FROM", "RCPT TO", "DATA", "QUIT"]
 
 
@@ -224,7 +224,7 @@ def _grade_every_choice(quizzes, bank, mode):
             q = bank.questions[state["question"]["id"]]
             seed = attempt_seed(quizzes, attempt["id"])
             before = json.dumps(state)
-            right = right_response(q, seed)
+            right = right_response(q, seed, quizzes.keys)
             assert "SECRET-EXPLANATION" not in before
             assert "answer" not in state["question"] and "explanation" not in state["question"]
             # the right key is a choice key, shown once as a choice and nowhere else
@@ -262,7 +262,7 @@ def test_the_right_choice_is_not_always_in_the_same_place(quizzes, bank):
         state = quizzes.current(attempt["id"], ALICE, "en")
         q = bank.questions[state["question"]["id"]]
         keys = [c["key"] for c in state["question"]["choices"]]
-        places.add(keys.index(right_response(q, attempt_seed(quizzes, attempt["id"]))))
+        places.add(keys.index(right_response(q, attempt_seed(quizzes, attempt["id"]), quizzes.keys)))
     assert len(places) > 1
 
 
@@ -279,7 +279,7 @@ def test_an_answer_cannot_be_changed_once_graded(quizzes, bank):
     first, q = answer_current(quizzes, bank, attempt["id"], right=False)
     seed = attempt_seed(quizzes, attempt["id"])
     with pytest.raises(QuizError) as err:
-        quizzes.answer(attempt["id"], ALICE, 0, right_response(q, seed), "en")
+        quizzes.answer(attempt["id"], ALICE, 0, right_response(q, seed, quizzes.keys), "en")
     assert (err.value.code, err.value.status) == ("already_answered", 409)
     assert quizzes.finish(attempt["id"], ALICE, "en")["results"][0]["correct"] is False
 
@@ -353,7 +353,7 @@ def test_an_answer_after_the_deadline_finishes_the_attempt(quizzes, bank, clock)
     q = bank.questions[state["question"]["id"]]
     clock.now += 31 + GRACE
     with pytest.raises(QuizError) as err:
-        quizzes.answer(attempt["id"], ALICE, 0, right_response(q, attempt_seed(quizzes, attempt["id"])), "en")
+        quizzes.answer(attempt["id"], ALICE, 0, right_response(q, attempt_seed(quizzes, attempt["id"]), quizzes.keys), "en")
     assert err.value.code == "time_up"
     assert quizzes.finish(attempt["id"], ALICE, "en")["score"] == 0
 
@@ -573,7 +573,8 @@ def test_results_and_keys_survive_reopening_the_store(tmp_path, bank, clock):
     answer_current(quizzes, bank, attempt["id"], right=True)
     shown = quizzes.current(attempt["id"], ALICE, "en")["question"]
     store.close()
-    quiz_bank.set_secret("another process would start with another secret")
+    # another process starts with another process secret; the keys come from the store's
+    assert quiz_bank.ChoiceKeys().keys("q", 1, 2) != quiz_bank.PROCESS_KEYS.keys("q", 1, 2)
 
     store = MailStore(path=path, seed_file=None)
     quizzes = Quizzes(store, clock=clock, bank=bank)
@@ -585,11 +586,14 @@ def test_results_and_keys_survive_reopening_the_store(tmp_path, bank, clock):
     store.close()
 
 
-def test_a_new_store_has_its_own_secret_for_the_keys(tmp_path):
-    one = MailStore(seed_file=None)
-    two = MailStore(seed_file=None)
-    read = lambda s: s.read(lambda db: db.execute("SELECT value FROM meta WHERE key = 'quiz_secret'").fetchone()[0])
+def test_a_new_store_has_its_own_secret_for_the_keys(tmp_path, bank, clock):
+    one = Quizzes(MailStore(seed_file=None), clock=clock, bank=bank)
+    first_keys = one.keys.keys("code_meaning:smtp:452", 1, 4)
+    two = Quizzes(MailStore(seed_file=None), clock=clock, bank=bank)
+    read = lambda q: q.store.read(lambda db: db.execute("SELECT value FROM meta WHERE key = 'quiz_secret'").fetchone()[0])
     assert len(read(one)) == 64 and read(one) != read(two)
+    # the second store does not change the first one's keys (the secret is the store's, not the process's)
+    assert one.keys.keys("code_meaning:smtp:452", 1, 4) == first_keys != two.keys.keys("code_meaning:smtp:452", 1, 4)
 
 
 # ----------------------------------------------------------- the real bank

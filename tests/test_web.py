@@ -117,7 +117,7 @@ def test_teacher_key_is_needed_when_not_on_loopback(tmp_path):
 
 
 def test_static_assets_are_served_locally(mailsim_server):
-    for path in ["/static/vendor/socket.io/socket.io.esm.min.js", "/static/js/sessionview.js",
+    for path in ["/static/vendor/socket.io/socket.io.esm.min.js", "/static/js/components/sessionview.js",
                  "/static/css/app.css"]:
         with urllib.request.urlopen(mailsim_server.url + path, timeout=5) as resp:
             assert resp.status == 200

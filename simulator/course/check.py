@@ -17,7 +17,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Iterable, Optional, Sequence
 
-from simulator.course.lessons import PERSONAL_NAME, Match, Task
+from simulator.course.blocks import PERSONAL_NAME, Match, Task
+from simulator.store import realms
 
 __all__ = ["CheckResult", "evaluate", "play_solution", "check_solution", "pairs", "fill_name"]
 
@@ -208,7 +209,7 @@ def play_solution(task: Task, personal_name: Optional[str] = None, mailboxes=Non
     store = None
     if mailboxes is None:
         store = MailStore(World.load())
-        mailboxes = store.realm("lesson-check")
+        mailboxes = store.realm(realms.LESSON_CHECK)
     protocol = task.protocol or "smtp"
     session = Session("solution", make_engine(mailboxes.world, protocol, mailboxes, owner="solution"),
                       faults=FaultRuntime(solution_plan(task)), store=mailboxes, protocol=protocol,

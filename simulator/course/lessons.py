@@ -23,11 +23,13 @@ pass its own check.
 """
 from __future__ import annotations
 
+import logging
 import re
+import threading
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional, Union
+from typing import Callable, Optional, Union
 
 from markdown_it import MarkdownIt
 
@@ -38,10 +40,11 @@ from simulator.course.blocks import (_ID, PERSONAL_NAME, WIDGET_KINDS, Match, Qu
 
 __all__ = [
     "LessonError", "Lesson", "LessonStep", "Widget", "Task", "Match", "Question", "Solution", "Term",
-    "Course", "load_course", "validate", "render_markdown", "render_inline", "LANGUAGES",
+    "Course", "CourseFiles", "load_course", "validate", "render_markdown", "render_inline", "LANGUAGES",
     "WIDGET_KINDS", "DEFAULT_DIR", "PERSONAL_NAME",
 ]
 
+log = logging.getLogger(__name__)
 LANGUAGES = ("en", "ru")
 DEFAULT_DIR = paths.lessons_dir()
 _FILE = re.compile(r"^(\d{2})-([a-z0-9]+(?:-[a-z0-9]+)*)\.md$")
@@ -374,6 +377,37 @@ def load_course(directory: Optional[Union[str, Path]] = None) -> Course:
     glossary = parse_glossary(directory / "glossary.toml", errors)
     complete = {slug: by_lang for slug, by_lang in lessons.items() if set(by_lang) == set(LANGUAGES)}
     return Course(complete, glossary, list(errors))
+
+
+class CourseFiles:
+    """The course of one lessons folder, loaded once and again whenever a file there changes
+    (a teacher drops a lesson in while MailSim runs). Safe to share between threads."""
+
+    def __init__(self, directory: Optional[Union[str, Path]] = None,
+                 on_error: Optional[Callable[[str], None]] = None):
+        self.directory = Path(directory) if directory is not None else DEFAULT_DIR
+        self._on_error = on_error or (lambda error: log.warning("lesson skipped: %s", error))
+        self._lock = threading.Lock()
+        self._key: Optional[tuple] = None
+        self._course: Optional[Course] = None
+
+    def _signature(self) -> tuple:
+        try:
+            return tuple(sorted((str(p), p.stat().st_mtime_ns, p.stat().st_size)
+                                for p in self.directory.rglob("*") if p.is_file()))
+        except OSError:
+            return ()
+
+    def current(self) -> Course:
+        """The course as the files say now."""
+        key = self._signature()
+        with self._lock:
+            if self._course is None or self._key != key:
+                loaded = load_course(self.directory)
+                for error in loaded.errors:
+                    self._on_error(error)
+                self._key, self._course = key, loaded
+            return self._course
 
 
 def _compare_languages(by_lang: dict, errors: _Errors) -> None:

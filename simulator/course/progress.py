@@ -4,8 +4,9 @@ A learner is the anonymous id of the ``mailsim_learner`` cookie (no sign-up);
 they may give a display name. Progress is the steps seen and, per task, the
 attempts and when it was done. Every write goes through the store's writer
 (:meth:`MailStore.write`), so it is committed, fsync'd, before the method
-returns and the browser is told it is saved. The tables are schema 5 of
-``simulator/mailstore.py``; an older data folder upgrades in place.
+returns and the browser is told it is saved. The tables are this module's
+part of the store's schema (:data:`SCHEMA`), created or upgraded in place
+when :class:`Progress` starts.
 """
 from __future__ import annotations
 
@@ -17,8 +18,39 @@ from dataclasses import dataclass, field
 from typing import Callable, Optional
 
 from simulator.store.db import MailStore
+from simulator.store.schema import Schema
 
 __all__ = ["Progress", "LessonProgress", "personal_name", "clean_name", "MAX_NAME"]
+
+# The learners, an optional display name each, steps seen, tasks done and attempts.
+# Keyed by the anonymous learner id of the cookie, like the learners' realms.
+# Quizzes refer to ``learners`` too.
+SCHEMA = Schema("progress", (
+    (
+        """CREATE TABLE learners (
+               id      TEXT PRIMARY KEY,
+               name    TEXT NOT NULL DEFAULT '',
+               created REAL NOT NULL,
+               seen    REAL NOT NULL
+           )""",
+        """CREATE TABLE lesson_steps (
+               learner TEXT NOT NULL REFERENCES learners(id) ON DELETE CASCADE,
+               lesson  TEXT NOT NULL,
+               step    INTEGER NOT NULL,
+               seen_at REAL NOT NULL,
+               PRIMARY KEY (learner, lesson, step)
+           )""",
+        """CREATE TABLE lesson_tasks (
+               learner  TEXT NOT NULL REFERENCES learners(id) ON DELETE CASCADE,
+               lesson   TEXT NOT NULL,
+               task     TEXT NOT NULL,
+               attempts INTEGER NOT NULL DEFAULT 0,
+               done_at  REAL,
+               last_at  REAL NOT NULL,
+               PRIMARY KEY (learner, lesson, task)
+           )""",
+    ),
+))
 
 MAX_NAME = 60  # characters of a display name
 _ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"  # no l/1/o/0: read aloud or typed from a projector
@@ -54,6 +86,7 @@ class Progress:
     """Read and save learners' progress; every save is committed before it returns."""
 
     def __init__(self, store: MailStore, clock: Callable[[], float] = time.time):
+        store.ensure(SCHEMA)
         self.store = store
         self._clock = clock
 

@@ -7,6 +7,8 @@ embedded in the page, and server-side messages (Socket.IO errors) use the same
 keys. Why not gettext: the browser needs the same strings, and one JSON
 format for both sides needs no compile step and no second extraction tool;
 tests/test_i18n.py checks that every key has a real Russian value.
+
+A foundation: imports nothing of MailSim, and every package may import it.
 """
 from __future__ import annotations
 

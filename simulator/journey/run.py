@@ -49,6 +49,7 @@ from simulator.journey.dns import Resolver
 from simulator.journey.dsn import build_dsn, compose, headers_of, readable_parts, received_line, status_for
 from simulator.protocols.base import Delivery
 from simulator.protocols import registry
+from simulator.store import realms
 from simulator.protocols.smtp.engine import SmtpEngine
 from simulator.lab.session import Session
 from simulator.mail.world import World
@@ -105,7 +106,7 @@ def parts_for(sim: Any, learner: str) -> JourneyParts:
         raise JourneyError("bad_request", "the learner id must be 1-80 letters, digits, - or _")
     sender_world = load_data().sender.world()
     return JourneyParts(sim.world, sim.learner_mailboxes(learner), sender_world,
-                        sim.store.realm(f"learner:{learner}:net", world=sender_world))
+                        sim.store.realm(realms.learner_net(learner), world=sender_world))
 
 
 def both(key: str, **params: Any) -> dict:

@@ -39,10 +39,64 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Optional
 
 from simulator import i18n
+from simulator.course.progress import SCHEMA as PROGRESS
 from simulator.store.db import MailStore
+from simulator.store.schema import Schema
+from simulator.quiz import bank as quiz_bank
+from simulator.quiz import predict as quiz_predict
+from simulator.quiz.model import ChoiceKeys
 from simulator.course.progress import personal_name
 from simulator.quiz.spec import (DEFAULT_COUNT, MAX_COUNT, MAX_SEED, MAX_TIME_LIMIT, MIN_TIME_LIMIT, PROTOCOLS,
     QUIZ_MODES, QuizError, clean_spec, valid_response)
+
+# Teachers' shared quizzes (their questions fixed at creation), learners' attempts
+# and answers (each written once), the Leitner boxes of spaced review, and the
+# secret behind the choices' keys. Attempts and boxes belong to a learner of the
+# progress part.
+SCHEMA = Schema("quizzes", (
+    (
+        """CREATE TABLE quizzes (
+               id           TEXT PRIMARY KEY,
+               title        TEXT NOT NULL DEFAULT '',
+               spec         TEXT NOT NULL,
+               question_ids TEXT NOT NULL,
+               created      REAL NOT NULL
+           )""",
+        """CREATE TABLE quiz_attempts (
+               id           TEXT PRIMARY KEY,
+               learner      TEXT NOT NULL REFERENCES learners(id) ON DELETE CASCADE,
+               quiz         TEXT REFERENCES quizzes(id) ON DELETE CASCADE,
+               mode         TEXT NOT NULL,
+               seed         INTEGER NOT NULL,
+               question_ids TEXT NOT NULL,
+               started      REAL NOT NULL,
+               deadline     REAL,
+               finished     REAL
+           )""",
+        "CREATE INDEX quiz_attempts_by_learner ON quiz_attempts (learner, started)",
+        "CREATE INDEX quiz_attempts_by_quiz ON quiz_attempts (quiz, started)",
+        """CREATE TABLE quiz_answers (
+               attempt     TEXT NOT NULL REFERENCES quiz_attempts(id) ON DELETE CASCADE,
+               position    INTEGER NOT NULL,
+               question_id TEXT NOT NULL,
+               response    TEXT NOT NULL,
+               correct     INTEGER NOT NULL,
+               answered    REAL NOT NULL,
+               PRIMARY KEY (attempt, position)
+           )""",
+        """CREATE TABLE quiz_boxes (
+               learner     TEXT NOT NULL REFERENCES learners(id) ON DELETE CASCADE,
+               question_id TEXT NOT NULL,
+               box         INTEGER NOT NULL DEFAULT 1,
+               due         REAL NOT NULL,
+               seen        INTEGER NOT NULL DEFAULT 0,
+               correct     INTEGER NOT NULL DEFAULT 0,
+               PRIMARY KEY (learner, question_id)
+           )""",
+        "CREATE INDEX quiz_boxes_by_due ON quiz_boxes (learner, due)",
+        "INSERT OR IGNORE INTO meta (key, value) VALUES ('quiz_secret', lower(hex(randomblob(32))))",
+    ),
+), requires=(PROGRESS,))
 
 __all__ = ["Quizzes", "QuizError", "MODES", "QUIZ_MODES", "PROTOCOLS", "INTERVALS", "MAX_COUNT",
            "DEFAULT_COUNT", "REVIEW_COUNT", "MIN_TIME_LIMIT", "MAX_TIME_LIMIT", "GRACE", "clean_spec",
@@ -96,15 +150,14 @@ class Quizzes:
         self.store = store
         self._clock = clock
         if bank is None:
-            from simulator.quiz import bank as bank
+            bank = quiz_bank
         self._bank = bank
         self._codes_cache: tuple = (None, None)
+        store.ensure(SCHEMA)
         # The choices' keys must stay valid across restarts (an attempt half done, a
-        # result shown again): use the secret kept in the store, not a random one.
+        # result shown again): this store's own secret, kept in its database.
         row = store.read(lambda db: db.execute("SELECT value FROM meta WHERE key = 'quiz_secret'").fetchone())
-        if row and row[0]:
-            from simulator.quiz import bank as quiz_bank
-            quiz_bank.set_secret(row[0])
+        self.keys = ChoiceKeys(row[0] if row and row[0] else None)
 
     # ------------------------------------------------------------- the bank
     def questions(self) -> dict:
@@ -112,7 +165,6 @@ class Quizzes:
         return self._bank.bank()
 
     def _vocabulary(self) -> tuple:
-        from simulator.quiz import bank as quiz_bank
         return (getattr(self._bank, "TYPES", quiz_bank.TYPES), getattr(self._bank, "TOPICS", quiz_bank.TOPICS))
 
     def codes(self) -> list[tuple]:
@@ -340,7 +392,7 @@ class Quizzes:
         position = self._next_position(attempt, answers)
         question = None
         if position is not None:
-            question = self.questions()[attempt.question_ids[position]].public(lang, attempt.seed)
+            question = self.questions()[attempt.question_ids[position]].public(lang, attempt.seed, self.keys)
         return {"attempt": self._summary(attempt, answers, now), "question": question, "position": position}
 
     def answer(self, attempt_id: Any, learner: Optional[str], position: Any, response: Any, lang: str) -> dict:
@@ -365,7 +417,7 @@ class Quizzes:
             raise QuizError("bad_response")
         question = self.questions()[attempt.question_ids[position]]
         try:
-            graded = question.grade(response, attempt.seed)
+            graded = question.grade(response, attempt.seed, self.keys)
         except ValueError:
             raise QuizError("bad_response") from None
         last = all(p in answers or p == position for p in live)
@@ -394,7 +446,7 @@ class Quizzes:
         if attempt.mode == "test":
             out["recorded"] = True
             return out
-        texts = _texts(question, lang, attempt.seed)
+        texts = _texts(question, lang, attempt.seed, self.keys)
         out.update(correct=graded.correct, right=graded.right, right_text=_text_of(graded.right, texts),
                    explanation=i18n_text(graded.explanation, lang), replay_reply=_revealed_reply(question))
         return out
@@ -423,9 +475,9 @@ class Quizzes:
         return {"attempt": summary, "score": summary["score"], "total": summary["total"], "results": results}
 
     def _result(self, question: Any, seed: int, answer: Optional[dict], position: int, lang: str) -> dict:
-        public = question.public(lang, seed)
+        public = question.public(lang, seed, self.keys)
         texts = {c["key"]: c["text"] for c in public["choices"]}
-        right = _right_of(question, seed, public)
+        right = _right_of(question, seed, public, self.keys)
         response = answer["response"] if answer else None
         return {"position": position, "id": question.id, "type": question.type, "kind": question.kind,
                 "prompt": public["prompt"], "choices": public["choices"], "replay": public["replay"],
@@ -603,8 +655,8 @@ def _code_sort_key(key: tuple) -> tuple:
     return (p, 1, _CODE_ORDER.index(code) if code in _CODE_ORDER else len(_CODE_ORDER), str(code))
 
 
-def _texts(question: Any, lang: str, seed: int) -> dict:
-    return {c["key"]: c["text"] for c in question.public(lang, seed)["choices"]}
+def _texts(question: Any, lang: str, seed: int, keys: ChoiceKeys) -> dict:
+    return {c["key"]: c["text"] for c in question.public(lang, seed, keys)["choices"]}
 
 
 def _text_of(keys: Any, texts: dict) -> Any:
@@ -613,10 +665,10 @@ def _text_of(keys: Any, texts: dict) -> Any:
     return texts.get(keys, "") if isinstance(keys, str) else None
 
 
-def _right_of(question: Any, seed: int, public: dict) -> Any:
+def _right_of(question: Any, seed: int, public: dict, secret: ChoiceKeys) -> Any:
     """The right key (or key order) without an answer: grade any well-formed response and read ``right``."""
     keys = [c["key"] for c in public["choices"]]
-    return question.grade(keys[0] if question.kind == "single" else keys, seed).right
+    return question.grade(keys[0] if question.kind == "single" else keys, seed, secret).right
 
 
 def _revealed_reply(question: Any) -> Optional[dict]:
@@ -628,7 +680,6 @@ def _revealed_reply(question: Any) -> Optional[dict]:
     if not isinstance(source, dict):
         return None
     try:
-        from simulator.quiz import predict as quiz_predict
         index = source.get("reply_index")
         for play in quiz_predict.plays():
             if play.scenario.name != source.get("scenario"):

@@ -35,7 +35,7 @@ from typing import Any, Optional, Union
 
 from simulator import paths
 from simulator.protocols import registry
-from simulator.quiz.bank import LANGUAGES, PROTOCOLS, TOPICS, Question
+from simulator.quiz.model import LANGUAGES, PROTOCOLS, TOPICS, Question
 
 __all__ = ["QuizError", "validate_authored", "load_authored", "questions", "QUIZ_DIR", "main"]
 

@@ -24,7 +24,7 @@ import re
 import xml.etree.ElementTree as ET
 from typing import Iterable, Optional
 
-from simulator.quiz.bank import Question, text_in
+from simulator.quiz.model import Question, text_in
 
 __all__ = ["to_gift", "to_moodle_xml", "question_html", "escape_gift"]
 

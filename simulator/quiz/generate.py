@@ -20,7 +20,7 @@ from simulator.protocols.pop3 import replies as pop3_replies
 from simulator.protocols.smtp import replies
 from simulator.protocols.registry import PROTOCOLS, spec
 from simulator.protocols.catalogue import bilingual as _t
-from simulator.quiz.bank import Question, stable_hash
+from simulator.quiz.model import Question, stable_hash
 
 __all__ = ["questions", "display_command", "protocol_name"]
 

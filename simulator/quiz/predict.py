@@ -33,9 +33,10 @@ from dataclasses import dataclass
 from typing import Iterable, Optional
 
 from simulator.protocols import registry
+from simulator.store import realms
 from simulator.protocols.smtp import replies
 from simulator.protocols.catalogue import bilingual as _t
-from simulator.quiz.bank import Question, stable_hash
+from simulator.quiz.model import Question, stable_hash
 from simulator.quiz.generate import protocol_name
 
 __all__ = ["questions", "play", "plays", "usable", "fault_context", "Play", "PORTS", "ORDER_SCENARIOS"]
@@ -89,7 +90,7 @@ def play(scenario, plan=None, *, stop_after_inputs: Optional[int] = None) -> lis
     # in-memory store each, so one play never sees another's changes.
     store = MailStore(world) if scenario.protocol != "smtp" else None
     try:
-        mailboxes = store.realm("quiz") if store is not None else None
+        mailboxes = store.realm(realms.QUIZ) if store is not None else None
         first = min((f.uidvalidity for user in world.users for f in mailboxes.folders(user)), default=0) \
             if mailboxes is not None else 0
         delivered: list = []

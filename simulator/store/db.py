@@ -30,14 +30,16 @@ writer). Both kinds of connection are opened lazily in the process that uses
 them (``mailsim serve`` builds the store in gunicorn's master and forks the
 worker; SQLite connections must not cross a fork).
 
-Layout (``MIGRATIONS``): ``realms``; ``users`` and ``mailboxes`` per realm
+Layout (:data:`simulator.store.schema.MAIL`): ``realms``; ``users`` and ``mailboxes`` per realm
 (INBOX plus folders whose names use "/" as the IMAP hierarchy delimiter,
 each with UIDVALIDITY, UIDNEXT and a ``version`` bumped by every change, so
 an IMAP session notices another's changes with one cheap query) and
 ``messages`` (UID unique in its mailbox, flags, internal date, size,
-envelope, subject, the raw content). ``meta`` holds ``schema_version``;
-opening an older database applies the missing migrations in order, so a data
-folder upgrades in place.
+envelope, subject, the raw content). ``meta`` holds each part's version
+(:mod:`simulator.store.schema`); opening an older database applies the
+missing migrations in order, so a data folder upgrades in place. Features
+with tables of their own (lesson progress, quizzes) call :meth:`MailStore.ensure`
+with their part when they start.
 """
 from __future__ import annotations
 
@@ -54,206 +56,20 @@ from typing import Any, Callable, Optional, Union
 
 from simulator import paths
 from simulator.mail.world import World
-from simulator.protocols.base import StoreRefused
+from simulator.store import realms
+from simulator.store.mailboxes import Mailboxes
+from simulator.store.schema import (DELIMITER, INBOX, MAIL, BadMailboxName, CannotDelete, MailboxExists,
+                                    MailStoreError, NoSuchMailbox, NoSuchMessage, Schema, insert_mailbox,
+                                    insert_message, migrate, normalize_mailbox)
 
 DATA = paths.DATA
 SEED_FILE = DATA / "seed.json"
-SERVER_REALM = "server"
 # A realm's "used" time is written at most this often (seconds): reads stay reads.
 TOUCH_EVERY = 3600.0
-INBOX = "INBOX"
-DELIMITER = "/"  # the IMAP hierarchy delimiter of folder names
-MAX_REALM = 100  # characters in a realm name
 # The writer commits at most this many waiting jobs together.
 MAX_GROUP = 512
 
-# The schema, as an ordered list of migrations: MIGRATIONS[i] takes a database
-# from version i to version i + 1. Append new ones; never edit a released one.
-MIGRATIONS: list[tuple[str, ...]] = [
-    # 1: users, mailboxes, messages (one world)
-    (
-        """CREATE TABLE users (
-               login TEXT PRIMARY KEY,
-               name  TEXT NOT NULL DEFAULT ''
-           )""",
-        """CREATE TABLE mailboxes (
-               id          INTEGER PRIMARY KEY,
-               user        TEXT NOT NULL REFERENCES users(login) ON DELETE CASCADE,
-               name        TEXT NOT NULL,
-               uidvalidity INTEGER NOT NULL,
-               uidnext     INTEGER NOT NULL DEFAULT 1,
-               UNIQUE (user, name)
-           )""",
-        """CREATE TABLE messages (
-               id            INTEGER PRIMARY KEY AUTOINCREMENT,
-               mailbox_id    INTEGER NOT NULL REFERENCES mailboxes(id) ON DELETE CASCADE,
-               uid           INTEGER NOT NULL,
-               flags         TEXT NOT NULL DEFAULT '',
-               internal_date REAL NOT NULL,
-               size          INTEGER NOT NULL,
-               mail_from     TEXT NOT NULL DEFAULT '',
-               recipients    TEXT NOT NULL DEFAULT '[]',
-               helo          TEXT NOT NULL DEFAULT '',
-               queue_id      TEXT NOT NULL DEFAULT '',
-               subject       TEXT NOT NULL DEFAULT '',
-               content       BLOB NOT NULL,
-               UNIQUE (mailbox_id, uid)
-           )""",
-    ),
-    # 2: IMAP subscriptions (SUBSCRIBE/LSUB); existing folders count as subscribed
-    (
-        "ALTER TABLE mailboxes ADD COLUMN subscribed INTEGER NOT NULL DEFAULT 1",
-    ),
-    # 3: realms (the real ports' world and each learner's private copy) and a
-    # change counter per folder. Tables are rebuilt (SQLite cannot change a
-    # primary key); what was there becomes the "server" realm.
-    (
-        """CREATE TABLE realms (
-               name    TEXT PRIMARY KEY,
-               created REAL NOT NULL,
-               seeded  INTEGER NOT NULL DEFAULT 0
-           )""",
-        # Only a database that already had mail: a new one gets its server realm,
-        # sample messages included, when the realm is first used.
-        "INSERT INTO realms (name, created, seeded) SELECT 'server', strftime('%s', 'now'), 1 "
-        "WHERE EXISTS (SELECT 1 FROM users)",
-        """CREATE TABLE users_v3 (
-               realm TEXT NOT NULL REFERENCES realms(name) ON DELETE CASCADE,
-               login TEXT NOT NULL,
-               name  TEXT NOT NULL DEFAULT '',
-               PRIMARY KEY (realm, login)
-           )""",
-        "INSERT INTO users_v3 (realm, login, name) SELECT 'server', login, name FROM users",
-        """CREATE TABLE mailboxes_v3 (
-               id          INTEGER PRIMARY KEY,
-               realm       TEXT NOT NULL,
-               user        TEXT NOT NULL,
-               name        TEXT NOT NULL,
-               uidvalidity INTEGER NOT NULL,
-               uidnext     INTEGER NOT NULL DEFAULT 1,
-               subscribed  INTEGER NOT NULL DEFAULT 1,
-               version     INTEGER NOT NULL DEFAULT 0,
-               UNIQUE (realm, user, name),
-               FOREIGN KEY (realm, user) REFERENCES users_v3(realm, login) ON DELETE CASCADE
-           )""",
-        "INSERT INTO mailboxes_v3 (id, realm, user, name, uidvalidity, uidnext, subscribed) "
-        "SELECT id, 'server', user, name, uidvalidity, uidnext, subscribed FROM mailboxes",
-        "DROP TABLE mailboxes",
-        "DROP TABLE users",
-        "ALTER TABLE users_v3 RENAME TO users",
-        "ALTER TABLE mailboxes_v3 RENAME TO mailboxes",
-    ),
-    # 4: when each realm was last used, so learners' copies nobody uses any more can expire
-    (
-        "ALTER TABLE realms ADD COLUMN used REAL NOT NULL DEFAULT 0",
-        "UPDATE realms SET used = created",
-    ),
-    # 5: learners' progress through the lessons (simulator/progress.py): an
-    # optional display name, steps seen, tasks done and attempts. Keyed by the
-    # anonymous learner id of the cookie, like the learners' realms.
-    (
-        """CREATE TABLE learners (
-               id      TEXT PRIMARY KEY,
-               name    TEXT NOT NULL DEFAULT '',
-               created REAL NOT NULL,
-               seen    REAL NOT NULL
-           )""",
-        """CREATE TABLE lesson_steps (
-               learner TEXT NOT NULL REFERENCES learners(id) ON DELETE CASCADE,
-               lesson  TEXT NOT NULL,
-               step    INTEGER NOT NULL,
-               seen_at REAL NOT NULL,
-               PRIMARY KEY (learner, lesson, step)
-           )""",
-        """CREATE TABLE lesson_tasks (
-               learner  TEXT NOT NULL REFERENCES learners(id) ON DELETE CASCADE,
-               lesson   TEXT NOT NULL,
-               task     TEXT NOT NULL,
-               attempts INTEGER NOT NULL DEFAULT 0,
-               done_at  REAL,
-               last_at  REAL NOT NULL,
-               PRIMARY KEY (learner, lesson, task)
-           )""",
-    ),
-    # 6: quizzes (simulator/quizzes.py): teachers' shared quizzes (their questions
-    # fixed at creation), learners' attempts and answers (each written once), the
-    # Leitner boxes of spaced review, and the secret behind the choices' keys.
-    (
-        """CREATE TABLE quizzes (
-               id           TEXT PRIMARY KEY,
-               title        TEXT NOT NULL DEFAULT '',
-               spec         TEXT NOT NULL,
-               question_ids TEXT NOT NULL,
-               created      REAL NOT NULL
-           )""",
-        """CREATE TABLE quiz_attempts (
-               id           TEXT PRIMARY KEY,
-               learner      TEXT NOT NULL REFERENCES learners(id) ON DELETE CASCADE,
-               quiz         TEXT REFERENCES quizzes(id) ON DELETE CASCADE,
-               mode         TEXT NOT NULL,
-               seed         INTEGER NOT NULL,
-               question_ids TEXT NOT NULL,
-               started      REAL NOT NULL,
-               deadline     REAL,
-               finished     REAL
-           )""",
-        "CREATE INDEX quiz_attempts_by_learner ON quiz_attempts (learner, started)",
-        "CREATE INDEX quiz_attempts_by_quiz ON quiz_attempts (quiz, started)",
-        """CREATE TABLE quiz_answers (
-               attempt     TEXT NOT NULL REFERENCES quiz_attempts(id) ON DELETE CASCADE,
-               position    INTEGER NOT NULL,
-               question_id TEXT NOT NULL,
-               response    TEXT NOT NULL,
-               correct     INTEGER NOT NULL,
-               answered    REAL NOT NULL,
-               PRIMARY KEY (attempt, position)
-           )""",
-        """CREATE TABLE quiz_boxes (
-               learner     TEXT NOT NULL REFERENCES learners(id) ON DELETE CASCADE,
-               question_id TEXT NOT NULL,
-               box         INTEGER NOT NULL DEFAULT 1,
-               due         REAL NOT NULL,
-               seen        INTEGER NOT NULL DEFAULT 0,
-               correct     INTEGER NOT NULL DEFAULT 0,
-               PRIMARY KEY (learner, question_id)
-           )""",
-        "CREATE INDEX quiz_boxes_by_due ON quiz_boxes (learner, due)",
-        "INSERT OR IGNORE INTO meta (key, value) VALUES ('quiz_secret', lower(hex(randomblob(32))))",
-    ),
-]
-SCHEMA_VERSION = len(MIGRATIONS)
-
 PathLike = Union[str, "os.PathLike[str]"]
-
-
-class MailStoreError(StoreRefused):
-    """A mailbox operation that cannot be done (the IMAP/POP3 engines turn these into NO/-ERR)."""
-
-
-class NoSuchMailbox(MailStoreError, KeyError):
-    """The user or the folder does not exist."""
-
-    def __str__(self) -> str:  # KeyError would quote the message
-        return str(self.args[0]) if self.args else ""
-
-
-class NoSuchMessage(MailStoreError, KeyError):
-    """No message with that UID in the folder."""
-
-    def __str__(self) -> str:
-        return str(self.args[0]) if self.args else ""
-
-
-class MailboxExists(MailStoreError):
-    """CREATE or RENAME to a folder that is already there."""
-
-
-class BadMailboxName(MailStoreError, ValueError):
-    """An empty name, or one with an empty hierarchy level ("a//b", "/a", "a/")."""
-
-
-class CannotDelete(MailStoreError):
-    """DELETE of INBOX, or of a folder that still has folders below it."""
 
 
 class LruCache:
@@ -319,14 +135,26 @@ class MailStore:
         self._writer_lock = threading.Lock()
         if self.path is None:
             self._mem = self._connect()
-            _migrate(self._mem, self.path)
+            migrate(self._mem, MAIL, self.path)
         else:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             db = self._connect()
             try:
-                _migrate(db, self.path)
+                migrate(db, MAIL, self.path)
             finally:
                 db.close()
+
+    def ensure(self, schema: Schema) -> None:
+        """Create or upgrade one feature's part of the schema (and the parts it requires)."""
+        if self._mem is not None:
+            with self._mem_lock:
+                migrate(self._mem, schema, self.path)
+            return
+        db = self._connect()
+        try:
+            migrate(db, schema, self.path)
+        finally:
+            db.close()
 
     # ------------------------------------------------------------ connections
     def _connect(self) -> sqlite3.Connection:
@@ -407,15 +235,13 @@ class MailStore:
             local.pid = None
 
     # ----------------------------------------------------------------- realms
-    def realm(self, name: str = SERVER_REALM, *, seed: bool = True, world: Optional[World] = None):
+    def realm(self, name: str = realms.SERVER, *, seed: bool = True, world: Optional[World] = None):
         """The view of one realm, created (and seeded from the default world) on first use.
 
         ``world`` gives a realm other users than the store's world (the
         journey's sender domain, say); such a realm gets no sample mail.
         """
-        from simulator.store.mailboxes import Mailboxes  # the view is built on this store
-
-        if not isinstance(name, str) or not name or len(name) > MAX_REALM:
+        if not isinstance(name, str) or not name or len(name) > realms.MAX_NAME:
             raise ValueError(f"bad realm name: {name!r}")
         with self._views_lock:
             view = self._views.get(name)
@@ -433,7 +259,7 @@ class MailStore:
     @property
     def server(self):
         """The realm the real TCP ports use."""
-        return self.realm(SERVER_REALM)
+        return self.realm(realms.SERVER)
 
     def reset_realm(self, name: str, *, seed: bool = True) -> None:
         """Throw a realm's mail away and restore the default world (the learner's reset button)."""
@@ -493,8 +319,6 @@ class MailStore:
 
     def _seed(self, db: sqlite3.Connection, realm: str) -> None:
         """The sample folders and messages of seed.json (lecture section 6: MIME)."""
-        from simulator.store.mailboxes import insert_message
-
         seed = json.loads(self.seed_file.read_text(encoding="utf-8"))
         base = self.seed_file.parent
         for login, names in seed.get("folders", {}).items():
@@ -625,61 +449,6 @@ class _Job:
         self.callback: Optional[Callable[[Optional[BaseException]], Any]] = None
 
 
-def _migrate(db: sqlite3.Connection, path: Optional[Path]) -> None:
-    """Bring the schema up to date, one migration per transaction."""
-    db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
-    row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-    version = int(row[0]) if row else 0
-    if version > SCHEMA_VERSION:
-        raise MailStoreError(f"{path}: schema version {version} is newer than this "
-                             f"MailSim understands ({SCHEMA_VERSION})")
-    if version == SCHEMA_VERSION:
-        return
-    # Table rebuilds must not cascade deletes through the foreign keys meanwhile.
-    db.execute("PRAGMA foreign_keys = OFF")
-    try:
-        for number in range(version, SCHEMA_VERSION):
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                # Re-read under the write lock: another process may have migrated meanwhile.
-                row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-                if (int(row[0]) if row else 0) == number:
-                    for statement in MIGRATIONS[number]:
-                        db.execute(statement)
-                    db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)",
-                               (str(number + 1),))
-                    problems = db.execute("PRAGMA foreign_key_check").fetchall()
-                    if problems:
-                        raise MailStoreError(f"{path}: migration {number + 1} broke references: {problems[:3]}")
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-    finally:
-        db.execute("PRAGMA foreign_keys = ON")
-
-
-def insert_mailbox(db: sqlite3.Connection, realm: str, login: str, name: str) -> None:
-    # UIDVALIDITY: the clock in seconds, but always above every earlier one,
-    # so a folder deleted (or renamed) and made again never repeats a (uidvalidity, uid) pair.
-    uidvalidity = next_uidvalidity(db)
-    db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('last_uidvalidity', ?)", (str(uidvalidity),))
-    db.execute("INSERT INTO mailboxes (realm, user, name, uidvalidity, uidnext) VALUES (?, ?, ?, ?, 1)",
-               (realm, login, name, uidvalidity))
-
-
-def next_uidvalidity(db: sqlite3.Connection) -> int:
-    row = db.execute("SELECT value FROM meta WHERE key = 'last_uidvalidity'").fetchone()
-    return max(int(time.time()), (int(row[0]) + 1) if row else 1)
-
-
-def normalize_mailbox(name: str) -> str:
-    """A folder name as stored: INBOX in any case is INBOX (RFC 3501 §5.1); no empty levels."""
-    if not isinstance(name, str) or not name or any(not part for part in name.split(DELIMITER)):
-        raise BadMailboxName(f"bad mailbox name: {name!r}")
-    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in name) or len(name) > 200:
-        raise BadMailboxName(f"bad mailbox name: {name!r}")
-    head, sep, rest = name.partition(DELIMITER)
-    if head.upper() == INBOX:
-        return INBOX + sep + rest
-    return name
+# The store's errors and folder names are defined with the schema; they are part of this module's interface too.
+__all__ = ["MailStore", "LruCache", "MailStoreError", "NoSuchMailbox", "NoSuchMessage", "MailboxExists",
+           "BadMailboxName", "CannotDelete", "INBOX", "DELIMITER"]

@@ -1,7 +1,7 @@
 """One realm's mailboxes: what the SMTP, POP3 and IMAP sessions and the viewer use.
 
 A :class:`Mailboxes` view is bound to one realm of a
-:class:`~simulator.mailstore.MailStore` (the real ports' ``"server"`` realm
+:class:`~simulator.store.db.MailStore` (the real ports' ``"server"`` realm
 or one learner's private copy). Reads are synchronous queries. Writes are
 only :meth:`Mailboxes.deliver` (SMTP, before the 250) and
 :meth:`Mailboxes.apply` (the :class:`~simulator.protocols.base.Effect` list
@@ -14,16 +14,14 @@ before each command to see whether another session changed the folder.
 from __future__ import annotations
 
 import json
-import re
 import sqlite3
 import time
 from dataclasses import dataclass
-from email.parser import BytesHeaderParser
-from email.policy import default as default_policy
 from typing import Any, Iterable, Optional
 
-from simulator.store.db import (DELIMITER, INBOX, BadMailboxName, CannotDelete, MailboxExists, MailStore,
-    MailStoreError, NoSuchMailbox, NoSuchMessage, insert_mailbox, next_uidvalidity, normalize_mailbox)
+from simulator.store.schema import (DELIMITER, INBOX, BadMailboxName, CannotDelete, MailboxExists,
+                                    MailStoreError, NoSuchMailbox, NoSuchMessage, insert_mailbox, insert_message,
+                                    flags_text, next_uidvalidity, normalize_mailbox, subject_of)
 from simulator.protocols.base import Delivery, Effect
 
 # How deep nested lists are followed; deeper nesting (or a loop) stops here.
@@ -61,7 +59,8 @@ _HAS_MESSAGE_SQL = ("SELECT 1 FROM messages m JOIN mailboxes b ON b.id = m.mailb
 class Mailboxes:
     """The mailboxes of one realm. See the module docstring."""
 
-    def __init__(self, store: MailStore, realm: str, world=None):
+    def __init__(self, store: Any, realm: str, world=None):
+        # ``store`` is the MailStore this view belongs to (simulator.store.db, which builds the views)
         self.store = store
         self.realm = realm
         self.world = world or store.world
@@ -194,7 +193,7 @@ class Mailboxes:
                     logins.append(login)
         if not logins:
             return None
-        subject = _subject(delivery.content)
+        subject = subject_of(delivery.content)
         when = time.time() if internal_date is None else internal_date
 
         def run(db: sqlite3.Connection) -> list[str]:
@@ -265,13 +264,13 @@ def _append(db, realm, now, user, folder, content, flags=(), internal_date=None)
     box = _box(db, realm, user, folder)
     content = bytes(content)
     return insert_message(db, box, content, flags, now if internal_date is None else internal_date,
-                          subject=_subject(content))[1]
+                          subject=subject_of(content))[1]
 
 
 def _set_flags(db, realm, now, user, folder, uid, flags):
     box = _box(db, realm, user, folder)
     cur = db.execute("UPDATE messages SET flags = ? WHERE mailbox_id = ? AND uid = ?",
-                     (_flags_text(flags), box[0], int(uid)))
+                     (flags_text(flags), box[0], int(uid)))
     _bump(db, box[0])
     return cur.rowcount > 0
 
@@ -395,22 +394,6 @@ def _bump(db: sqlite3.Connection, box_id: int) -> None:
     db.execute("UPDATE mailboxes SET version = version + 1 WHERE id = ?", (box_id,))
 
 
-def insert_message(db: sqlite3.Connection, box: tuple, content: bytes, flags: Iterable[str],
-                   internal_date: float, *, mail_from: str = "", recipients: Optional[list] = None,
-                   helo: str = "", queue_id: str = "", subject: Optional[str] = None) -> tuple[int, int]:
-    """Store a message in a folder with the next UID; returns (row id, uid)."""
-    box_id = box[0]
-    uid = db.execute("SELECT uidnext FROM mailboxes WHERE id = ?", (box_id,)).fetchone()[0]
-    db.execute("UPDATE mailboxes SET uidnext = ?, version = version + 1 WHERE id = ?", (uid + 1, box_id))
-    cur = db.execute(
-        "INSERT INTO messages (mailbox_id, uid, flags, internal_date, size, mail_from, recipients, "
-        "helo, queue_id, subject, content) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (box_id, uid, _flags_text(flags), float(internal_date), len(content), mail_from,
-         json.dumps(recipients or []), helo, queue_id, _subject(content) if subject is None else subject,
-         sqlite3.Binary(content)))
-    return cur.lastrowid, uid
-
-
 def _copy_rows(db: sqlite3.Connection, source: tuple, target: tuple, uids: Iterable[int]) -> list[int]:
     new = []
     for uid in uids:
@@ -424,40 +407,6 @@ def _copy_rows(db: sqlite3.Connection, source: tuple, target: tuple, uids: Itera
                                          subject=subject)
         new.append(new_uid)
     return new
-
-
-def _flags_text(flags: Iterable[str]) -> str:
-    seen: list[str] = []
-    for flag in flags:
-        if not isinstance(flag, str) or not flag or any(c.isspace() for c in flag):
-            raise MailStoreError(f"bad flag: {flag!r}")
-        if flag.lower() == "\\recent":
-            continue  # session state, never stored (RFC 3501 §2.3.2)
-        if flag not in seen:
-            seen.append(flag)
-    return " ".join(seen)
-
-
-_SUBJECT = re.compile(rb"^subject:[ \t]*(.*(?:\r?\n[ \t].*)*)", re.IGNORECASE | re.MULTILINE)
-
-
-def _subject(content: bytes) -> str:
-    """The Subject header, decoded, or "" (a message need not have headers at all)."""
-    end = content.find(b"\r\n\r\n")
-    head = content if end < 0 else content[:end + 2]
-    found = _SUBJECT.search(head)
-    if found is None:
-        return ""
-    value = found.group(1)
-    if value.isascii() and b"=?" not in value:  # the common case, without the email package
-        return " ".join(value.decode("ascii").split())
-    try:
-        end = content.find(b"\r\n\r\n")
-        head = content if end < 0 else content[:end + 2]  # only the header block
-        headers = BytesHeaderParser(policy=default_policy).parsebytes(head)
-        return str(headers.get("Subject", "") or "")
-    except Exception:  # a malformed header must never stop a delivery
-        return ""
 
 
 __all__ = ["Mailboxes", "Folder", "MsgInfo", "MailStoreError", "NoSuchMailbox", "NoSuchMessage",

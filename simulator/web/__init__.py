@@ -1,46 +1,49 @@
-"""The web layer: Flask app factory, pages and REST (routes.py), Socket.IO (events.py)."""
+"""The web layer: the Flask app factory, one module per page family, and what they share.
+
+``common`` holds what every page family shares (the learner and language
+of a request, the error envelope, the JSON body, the Origin check, the
+teacher's key, the Socket.IO server); ``lab`` the lab and Live pages and
+the REST API around them; ``events`` the Socket.IO API; ``mail``,
+``journey``, ``lessons`` and ``quiz`` their pages and APIs. The page modules
+import ``common`` and the packages below, never each other; this module
+imports them all to register their routes.
+
+May import ``simulator.app`` and every package below it.
+"""
 from __future__ import annotations
 
-import re
-import secrets
-import sys
-from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
-from flask import Flask, g, request
-from flask_socketio import SocketIO
+from flask import Flask, request
 
 from simulator import i18n, paths
+from simulator.app import Simulator
+from simulator.course.lessons import CourseFiles
+from simulator.web import events, journey, lab, lessons, mail, quiz
+from simulator.web.common import (LEARNER_COOKIE, LEARNER_MAX_AGE, MAX_PACKET, current_language, current_learner,
+                                  sim_of, socketio)
 
-socketio = SocketIO()
-
-# Largest Socket.IO/Engine.IO packet accepted; a bigger frame closes that one
-# connection (python-engineio enforces it), never the server.
-MAX_PACKET = 64 * 1024
-
-# The anonymous learner id: a long-lived random cookie, no sign-up. It names the
-# learner's private copy of the world (mail store realm "learner:<id>").
-LEARNER_COOKIE = "mailsim_learner"
-LEARNER_MAX_AGE = 5 * 365 * 24 * 3600
-_LEARNER_ID = re.compile(r"[A-Za-z0-9_-]{16,64}")
+__all__ = ["create_app", "socketio", "sim_of", "current_language", "current_learner", "LEARNER_COOKIE"]
 
 
-def create_app(config: Optional[dict] = None, simulator=None) -> Flask:
-    """Build the Flask app around one :class:`simulator.server.Simulator`."""
-    from simulator.app import Simulator
+def create_app(config: Optional[dict[str, Any]] = None, simulator: Optional[Simulator] = None) -> Flask:
+    """Build the Flask app around one :class:`simulator.app.Simulator` (a new one by default).
 
+    ``config["LESSONS_DIR"]`` serves the lessons of another folder (tests, authors)."""
     app = Flask(__name__, template_folder=str(paths.templates_dir()),
                 static_folder=str(paths.static_dir()), static_url_path="/static")
     app.config.update(SECRET_KEY="mailsim", JSON_SORT_KEYS=False,
                       SEND_FILE_MAX_AGE_DEFAULT=0, TEMPLATES_AUTO_RELOAD=True)
     if config:
         app.config.update(config)
-    app.extensions["mailsim"] = simulator or Simulator()
+    sim = simulator or Simulator()
+    if app.config.get("LESSONS_DIR"):
+        sim.course = CourseFiles(app.config["LESSONS_DIR"])
+    app.extensions["mailsim"] = sim
 
     @app.context_processor
     def _globals():
         lang = current_language()
-        sim = app.extensions["mailsim"]
         return {
             "lang": lang,
             "t": lambda key, **params: i18n.t(lang, key, **params),
@@ -57,14 +60,11 @@ def create_app(config: Optional[dict] = None, simulator=None) -> Flask:
                                 samesite="Lax", httponly=True)
         return response
 
-    from simulator.web import (events, journey as journeyview, lessons as lessonsview, mail as mailview,
-        quiz as quizview, lab as routes)  # noqa: F401  (registers handlers)
-
-    app.register_blueprint(routes.bp)
-    app.register_blueprint(mailview.bp)  # /mail and /api/mail (the mailbox viewer)
-    app.register_blueprint(journeyview.bp)  # /journey and /api/journeys (a message's journey)
-    app.register_blueprint(lessonsview.bp)  # /lessons and /api/lessons (the course, progress)
-    app.register_blueprint(quizview.bp)  # /quizzes, /api/quizzes and the teacher's /teacher pages
+    app.register_blueprint(lab.bp)  # /, /live, /healthz and the REST API of the lab
+    app.register_blueprint(mail.bp)  # /mail and /api/mail (the mailbox viewer)
+    app.register_blueprint(journey.bp)  # /journey and /api/journeys (a message's journey)
+    app.register_blueprint(lessons.bp)  # /lessons and /api/lessons (the course, progress)
+    app.register_blueprint(quiz.bp)  # /quizzes, /api/quizzes and the teacher's /teacher pages
     socketio.init_app(app, async_mode="threading", max_http_buffer_size=MAX_PACKET,
                       ping_interval=20, ping_timeout=20, cors_allowed_origins=None,
                       # Handlers only validate and enqueue, so one connection's
@@ -74,23 +74,3 @@ def create_app(config: Optional[dict] = None, simulator=None) -> Flask:
                       logger=False, engineio_logger=False)
     events.attach(app)
     return app
-
-
-def current_language() -> str:
-    return i18n.pick_language(request.cookies.get("lang"), request.accept_languages)
-
-
-def current_learner(create: bool = False) -> Optional[str]:
-    """The learner id of this request's cookie (or a new one, with ``create``)."""
-    learner = g.get("learner")
-    if learner is None:
-        value = request.cookies.get(LEARNER_COOKIE, "")
-        learner = value if _LEARNER_ID.fullmatch(value) else None
-        if learner is None and create:
-            learner = secrets.token_urlsafe(18)
-        g.learner = learner
-    return learner
-
-
-def sim_of(app: Flask):
-    return app.extensions["mailsim"]

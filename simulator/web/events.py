@@ -1,181 +1,37 @@
-"""Socket.IO API v1 (docs/api.md): the browser lab and the Live page.
+"""Socket.IO API v1 (docs/api.md): the browser lab, the journey and the Live page.
 
 Each handler validates its payload and answers with an acknowledgement,
-``{ok: true, ...}`` or ``{ok: false, error: {code, message}}``; nothing a
-client sends can raise out of a handler. A lab session belongs to the
-Socket.IO connection that opened it and runs in its own worker thread, which
-processes lines strictly in order (handlers may run concurrently).
+``{ok: true, ...}`` or the error envelope ``{ok: false, error: {code,
+message}}`` (:mod:`simulator.web.common`); nothing a client sends can raise
+out of a handler. The lab sessions and who holds them are the running
+MailSim's (``sim.labs``, :class:`simulator.lab.labs.Labs`); a lab session
+belongs to the Socket.IO connection that opened it and runs in its own worker
+thread, which processes lines strictly in order.
 """
 from __future__ import annotations
 
-import collections
 import functools
 import logging
-import queue
-import secrets
-import threading
-import time
 from typing import Any, Optional
 
-from flask import current_app, request
+from flask import request
 from flask_socketio import join_room, leave_room
 
 from simulator import i18n
+from simulator.course.check import solution_plan, solution_script
+from simulator.course.progress import personal_name
+from simulator.journey.run import JourneyError, run_journey
 from simulator.lab import scenarios as scenario_data
 from simulator.lab.faults import FaultPlan, FaultPlanError, FaultRuntime
-from simulator.journey.run import JourneyError, run_journey
+from simulator.lab.labs import LabError, Labs, LabSession
 from simulator.lab.session import Session
 from simulator.protocols.registry import PROTOCOLS
-from simulator.web import current_language, current_learner, sim_of, socketio
+from simulator.web.common import (ApiError, current_language, current_learner, error_body, error_message, find_task,
+                                  sim_of, socketio)
 
 log = logging.getLogger(__name__)
 
-MAX_SESSIONS = 20
 LIVE_ROOM = "live"
-
-
-class ApiError(Exception):
-    def __init__(self, code: str, **params: Any):
-        super().__init__(code)
-        self.code = code
-        self.params = params
-
-
-class LabSession:
-    """A lab session: a Session fed in order, by its own worker thread.
-
-    A typed line is fed at once, on the handler's thread, when nothing is
-    queued before it and the fault plan cannot make the server sleep (the
-    common case: no thread hand-off in the round trip). Otherwise it joins
-    the queue, so lines stay in order and a slow-server fault delays only
-    this session.
-    """
-
-    def __init__(self, session: Session):
-        self.session = session
-        self.queue: "queue.Queue[tuple[str, Any]]" = queue.Queue()
-        self.playing = threading.Event()
-        self._lock = threading.Lock()
-        self._pending = 1  # the greeting, sent by the worker when it starts
-        self.thread = threading.Thread(target=self._run, name=f"lab-{session.sid}", daemon=True)
-        self.scripted = False  # a scenario or a reference solution was played into it
-
-    def start(self) -> None:
-        self.thread.start()
-
-    def put(self, kind: str, payload: Any) -> None:
-        with self._lock:
-            self._pending += 1
-        self.queue.put((kind, payload))
-
-    def send_line(self, line: str) -> None:
-        """Feed a typed line now if nothing is ahead of it, else queue it."""
-        faults = self.session.faults
-        may_sleep = faults is not None and any(r.delay_ms for r in faults.plan.rules)
-        with self._lock:
-            inline = self._pending == 0 and not may_sleep
-            if not inline:
-                self._pending += 1
-        if inline:
-            self._send_typed(line)
-        else:
-            self.queue.put(("line", line))
-
-    def _done(self) -> None:
-        with self._lock:
-            self._pending -= 1
-
-    def _run(self) -> None:
-        s = self.session
-        try:
-            s.open()
-            self._done()
-            while True:
-                try:
-                    kind, payload = self.queue.get(timeout=POLL_SECONDS)
-                except queue.Empty:  # nothing from the browser: changes made elsewhere (IMAP IDLE)?
-                    s.poll()
-                    continue
-                try:
-                    if kind == "stop":
-                        s.client_closed(payload)
-                        return
-                    if kind == "line":
-                        self._send_typed(payload)
-                    elif kind == "script":
-                        try:
-                            self._play(payload)
-                        finally:
-                            self.playing.clear()
-                finally:
-                    self._done()
-        except Exception:  # a bug costs this session only
-            log.exception("lab session %s failed", s.sid)
-            s.client_closed("gone")
-
-    def _send_typed(self, line: str) -> None:
-        s = self.session
-        if s.in_data and line != "." and line.startswith("."):
-            line = "." + line  # dot-stuffing, as a mail client does (RFC 5321 4.5.2)
-        s.feed(line.encode("utf-8") + b"\r\n")
-
-    def _play(self, script: list[tuple[str, Any]]) -> None:
-        s = self.session
-        for kind, value in script:
-            if s.closed:
-                return
-            if kind == "pause":
-                time.sleep(min(value, 10_000) / 1000)
-                continue
-            s.feed(value.encode("utf-8") + b"\r\n")
-            last = s.transcript[-1] if s.transcript else None
-            if last is not None and last["kind"] == "silence":
-                # A scripted client waits for a reply that never comes: it times out.
-                s.client_closed("timeout")
-                return
-
-
-# How often an idle lab session lets its engine report others' changes (IMAP IDLE).
-POLL_SECONDS = 1.0
-
-# sid of the Socket.IO connection -> {lab session id -> LabSession}
-_labs: dict[str, dict[str, LabSession]] = {}
-_labs_lock = threading.Lock()
-# sids of the connections watching the real ports (nothing is emitted without one)
-_watchers: set[str] = set()
-# sid -> the connection's language, for handlers without a Flask request
-_langs: dict[str, str] = {}
-# sid -> the learner whose private world the connection's labs use (cookie, or one per connection)
-_learners: dict[str, str] = {}
-# learner -> their recent lab sessions, oldest first, kept after the page that
-# opened them is gone, so a lesson's task can be checked against them
-# (docs/lessons.md). Sessions a scenario or a "show me" played are marked.
-# They are kept per simulator (the app's), at most KEEP_PER_LEARNER each.
-KEEP_PER_LEARNER = 30
-
-
-def _recent_of(sim) -> "dict[str, collections.deque[LabSession]]":
-    recent = getattr(sim, "recent_labs", None)
-    if recent is None:
-        recent = sim.recent_labs = {}
-    return recent
-
-
-def _remember(sim, learner: str, lab: "LabSession") -> None:
-    with _labs_lock:
-        recent = _recent_of(sim)
-        kept = recent.get(learner)
-        if kept is None:
-            kept = recent[learner] = collections.deque(maxlen=KEEP_PER_LEARNER)
-        kept.append(lab)
-
-
-def learner_transcripts(sim, learner: str, protocol: str) -> list[list[dict]]:
-    """The transcripts of the sessions this learner typed in (not played), oldest first."""
-    with _labs_lock:
-        labs = list(_recent_of(sim).get(learner, ()))
-    return [list(lab.session.transcript) for lab in labs
-            if not lab.scripted and lab.session.protocol == protocol]
 
 
 def _payload(data: Any, **fields: type) -> dict:
@@ -196,15 +52,8 @@ def _payload(data: Any, **fields: type) -> dict:
     return data
 
 
-def _lab(data: dict, owner: Optional[str] = None) -> LabSession:
-    sid = data.get("session")
-    if not isinstance(sid, str):
-        raise ApiError("bad_request", detail="'session' must be a string")
-    with _labs_lock:
-        lab = _labs.get(owner or request.sid, {}).get(sid)
-    if lab is None or lab.session.closed:
-        raise ApiError("unknown_session")
-    return lab
+def _lab(data: dict) -> LabSession:
+    return sim_of().labs.get(request.sid, data.get("session"))
 
 
 def _plan(obj: Any, seed: Any = None, protocol: str = "smtp") -> Optional[FaultPlan]:
@@ -229,13 +78,11 @@ def _ack(call, lang) -> dict:
     """Run ``call`` and turn its result or error into an acknowledgement."""
     try:
         result = call()
-    except ApiError as exc:
-        message = i18n.t(lang(), f"web.error.{exc.code}", **exc.params)
-        return {"ok": False, "error": {"code": exc.code, "message": message}}
+    except (ApiError, LabError) as exc:
+        return error_body(exc.code, error_message("web", exc.code, lang(), **exc.params))
     except Exception:
         log.exception("Socket.IO handler failed")
-        return {"ok": False, "error": {"code": "internal",
-                                       "message": i18n.t(lang(), "web.error.internal")}}
+        return error_body("internal", error_message("web", "internal", lang()))
     return {"ok": True, **(result or {})}
 
 
@@ -253,31 +100,16 @@ def _open(protocol: Any, plan: FaultPlan) -> LabSession:
     if protocol not in PROTOCOLS:
         raise ApiError("unknown_protocol", name=str(protocol)[:20])
     owner = request.sid
-    with _labs_lock:
-        mine = _labs.setdefault(owner, {})
-        for key in [k for k, lab in mine.items() if lab.session.closed]:
-            del mine[key]
-        if len(mine) >= MAX_SESSIONS:
-            raise ApiError("too_many_sessions", limit=MAX_SESSIONS)
-        sid = "lab-" + secrets.token_urlsafe(6)
-        sim = sim_of(current_app)
+    sim = sim_of()
+    server = socketio.server
 
-        server = socketio.server
+    def emit(name: str, payload: dict, _to=owner) -> None:
+        server.emit(name, payload, to=_to)
 
-        def emit(name: str, payload: dict, _to=owner) -> None:
-            server.emit(name, payload, to=_to)
-
-        mailboxes = sim.learner_mailboxes(_learners.get(owner, f"conn-{owner}"))
-        session = Session(sid, sim.new_engine(protocol, mailboxes, owner=sid), faults=FaultRuntime(plan),
-                          store=mailboxes,
-                          listener=emit, protocol=protocol,
-                          peer="lab")
-        lab = LabSession(session)
-        mine[sid] = lab
-    learner = _learners.get(owner)
-    if learner and not learner.startswith("conn-"):
-        _remember(sim, learner, lab)
-    return lab
+    mailboxes = sim.learner_mailboxes(sim.labs.learner(owner))
+    return sim.labs.open(owner, lambda sid: Session(
+        sid, sim.new_engine(protocol, mailboxes, owner=sid), faults=FaultRuntime(plan), store=mailboxes,
+        listener=emit, protocol=protocol, peer="lab"))
 
 
 @socketio.on("lab.open")
@@ -291,18 +123,19 @@ def lab_open(data):
     return {"session": lab.session.sid}
 
 
-def lab_send(owner: str, data=None, *extra):
+def lab_send(labs: Labs, owner: str, data=None, *extra):
     """Browser sends one line (a command, or a message line in DATA).
 
     The one hot path of the API, so it is registered on python-socketio
-    directly (see attach): no Flask request context is built per line.
+    directly, with the app's ``labs`` bound (see attach): no Flask request
+    context is built per line.
     """
-    return _ack(lambda: _send(owner, data), lambda: _langs.get(owner, i18n.DEFAULT_LANGUAGE))
+    return _ack(lambda: _send(labs, owner, data), lambda: labs.language(owner, i18n.DEFAULT_LANGUAGE))
 
 
-def _send(owner: str, data) -> dict:
+def _send(labs: Labs, owner: str, data) -> dict:
     data = _payload(data, session=str, line=str)
-    lab = _lab(data, owner)
+    lab = labs.get(owner, data.get("session"))
     line = data["line"]
     if any(ch in line for ch in "\r\n\x00"):
         raise ApiError("bad_line")
@@ -370,14 +203,11 @@ def lab_solution(data):
     """Browser asks for a lesson task's reference solution ("show me"), played into a new session.
 
     The session does not count towards the task: it is marked as played."""
-    from simulator.course.check import solution_plan, solution_script
-    from simulator.course.progress import personal_name
-    from simulator.web.lessons import find_task
     data = _payload(data, lesson=str, task=str)
     task = find_task(data["lesson"][:80], data["task"][:80])
     if task is None or task.solution is None or not task.protocol:
         raise ApiError("unknown_task", name=f"{data['lesson'][:60]}/{data['task'][:60]}")
-    learner = _learners.get(request.sid, "")
+    learner = sim_of().labs.learner(request.sid)
     return _play_new(task.protocol, solution_plan(task), solution_script(task, personal_name(learner)))
 
 
@@ -397,7 +227,7 @@ def journey_run(data):
     """Browser sends Carol's message to Bob across the four parties (docs/journey.md); the journey comes back."""
     data = _payload(data, preset_=str, read_=str, faults_=dict, subject_=str, body_=str)
     try:
-        journey = run_journey(sim_of(current_app), _learners.get(request.sid, f"conn-{request.sid}"),
+        journey = run_journey(sim_of(), sim_of().labs.learner(request.sid),
                               read=data.get("read") or "pop3", preset=data.get("preset") or None,
                               faults=data.get("faults"), subject=data.get("subject"), body=data.get("body"),
                               lang=current_language())
@@ -412,10 +242,9 @@ def live_watch(data):
     """Browser starts watching the real ports' sessions."""
     _payload(data)
     join_room(LIVE_ROOM)
-    with _labs_lock:
-        _watchers.add(request.sid)
-    return {"sessions": sim_of(current_app).live_sessions(),
-            "ports": dict(sim_of(current_app).ports)}
+    sim = sim_of()
+    sim.labs.watch(request.sid)
+    return {"sessions": sim.live_sessions(), "ports": dict(sim.ports)}
 
 
 @socketio.on("live.unwatch")
@@ -423,8 +252,7 @@ def live_watch(data):
 def live_unwatch(data):
     """Browser stops watching the real ports."""
     leave_room(LIVE_ROOM)
-    with _labs_lock:
-        _watchers.discard(request.sid)
+    sim_of().labs.watch(request.sid, on=False)
     return {}
 
 
@@ -433,7 +261,7 @@ def live_unwatch(data):
 def live_history(data):
     """Browser asks for the transcript so far of one real-port session."""
     data = _payload(data, session=str)
-    session = sim_of(current_app).live_session(data["session"])
+    session = sim_of().live_session(data["session"])
     if session is None:
         raise ApiError("unknown_session")
     return {"exchanges": list(session.transcript), "info": session.info()}
@@ -441,31 +269,25 @@ def live_history(data):
 
 @socketio.on("connect")
 def on_connect(*_args):
-    """A browser connects: remember its language for the messages it may get."""
-    with _labs_lock:
-        _langs[request.sid] = current_language()
-        # No cookie (a script, say): a throw-away world of this connection's own.
-        _learners[request.sid] = current_learner() or f"conn-{request.sid}"
+    """A browser connects: remember its language and learner (no cookie, a script: a throw-away world)."""
+    sim_of().labs.connect(request.sid, current_language(), current_learner())
 
 
 @socketio.on("disconnect")
 def on_disconnect(*_args):
     """The browser went away: hang up every lab session it had open."""
-    with _labs_lock:
-        mine = _labs.pop(request.sid, {})
-        _watchers.discard(request.sid)
-        _langs.pop(request.sid, None)
-        learner = _learners.pop(request.sid, None)
-    for lab in mine.values():
+    sim = sim_of()
+    mine, learner = sim.labs.disconnect(request.sid)
+    for lab in mine:
         lab.put("stop", "gone")
-    if learner and learner.startswith("conn-"):  # its labs or journeys may have made realms
-        sim_of(current_app).forget_learner(learner)
+    if learner and sim.labs.is_throwaway(learner):  # its labs or journeys may have made realms
+        sim.forget_learner(learner)
 
 
 @socketio.on_error_default
 def on_error(exc):  # pragma: no cover - handlers already catch everything
     log.exception("Socket.IO handler error: %s", exc)
-    return {"ok": False, "error": {"code": "internal", "message": "internal error"}}
+    return error_body("internal", "internal error")
 
 
 def attach(app) -> None:
@@ -473,8 +295,8 @@ def attach(app) -> None:
     sim = sim_of(app)
 
     def to_watchers(name: str, payload: dict) -> None:
-        if _watchers:
+        if sim.labs.watched:
             socketio.emit(name, payload, to=LIVE_ROOM)
 
     sim.live_listeners.append(to_watchers)
-    socketio.server.on("lab.send", lab_send)
+    socketio.server.on("lab.send", functools.partial(lab_send, sim.labs))

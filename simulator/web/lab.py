@@ -1,22 +1,17 @@
 """Pages and REST endpoints (docs/api.md, "REST")."""
 from __future__ import annotations
 
-import hmac
 from urllib.parse import urlparse
 
-from flask import Blueprint, current_app, jsonify, make_response, redirect, render_template, request
+from flask import Blueprint, current_app, jsonify, redirect, render_template, request
 
 from simulator import __version__, i18n
 from simulator.lab.faults import PSEUDO_STAGES, FaultPlan, FaultPlanError, known_stages
 from simulator.lab import scenarios as scenario_data
 from simulator.protocols.registry import PROTOCOLS, spec
-from simulator.web import current_language, sim_of
+from simulator.web.common import current_language, error_response, may_use_the_real_ports, sim_of
 
 bp = Blueprint("pages", __name__)
-
-
-def _error(status: int, code: str, message: str):
-    return make_response(jsonify({"error": {"code": code, "message": message}}), status)
 
 
 @bp.get("/")
@@ -108,18 +103,7 @@ def _protocol_arg():
 
 
 def _unknown_protocol():
-    name = (request.args.get("protocol") or "")[:20]
-    return _error(404, "unknown_protocol", i18n.t(current_language(), "web.error.unknown_protocol", name=name))
-
-
-def _authorised() -> bool:
-    """Loopback servers trust their one machine; others need the teacher key."""
-    sim = sim_of(current_app)
-    if sim.loopback_only:
-        return True
-    header = request.headers.get("Authorization", "")
-    supplied = header[7:].strip() if header.lower().startswith("bearer ") else ""
-    return bool(sim.teacher_key) and hmac.compare_digest(supplied.encode(), sim.teacher_key.encode())
+    return error_response(404, "unknown_protocol", name=(request.args.get("protocol") or "")[:20])
 
 
 @bp.get("/api/faults")
@@ -136,23 +120,21 @@ def get_faults():
 def put_faults():
     """Replace the plan; with ?protocol=, only that protocol's rules (rules default to it)."""
     sim = sim_of(current_app)
-    lang = current_language()
-    if not _authorised():
-        return _error(401, "unauthorized", i18n.t(lang, "web.error.unauthorized"))
+    if not may_use_the_real_ports():
+        return error_response(401, "unauthorized")
     try:
         protocol = _protocol_arg()
     except ValueError:
         return _unknown_protocol()
     body = request.get_json(silent=True)
     if body is None:
-        return _error(400, "bad_faults", i18n.t(lang, "web.error.bad_faults",
-                                                detail="the body must be a JSON object"))
+        return error_response(400, "bad_faults", detail="the body must be a JSON object")
     if protocol is not None and isinstance(body, dict):
         body = {"protocol": protocol, **body}
     try:
         plan = FaultPlan.from_json(body)
     except FaultPlanError as exc:
-        return _error(400, "bad_faults", i18n.t(lang, "web.error.bad_faults", detail=str(exc)))
+        return error_response(400, "bad_faults", detail=str(exc))
     sim.set_port_plan(plan, protocol)
     return jsonify(sim.port_plan(protocol).to_json())
 
@@ -161,8 +143,8 @@ def put_faults():
 def delete_faults():
     """Remove every rule (or, with ?protocol=, that protocol's rules)."""
     sim = sim_of(current_app)
-    if not _authorised():
-        return _error(401, "unauthorized", i18n.t(current_language(), "web.error.unauthorized"))
+    if not may_use_the_real_ports():
+        return error_response(401, "unauthorized")
     try:
         protocol = _protocol_arg()
     except ValueError:

@@ -15,12 +15,10 @@ from __future__ import annotations
 
 import base64
 import json
-import threading
-from pathlib import Path
 from typing import Any, Optional
 from urllib.parse import urlencode
 
-from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, url_for
 from markupsafe import Markup
 
 from simulator import i18n
@@ -29,42 +27,19 @@ from simulator.course.check import evaluate, fill_name
 from simulator.course.progress import Progress, personal_name
 from simulator.lab.scenarios import load_presets, load_scenarios
 from simulator.protocols.registry import spec
-from simulator.web import current_language, current_learner, sim_of
+from simulator.web.common import (ApiError, current_language, current_learner, error_response, json_body,
+                                  sim_of)
 
 bp = Blueprint("lessons", __name__)
 
 # ---------------------------------------------------------------- the course
-_course_lock = threading.Lock()
-_course_cache: dict[str, Any] = {"key": None, "course": None}
-
-
-def _signature(directory: Path) -> tuple:
-    try:
-        return tuple(sorted((str(p), p.stat().st_mtime_ns, p.stat().st_size)
-                            for p in directory.rglob("*") if p.is_file()))
-    except OSError:
-        return ()
-
-
 def the_course() -> lesson_data.Course:
-    """The lessons, loaded once and again when a file changes (a teacher drops one in)."""
-    directory = Path(current_app.config.get("LESSONS_DIR") or lesson_data.DEFAULT_DIR)
-    key = (str(directory), _signature(directory))
-    with _course_lock:
-        if _course_cache["key"] != key:
-            loaded = lesson_data.load_course(directory)
-            for error in loaded.errors:
-                current_app.logger.warning("lesson skipped: %s", error)
-            _course_cache.update(key=key, course=loaded)
-        return _course_cache["course"]
+    """The lessons, as their files say now (reloaded when a teacher drops one in)."""
+    return sim_of().course.current()
 
 
 def progress() -> Progress:
-    sim = sim_of(current_app)
-    found = getattr(sim, "progress", None)
-    if found is None:
-        found = sim.progress = Progress(sim.store)
-    return found
+    return sim_of().progress
 
 
 def _lesson_or_404(slug: str) -> lesson_data.Lesson:
@@ -287,20 +262,16 @@ def _task(task: lesson_data.Task, lesson: lesson_data.Lesson, lang: str, name: s
 
 # ------------------------------------------------------------------------ API
 def _json_body() -> dict:
-    from simulator.web.mail import _same_origin
-    data = request.get_json(silent=True) if request.is_json else None
-    if not isinstance(data, dict):
-        abort(_error(400, "not_json"))
-    if not _same_origin():
-        abort(_error(403, "cross_site"))
-    return data
+    return json_body(area="course")
 
 
 def _error(status: int, code: str, **params: Any):
-    message = i18n.t(current_language(), f"course.error.{code}", **params)
-    resp = jsonify({"ok": False, "error": {"code": code, "message": message}})
-    resp.status_code = status
-    return resp
+    return error_response(status, code, area="course", **params)
+
+
+@bp.errorhandler(ApiError)
+def _api_error(exc: ApiError):
+    return error_response(exc.status, exc.code, area=exc.area, **exc.params)
 
 
 def _lesson_state(lesson: lesson_data.Lesson, learner: str) -> dict:
@@ -376,8 +347,7 @@ def _transcripts(task: lesson_data.Task, learner: str, name: str) -> list:
     if task.source == "real":
         sim = sim_of(current_app)
         return [t for t in sim.live_transcripts(task.protocol) if _names(t, name)]
-    from simulator.web.events import learner_transcripts
-    return learner_transcripts(sim_of(current_app), learner, task.protocol)
+    return sim_of().labs.transcripts(learner, task.protocol)
 
 
 def _names(transcript: list, name: str) -> bool:
@@ -399,8 +369,3 @@ def api_name():
         return _error(400, "bad_name")
     return jsonify({"ok": True, "name": saved})
 
-
-def find_task(slug: str, task_id: str) -> Optional[lesson_data.Task]:
-    """A task by lesson and id (any language: the checks are the same), for ``lab.solution``."""
-    lesson = the_course().get(slug, "en")
-    return lesson.task(task_id) if lesson else None

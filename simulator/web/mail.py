@@ -8,7 +8,7 @@ except ``POST /api/mail/reset``, which restores the learner's own realm to
 the default world. Opening a message does not mark it \\Seen: the viewer
 shows the store as the protocols left it.
 
-Every answer is JSON (errors as ``{"error": {"code", "message"}}`` in the
+Every answer is JSON (errors as ``{"ok": false, "error": {"code", "message"}}`` in the
 request's language) except the downloads, which are always attachments with
 ``X-Content-Type-Options: nosniff`` and a sandboxing CSP, so no part of a
 message is ever rendered by the browser as a page of this site.
@@ -19,23 +19,24 @@ import mimetypes
 import re
 import unicodedata
 from typing import Optional
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 from flask import Blueprint, Response, current_app, jsonify, make_response, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from simulator import i18n
 from simulator.mail import describe as mime
+from simulator.store import realms
 from simulator.store.db import BadMailboxName, MailStoreError, NoSuchMailbox, NoSuchMessage
 from simulator.mail.message import decode_words, parse
-from simulator.web import current_language, current_learner, sim_of
+from simulator.web.common import (ApiError, current_language, current_learner, error_response, json_body,
+                                  may_use_the_real_ports, private, sim_of)
 
 bp = Blueprint("mail", __name__)
 
 REALMS = ("mine", "server")
 # Cookie-less callers (scripts) read this pristine copy of the default world,
 # so they never make a realm per request; it is never written.
-PRISTINE_REALM = "viewer:default"
+PRISTINE_REALM = realms.PRISTINE
 SOURCE_LIMIT = 1 << 20        # characters of raw source in a message's JSON
 HEAD_LIMIT = 64 * 1024        # bytes searched for the end of the header in listings
 LIST_DEFAULT, LIST_MAX = 200, 2000
@@ -67,43 +68,30 @@ PAGE_CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inl
             "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'")
 
 
-class MailApiError(Exception):
+def MailApiError(status: int, code: str, **params) -> ApiError:
     """An answer other than 200: ``code`` names the string ``mail.error.<code>``."""
-
-    def __init__(self, status: int, code: str, **params):
-        super().__init__(code)
-        self.status = status
-        self.code = code
-        self.params = params
+    return ApiError(code, status, area="mail", **params)
 
 
-def error_response(status: int, code: str, **params) -> Response:
-    message = i18n.t(current_language(), f"mail.error.{code}", **params)
-    resp = make_response(jsonify({"error": {"code": code, "message": message}}), status)
-    return _private(resp)
+def _error(status: int, code: str, **params) -> Response:
+    return error_response(status, code, area="mail", **params)
 
 
-@bp.errorhandler(MailApiError)
-def _api_error(exc: MailApiError):
-    return error_response(exc.status, exc.code, **exc.params)
+@bp.errorhandler(ApiError)
+def _api_error(exc: ApiError):
+    return error_response(exc.status, exc.code, area=exc.area, **exc.params)
 
 
 @bp.errorhandler(MailStoreError)
 def _store_error(exc: MailStoreError):
     if isinstance(exc, NoSuchMessage):
-        return error_response(404, "unknown_message")
+        return _error(404, "unknown_message")
     if isinstance(exc, NoSuchMailbox):
-        return error_response(404, "unknown_folder")
+        return _error(404, "unknown_folder")
     if isinstance(exc, BadMailboxName):
-        return error_response(400, "bad_folder")
+        return _error(400, "bad_folder")
     current_app.logger.exception("mail viewer: store error")
-    return error_response(500, "internal")
-
-
-def _private(resp: Response) -> Response:
-    resp.headers["Cache-Control"] = "no-store"
-    resp.headers["X-Content-Type-Options"] = "nosniff"
-    return resp
+    return _error(500, "internal")
 
 
 # ------------------------------------------------------------------ arguments
@@ -119,8 +107,7 @@ def _mailboxes(realm: str):
     """The Mailboxes view this request may read; 401 for the server realm without the key off loopback."""
     sim = sim_of(current_app)
     if realm == "server":
-        from simulator.web.lab import _authorised  # the one rule for the teacher key
-        if not _authorised():
+        if not may_use_the_real_ports():
             raise MailApiError(401, "unauthorized")
         return sim.store.server
     learner = current_learner()
@@ -223,7 +210,7 @@ def page():
 def api_overview():
     """``?realm=mine|server``: the users and their folders (name, exists, unseen, uidvalidity, uidnext)."""
     realm = _realm_name()
-    return _private(jsonify(overview(_mailboxes(realm), realm)))
+    return private(jsonify(overview(_mailboxes(realm), realm)))
 
 
 @bp.get("/api/mail/<user>/messages")
@@ -243,7 +230,7 @@ def api_messages(user: str):
             continue
         messages.append({"uid": info.uid, "flags": list(info.flags), "internal_date": info.internal_date,
                          "size": info.size, **summary(raw)})
-    return _private(jsonify({"realm": realm, "user": login, "folder": _folder_json(folder),
+    return private(jsonify({"realm": realm, "user": login, "folder": _folder_json(folder),
                              "total": len(listing), "truncated": len(listing) > limit, "messages": messages}))
 
 
@@ -260,7 +247,7 @@ def api_message(user: str, uid: str):
     lang = current_language()
     problems = _problem_keys(description["tree"], set(description["problems"]))
     source = raw[:SOURCE_LIMIT].decode("utf-8", "replace")
-    return _private(jsonify({
+    return private(jsonify({
         "realm": realm, "user": login, "folder": folder.name, "uid": info.uid, "flags": list(info.flags),
         "internal_date": info.internal_date, "size": info.size,
         "summary": summary(raw),
@@ -286,7 +273,7 @@ def api_raw(user: str, uid: str):
     resp = make_response(raw)
     resp.headers["Content-Type"] = "text/plain; charset=utf-8"
     resp.headers["Content-Security-Policy"] = DOWNLOAD_CSP
-    return _private(resp)
+    return private(resp)
 
 
 @bp.get("/api/mail/<user>/message/<uid>/part/<path:path>")
@@ -316,15 +303,12 @@ def api_reset():
     send ``Content-Type: application/json``, and a page of another origin
     that tries with fetch() is stopped by the Origin check (and by CORS).
     """
-    if not request.is_json or not isinstance(request.get_json(silent=True), dict):
-        raise MailApiError(400, "not_json")
-    if not _same_origin():
-        raise MailApiError(403, "cross_site")
+    json_body(area="mail")
     sim = sim_of(current_app)
     learner = current_learner(create=True)
-    realm = f"learner:{learner}"
+    realm = realms.learner(learner)
     sim.store.reset_realm(realm)
-    return _private(jsonify({"ok": True, **overview(sim.learner_mailboxes(learner), "mine")}))
+    return private(jsonify({"ok": True, **overview(sim.learner_mailboxes(learner), "mine")}))
 
 
 @bp.app_errorhandler(404)
@@ -334,23 +318,13 @@ def _http_error(exc: HTTPException):
     if not (request.path == "/api/mail" or request.path.startswith("/api/mail/")):
         return exc.get_response()
     if exc.code == 405:
-        resp = error_response(405, "method_not_allowed")
+        resp = _error(405, "method_not_allowed")
         resp.headers["Allow"] = ", ".join(sorted(getattr(exc, "valid_methods", None) or ()))
         return resp
-    return error_response(404, "not_found")
+    return _error(404, "not_found")
 
 
 # ------------------------------------------------------------------ helpers
-
-def _same_origin() -> bool:
-    origin = request.headers.get("Origin")
-    if not origin:
-        return True  # same-origin fetch() of older browsers; a JSON POST cannot come cross-site without CORS
-    try:
-        return urlsplit(origin).netloc.lower() == request.host.lower()
-    except ValueError:
-        return False
-
 
 def _extension(content_type: str) -> str:
     return _EXTENSIONS.get(content_type) or mimetypes.guess_extension(content_type, strict=False) or ".bin"
@@ -379,4 +353,4 @@ def download(data: bytes, content_type: str, filename: str) -> Response:
     resp.headers["Content-Disposition"] = (f'attachment; filename="{ascii_name}"; '
                                            f"filename*=UTF-8''{quote(filename, safe='')}")
     resp.headers["Content-Security-Policy"] = DOWNLOAD_CSP
-    return _private(resp)
+    return private(resp)

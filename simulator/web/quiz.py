@@ -63,49 +63,36 @@ language (simulator/i18n/quizapi.*.json, ``quizapi.error.<code>``).
 """
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
 import re
 from typing import Any, Optional
 from urllib.parse import quote, urlparse
 
 from werkzeug.exceptions import NotFound
-from flask import Blueprint, Response, abort, current_app, jsonify, make_response, redirect, render_template, request
+from flask import Blueprint, Response, abort, jsonify, make_response, redirect, render_template, request
 
 from simulator import i18n
 from simulator.quiz.attempts import (DEFAULT_COUNT, MAX_COUNT, MAX_TIME_LIMIT, MIN_TIME_LIMIT, PROTOCOLS,
     REVIEW_COUNT, QuizError, Quizzes)
-from simulator.web import current_language, current_learner, sim_of
+from simulator.web.common import (TEACHER_COOKIE, TEACHER_MAX_AGE, ApiError, current_language, current_learner,
+                                  error_response, is_teacher, json_body, private, same_origin, sim_of,
+                                  teacher_cookie_value, teacher_key_matches)
 
 bp = Blueprint("quizzes", __name__)
 
-TEACHER_COOKIE = "mailsim_teacher"
-TEACHER_MAX_AGE = 30 * 24 * 3600
-MAX_BODY = 16 * 1024  # bytes of a JSON request: an answer is a few keys
 _ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 def quizzes() -> Quizzes:
-    """The simulator's quizzes (made on first use; tests may set ``sim.quizzes`` with their own clock or bank)."""
-    sim = sim_of(current_app)
-    found = getattr(sim, "quizzes", None)
-    if found is None:
-        found = sim.quizzes = Quizzes(sim.store)
-    return found
+    """The running MailSim's quizzes (tests may put in their own, with their own clock or bank)."""
+    return sim_of().quizzes
 
 
 # ------------------------------------------------------------------ errors
 def _error(status: int, code: str, **params: Any):
-    message = i18n.t(current_language(), f"quizapi.error.{code}", **params)
-    resp = jsonify({"ok": False, "error": {"code": code, "message": message}})
-    resp.status_code = status
-    return _private(resp)
+    return error_response(status, code, area="quizapi", **params)
 
 
-def _private(resp):
-    resp.headers["Cache-Control"] = "no-store"
-    return resp
+_private = private
 
 
 @bp.errorhandler(QuizError)
@@ -123,23 +110,10 @@ def _ok(**data: Any):
 
 def _json_body() -> dict:
     """The request's JSON object: small, JSON, from this site (else a QuizError)."""
-    from simulator.web.mail import _same_origin
-    if request.content_length is not None and request.content_length > MAX_BODY:
-        raise QuizError("too_large", 413)
-    if not request.is_json:
-        raise QuizError("not_json")
-    raw = request.stream.read(MAX_BODY + 1)
-    if len(raw) > MAX_BODY:
-        raise QuizError("too_large", 413)
     try:
-        data = json.loads(raw.decode("utf-8"))
-    except (ValueError, RecursionError):
-        raise QuizError("not_json") from None
-    if not isinstance(data, dict):
-        raise QuizError("not_json")
-    if not _same_origin():
-        raise QuizError("cross_site", 403)
-    return data
+        return json_body(area="quizapi")
+    except ApiError as exc:
+        raise QuizError(exc.code, exc.status) from None
 
 
 def _id_or_404(value: str) -> str:
@@ -257,25 +231,6 @@ def api_me():
 
 
 # ------------------------------------------------------------ the teacher
-def _cookie_value(key: str) -> str:
-    """What the teacher cookie holds: derived from the key (the key itself never sits in a cookie)."""
-    return hmac.new(key.encode("utf-8"), b"mailsim-teacher-cookie", hashlib.sha256).hexdigest()
-
-
-def is_teacher() -> bool:
-    """Does this request carry the teacher key (Bearer header) or the cookie made from it? Always checked."""
-    key = getattr(sim_of(current_app), "teacher_key", None)
-    if not key:
-        return False
-    header = request.headers.get("Authorization", "")
-    if header.lower().startswith("bearer "):
-        supplied = header[7:].strip()
-        if hmac.compare_digest(supplied.encode("utf-8"), key.encode("utf-8")):
-            return True
-    cookie = request.cookies.get(TEACHER_COOKIE, "")
-    return bool(cookie) and hmac.compare_digest(cookie.encode("utf-8", "replace"), _cookie_value(key).encode())
-
-
 def _safe_next(target: Optional[str]) -> str:
     target = target or "/teacher/quizzes"
     parsed = urlparse(target)
@@ -310,18 +265,17 @@ def teacher_login():
 
 @bp.post("/teacher")
 def teacher_login_post():
-    from simulator.web.mail import _same_origin
     lang = current_language()
     target = _safe_next(request.form.get("next") or request.args.get("next"))
-    key = getattr(sim_of(current_app), "teacher_key", None)
+    key = sim_of().teacher_key
     supplied = request.form.get("key", "")[:200].strip()
-    if not _same_origin():
+    if not same_origin():
         return _error(403, "cross_site")
     if not key:
         error = i18n.t(lang, "quizapi.login.no_key")
-    elif supplied and hmac.compare_digest(supplied.encode("utf-8"), key.encode("utf-8")):
+    elif teacher_key_matches(supplied):
         resp = redirect(target, code=303)
-        resp.set_cookie(TEACHER_COOKIE, _cookie_value(key), max_age=TEACHER_MAX_AGE, httponly=True,
+        resp.set_cookie(TEACHER_COOKIE, teacher_cookie_value(key), max_age=TEACHER_MAX_AGE, httponly=True,
                         samesite="Strict", path="/", secure=request.is_secure)
         return resp
     else:

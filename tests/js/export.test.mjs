@@ -1,9 +1,8 @@
-// Unit tests for the pure parts of static/js/export.js and the labels of diagram.js.
+// Unit tests for static/js/core/export.js and the diagram labels of core/timeline.js.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Timeline, TranscriptError } from "../../static/js/timeline.js";
-import { toText, toJSON, fromJSONText, toMermaid, mermaidText, mermaidAlias } from "../../static/js/export.js";
-import { labelOf, narrate, clip, delayOf } from "../../static/js/diagram.js";
+import { Timeline, TranscriptError, labelOf, narrate, clip, delayOf } from "../../static/js/core/timeline.js";
+import { toText, toJSON, fromJSONText, toMermaid, mermaidText, mermaidAlias } from "../../static/js/core/export.js";
 import { smtpSession, transcriptOf, silentSession } from "./fixtures.mjs";
 import { readFileSync } from "node:fs";
 

@@ -4,8 +4,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
-import { Timeline } from "../../static/js/timeline.js";
-import { toMermaid } from "../../static/js/export.js";
+import { Timeline } from "../../static/js/core/timeline.js";
+import { toMermaid } from "../../static/js/core/export.js";
 import { smtpSession } from "./fixtures.mjs";
 
 const MERMAID = new URL("./node_modules/mermaid/dist/mermaid.core.mjs", import.meta.url);

@@ -1,13 +1,13 @@
-// Unit tests for static/js/protocols.js and what the diagram and exports make of POP3 and IMAP.
+// Unit tests for static/js/core/protocols.js and what the diagram and exports make of POP3 and IMAP.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import {
   normaliseProtocol, bandOf, phaseNumber, phaseFigure, codeClass, classesFromCatalogue, protocolOfCode,
   imapTag, imapVerb, imapResponses, imapReply, nextImapTag, answeredIndex, tagPartners, pop3Reply, pop3Mode, replyLine,
-} from "../../static/js/protocols.js";
-import { Timeline, TranscriptError, labelOf, narrate, phaseSpans } from "../../static/js/timeline.js";
-import { toMermaid, toText } from "../../static/js/export.js";
+} from "../../static/js/core/protocols.js";
+import { Timeline, TranscriptError, labelOf, narrate, phaseSpans } from "../../static/js/core/timeline.js";
+import { toMermaid, toText } from "../../static/js/core/export.js";
 import { pop3Session, imapSession } from "./fixtures.mjs";
 
 const EN = JSON.parse(readFileSync(new URL("../../simulator/i18n/diagram.en.json", import.meta.url)));

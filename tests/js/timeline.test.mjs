@@ -1,8 +1,8 @@
-// Unit tests for static/js/timeline.js: the pure model under the diagram.
+// Unit tests for static/js/core/timeline.js: the pure model under the diagram.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Timeline, TranscriptError, phaseSpans, replyClass, textLines, dataSummary, tr, trn }
-  from "../../static/js/timeline.js";
+  from "../../static/js/core/timeline.js";
 import { smtpSession, transcriptOf, silentSession } from "./fixtures.mjs";
 
 test("replyClass gives the first digit of 2yz..5yz codes and null otherwise", () => {

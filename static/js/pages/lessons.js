@@ -16,16 +16,17 @@
  * Every request resolves to {ok, data} or {ok: false, error: {message}}, never
  * rejects, so a failure is shown, not thrown.
  */
-import { t } from "./i18n.js";
-import { el, replace, announce } from "./dom.js";
-import { rest, checkConnection } from "./http.js";
+import { t } from "../lib/i18n.js";
+import { el, replace, announce, keyIsFree } from "../lib/dom.js";
+import { fold, stepKey } from "../core/lessons.js";
+import { rest, checkConnection } from "../lib/http.js";
 
 const $ = (id) => document.getElementById(id);
 
 // ---------------------------------------------------------------- requests
 
 /** Send JSON (POST by default); resolves to {ok, status, data, error}. */
-export function sendJSON(url, body, { method = "POST" } = {}) {
+function sendJSON(url, body, { method = "POST" } = {}) {
   return rest(url, { method, body, indicate: true });
 }
 
@@ -75,11 +76,6 @@ function initCourse(root) {
 }
 
 // ---------------------------------------------------------------- glossary
-
-/** Lower case, ё as е: "Отклик" finds "отклик", "серверё" finds "сервере". */
-export function fold(text) {
-  return String(text || "").toLowerCase().replace(/ё/g, "е").replace(/\s+/g, " ").trim();
-}
 
 function initGlossary(root) {
   checkConnection();
@@ -132,24 +128,6 @@ function initGlossary(root) {
 }
 
 // ---------------------------------------------------------------- a lesson step
-
-/** Keys are for step navigation only when focus is not somewhere that uses them. */
-export function keyIsFree(target) {
-  if (!target || !target.tagName) return true;
-  const tag = target.tagName;
-  if (tag === "TEXTAREA" || tag === "SELECT" || tag === "IFRAME" || target.isContentEditable) return false;
-  if (tag === "INPUT") return false; // text fields, radios, checkboxes: all use the arrows
-  if (target.closest && target.closest("[role=radiogroup], [role=tablist], [role=slider], [role=listbox]")) return false;
-  return true;
-}
-
-/** The step a key leads to: "prev", "next" or null. `code` keeps j/k working on a Russian layout. */
-export function stepKey(event) {
-  if (event.ctrlKey || event.metaKey || event.altKey || event.shiftKey) return null;
-  if (event.key === "ArrowLeft" || event.code === "KeyK") return "prev";
-  if (event.key === "ArrowRight" || event.code === "KeyJ") return "next";
-  return null;
-}
 
 function initLesson(root) {
   const progressBar = $("lesson-progress");

@@ -19,13 +19,13 @@
  * Everything the server or the learner wrote reaches the page as text
  * (dom.js `el`, textContent), never as markup.
  */
-import { t, lang, pick } from "./i18n.js";
-import { connect, getCached } from "./api.js";
-import { el, replace, announce } from "./dom.js";
-import { createSessionView } from "./sessionview.js";
-import { createExplainer, answeredCommand } from "./explain.js";
-import { Timeline } from "./timeline.js";
-import { classesFromCatalogue } from "./protocols.js";
+import { t, lang, pick } from "../lib/i18n.js";
+import { connect, getCached } from "../lib/api.js";
+import { el, replace, announce } from "../lib/dom.js";
+import { createSessionView } from "../components/sessionview.js";
+import { createExplainer, answeredCommand } from "../components/explain.js";
+import { Timeline } from "../core/timeline.js";
+import { classesFromCatalogue } from "../core/protocols.js";
 
 const STEP_MS = 1700;
 const SPEEDS = [0.5, 1, 2, 4, 8];

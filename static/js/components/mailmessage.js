@@ -13,8 +13,8 @@
  * page's download URLs (`partUrl(path)`, `rawUrl(download)`), its
  * `downloadLink(href, label, attrs)` and whether a raw text tab may open.
  */
-import { t, lang, has } from "./i18n.js";
-import { el } from "./dom.js";
+import { t, lang, has } from "../lib/i18n.js";
+import { el } from "../lib/dom.js";
 
 const IFRAME_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:";
 let ctx = null; // the context of the tab being built

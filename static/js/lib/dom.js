@@ -61,6 +61,16 @@ export function isTyping(target) {
   return tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || node.isContentEditable;
 }
 
+/** Keys are for page navigation (a lesson's steps) only when focus is not somewhere that uses them. */
+export function keyIsFree(target) {
+  if (!target || !target.tagName) return true;
+  const tag = target.tagName;
+  if (tag === "TEXTAREA" || tag === "SELECT" || tag === "IFRAME" || target.isContentEditable) return false;
+  if (tag === "INPUT") return false; // text fields, radios, checkboxes: all use the arrows
+  if (target.closest && target.closest("[role=radiogroup], [role=tablist], [role=slider], [role=listbox]")) return false;
+  return true;
+}
+
 /** Copy text to the clipboard; falls back to a hidden textarea where the API is missing. */
 export async function copyText(text) {
   try {
@@ -83,4 +93,18 @@ export async function copyText(text) {
   }
   area.remove();
   return ok;
+}
+
+/** Saves `text` as a file named `filename` (a Blob and a temporary link). */
+export function download(filename, mime, text) {
+  const blob = new Blob([text], { type: mime });
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement("a");
+  a.href = url;
+  a.download = filename;
+  a.style.display = "none";
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
 }

@@ -14,9 +14,10 @@
  * (SMTP's numbers, POP3's "+OK"/"-ERR", IMAP's "OK", "NO", "BAD"...), its
  * presets those written for it.
  */
-import { el, replace } from "./dom.js";
-import { t, pick } from "./i18n.js";
-import { normaliseProtocol, protocolInfo } from "./protocols.js";
+import { el, replace } from "../lib/dom.js";
+import { t, pick } from "../lib/i18n.js";
+import { normaliseProtocol, protocolInfo } from "../core/protocols.js";
+import { planProtocol, actionOf, cleanPlan, faultPath } from "../core/faultplan.js";
 
 const ALL_PSEUDO = ["connect", "greeting", "DATA_END", "UNKNOWN", "*"];
 const NO_ARGUMENT = new Set(["connect", "greeting", "DATA_END"]);
@@ -26,66 +27,6 @@ const FALLBACK_VERBS = {
   imap: ["CAPABILITY", "NOOP", "LOGOUT", "LOGIN", "SELECT", "EXAMINE", "CREATE", "DELETE", "RENAME", "LIST", "STATUS",
     "APPEND", "IDLE", "CLOSE", "EXPUNGE", "SEARCH", "FETCH", "STORE", "COPY"],
 };
-
-/** The protocol a preset or plan is for ("smtp" when it does not say). */
-export function planProtocol(item) {
-  return normaliseProtocol(item && item.protocol) || "smtp";
-}
-
-/** What a rule does, as the editor's "action" select names it. */
-function actionOf(rule) {
-  if (rule.reply !== undefined && rule.reply !== null) return "reply";
-  if (rule.disconnect) return "disconnect";
-  if (rule.silent) return "silent";
-  return "delay";
-}
-
-/** One line about a rule, e.g. "at RCPT matching *@example.net: reply 450, 1 time". */
-export function describeRule(rule) {
-  if (!rule || typeof rule !== "object") return "";
-  const parts = [];
-  const where = [t("ui.rule.at", { stage: rule.stage || "?" })];
-  if (rule.match) where.push(t("ui.rule.matching", { match: rule.match }));
-  const action = actionOf(rule);
-  if (action === "reply") parts.push(t("ui.rule.reply", { code: rule.reply }) + (rule.text ? ` "${rule.text}"` : ""));
-  if (rule.delay_ms) parts.push(t("ui.rule.delay", { ms: rule.delay_ms }));
-  if (action === "disconnect") parts.push(t("ui.rule.disconnect"));
-  if (action === "silent") parts.push(t("ui.rule.silent"));
-  if (rule.after) parts.push(t("ui.rule.after", { n: rule.after }));
-  if (rule.times !== undefined && rule.times !== null) parts.push(t("ui.rule.times", { n: rule.times }));
-  if (typeof rule.probability === "number" && rule.probability < 1) {
-    parts.push(t("ui.rule.probability", { p: Math.round(rule.probability * 100) }));
-  }
-  return `${where.join(" ")}: ${parts.join(", ")}`;
-}
-
-/**
- * The plan without the editor's empty fields. Anything else, even a field the
- * editor does not know, goes to the server, which names what is wrong with it.
- */
-function cleanPlan(plan) {
-  const { seed, rules, ...rest } = plan;
-  if (!Array.isArray(rules)) return { ...rest, seed: seed ?? 0, rules: rules ?? [] };
-  const clean = rules.map((rule) => {
-    if (!rule || typeof rule !== "object") return rule;
-    const out = {};
-    for (const [name, value] of Object.entries(rule)) {
-      if (value === "" || value === null || value === undefined || value === false) continue;
-      if ((name === "delay_ms" || name === "after") && value === 0) continue;
-      out[name] = value;
-    }
-    return out;
-  });
-  return { ...rest, seed: seed === undefined || seed === "" ? 0 : seed, rules: clean };
-}
-
-/** Where a bad_faults message points: {rule, field} or {field} ("seed", "json"). */
-export function faultPath(message) {
-  const match = /rules\[(\d+)\](?:\.(\w+))?/.exec(message || "");
-  if (match) return { rule: Number(match[1]), field: match[2] || null };
-  const plain = /\b(seed|rules|json|plan)(?=:)/.exec(message || "");
-  return plain ? { rule: null, field: plain[1] } : null;
-}
 
 /**
  * Wire the panel in `root` (template markup with data-part attributes).

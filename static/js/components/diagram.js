@@ -10,25 +10,23 @@
  * Cheapness is the design constraint (200 exchanges at 8x with no long task):
  * a row's SVG group is built once, the first time it becomes visible; a frame
  * only moves the one exchange in flight and shows or hides the rows whose
- * visibility changed. Layout is arithmetic (fixed row heights, monospace
- * labels truncated by character count), never measured from the DOM.
+ * visibility changed. Where everything goes (rows, bands, arrows, labels,
+ * badges, the visible window, the body's height) is core/layout.js, plain
+ * arithmetic tested under node:test; this module only draws it.
  *
  * All text goes in with textContent; every visible string comes from t().
  */
-import { tr, labelOf, narrate, faultSentence, delayOf, seconds, clip, TCP_STEPS } from "./timeline.js";
-import { PROTOCOLS, protocolInfo, bandOf, phaseNumber, phaseFigure, tagPartners } from "./protocols.js";
+import { tr, labelOf, narrate, faultSentence, delayOf, seconds, clip } from "../core/timeline.js";
+import { PROTOCOLS, protocolInfo, phaseNumber, phaseFigure, tagPartners } from "../core/protocols.js";
+import {
+  HEAD_H, LABEL_Y, PHASE_H, MONO, SANS, BADGE_TOP, BADGE_STEP, INITIAL_GEOMETRY,
+  geometry as fitGeometry, emptyLayout, layOut, lastBand, bandBottom, rowWindow, bodyHeight, contentHeight,
+  scrollFor, rowInView, arrowOf, silenceOf, labelStart, flight, gutterOf, badgeBox, bandBox, hitBox,
+  tcpOf, tcpFill, stepProgress, actorOf,
+} from "../core/layout.js";
 
-export { labelOf, narrate, clip, delayOf };
 
 const NS = "http://www.w3.org/2000/svg";
-/* Geometry, in SVG units (one unit is one CSS pixel at zoom 1). The width
-   and the lifelines' places follow the container (see geometry()). */
-export const HEAD_H = 78;
-const ROW = 60, LABEL_Y = 23, ARROW_Y1 = 32, ARROW_Y2 = 52;
-const PHASE_H = 40, BAND_PAD = 10, BAND_GAP = 10, TOP_PAD = 10;
-const TCP_ROW = 46, TCP_SUB = 30, TCP_CAPTION = 24;
-const GROW = 8 * ROW; // the body grows by this much at a time
-const MONO = 9.7, SANS = 8.8; // average advance of a 16px label character
 /* Every band some protocol draws (each has its colours in diagram.css). */
 const BANDS = new Set(PROTOCOLS.flatMap((p) => protocolInfo(p).phases));
 /*
@@ -70,9 +68,10 @@ function text(parent, attrs, content) {
 export function createDiagram(container, { t, onSelect, onTcpDetail, lang, classes = null } = {}) {
   lang = lang || document.documentElement.lang || "en";
   container.classList.add("dg-scroll");
-  // Geometry: W wide; lifelines at XC and XS; labels centred on XM; compact
-  // below 820 units (short badges). maxChars: the label characters that fit.
-  let W = 0, XC = 210, XS = 790, XM = 500, compact = false, maxChars = 54;
+  // Geometry (core/layout.js geometry()): W wide; lifelines at XC and XS; labels
+  // centred on XM; compact below 820 units (short badges); maxChars: the label
+  // characters that fit. It follows the container (see resized()).
+  let geo = INITIAL_GEOMETRY;
   const head = el("svg", { class: "dg-svg dg-head", "aria-hidden": "true" });
   const svg = el("svg", { class: "dg-svg dg-body", role: "group", "aria-label": tr(t, "diagram.aria.body") });
   container.append(head, svg);
@@ -87,12 +86,15 @@ export function createDiagram(container, { t, onSelect, onTcpDetail, lang, class
   // the transform of every row (a viewBox change re-lays out and repaints all).
   const root = el("g", { class: "dg-root" }, svg);
   const bandLayer = el("g", { class: "dg-bands" }, root);
-  const lifeC = el("line", { class: "dg-lifeline", x1: XC, x2: XC, y1: 0, y2: 100 }, root);
-  const lifeS = el("line", { class: "dg-lifeline", x1: XS, x2: XS, y1: 0, y2: 100 }, root);
+  const lifeC = el("line", { class: "dg-lifeline", x1: geo.XC, x2: geo.XC, y1: 0, y2: 100 }, root);
+  const lifeS = el("line", { class: "dg-lifeline", x1: geo.XS, x2: geo.XS, y1: 0, y2: 100 }, root);
   const rowLayer = el("g", { class: "dg-rows" }, root);
-  const empty = text(root, { class: "dg-empty", x: XM, y: 60, "text-anchor": "middle" }, tr(t, "diagram.empty"));
+  const empty = text(root, { class: "dg-empty", x: geo.XM, y: 60, "text-anchor": "middle" }, tr(t, "diagram.empty"));
 
-  let tl = null, laid = 0, rows = [], bands = [], cursor = TOP_PAD, paired = new Set();
+  // The layout (rows and bands, core/layout.js) and what is drawn of it: a
+  // row's elements once built (rowEls[i]) and the progress they show
+  // (rowP[i]); a band's elements (bandEls[k]) and the height they show.
+  let tl = null, lay = emptyLayout(), rowEls = [], rowP = [], bandEls = [], bandShownH = [], paired = new Set();
   let visible = 0, inflight = -1, pos = 0, selected = -1, tabStop = -1;
   let shownA = 0, shownB = 0, viewFirst = -1, scrollY = 0, follow = true;
   let tcpDetail = false, zoom = "fit", scale = 1, shownScale = 0, shownW = 0, boxH = 400, boxW = 1000, height = 0;
@@ -100,42 +102,18 @@ export function createDiagram(container, { t, onSelect, onTcpDetail, lang, class
   const onMotion = () => { if (tl) for (let i = 0; i < visible; i++) progress(i, i === inflight ? frac() : 1, true); };
   if (reduced.addEventListener) reduced.addEventListener("change", onMotion);
 
-  /* ---------- layout: pure arithmetic over the exchanges ---------- */
-  function rowHeight(ex) {
-    if (ex.kind !== "tcp") return ROW;
-    if (!tcpDetail) return TCP_ROW;
-    return TCP_CAPTION + (TCP_STEPS[ex.text] || TCP_STEPS.close).length * TCP_SUB + 8;
-  }
   const protocol = () => String((tl && tl.meta && tl.meta.protocol) || "smtp").toLowerCase();
   const labelOpts = () => ({ protocol: protocol(), classes });
+  const view = () => ({ scrollY, boxH, scale });
+
   function layout(from) {
-    const exs = tl.exchanges;
-    const proto = protocol();
-    if (from === 0) { cursor = TOP_PAD; bands.length = 0; }
-    for (let i = from; i < exs.length; i++) {
-      const ex = exs[i];
-      const phase = bandOf(proto, ex.phase);
-      const last = bands[bands.length - 1];
-      if (!last || last.phase !== phase) {
-        if (last) cursor += BAND_PAD + BAND_GAP;
-        bands.push({ phase, from: i, to: i, top: cursor, bottom: 0, els: null, shownH: -1 });
-        cursor += PHASE_H;
-      }
-      const b = bands[bands.length - 1];
-      b.to = i;
-      rows[i] = rows[i] || { els: null, p: -1 };
-      rows[i].top = cursor;
-      rows[i].h = rowHeight(ex);
-      rows[i].band = bands.length - 1;
-      cursor += rows[i].h;
-      b.bottom = cursor + BAND_PAD;
-    }
-    laid = exs.length;
+    layOut(lay, tl.exchanges, { protocol: protocol(), tcpDetail, from });
   }
   function reset() {
     rowLayer.replaceChildren();
     bandLayer.replaceChildren();
-    rows = []; bands = []; laid = 0; visible = 0; inflight = -1; selected = -1; tabStop = -1; height = 0;
+    lay = emptyLayout(); rowEls = []; rowP = []; bandEls = []; bandShownH = [];
+    visible = 0; inflight = -1; selected = -1; tabStop = -1; height = 0;
     paired = new Set();
     shownA = shownB = 0;
     drawHeads();
@@ -144,24 +122,25 @@ export function createDiagram(container, { t, onSelect, onTcpDetail, lang, class
   /* ---------- building (once per row, when it first shows) ---------- */
   function drawHeads() {
     head.replaceChildren();
-    el("rect", { class: "dg-head-bg", x: 0, y: 0, width: W, height: HEAD_H }, head);
+    el("rect", { class: "dg-head-bg", x: 0, y: 0, width: geo.W, height: HEAD_H }, head);
     const proto = String((tl && tl.meta && tl.meta.protocol) || "smtp").toUpperCase();
     const meta = (tl && tl.meta) || {};
-    if (!compact) text(head, { class: "dg-time-hint", x: 18, y: HEAD_H - 10 }, tr(t, "diagram.time_hint"));
-    const hw = compact ? 75 : 100;
+    if (!geo.compact) text(head, { class: "dg-time-hint", x: 18, y: HEAD_H - 10 }, tr(t, "diagram.time_hint"));
     const subs = { client: meta.client || meta.peer, server: meta.server || (meta.port ? `:${meta.port}` : "") };
-    for (const [x, side, sub] of [[XC, "client", subs.client], [XS, "server", subs.server]]) {
-      el("rect", { class: "dg-actor", x: x - hw, y: 10, width: 2 * hw, height: sub ? 54 : 44, rx: 10 }, head);
-      text(head, { class: "dg-actor-name", x, y: sub ? 33 : 38, "text-anchor": "middle" },
+    for (const [x, side, sub] of [[geo.XC, "client", subs.client], [geo.XS, "server", subs.server]]) {
+      const a = actorOf(x, geo, Boolean(sub));
+      el("rect", { class: "dg-actor", x: a.box.x, y: a.box.y, width: a.box.w, height: a.box.h, rx: 10 }, head);
+      text(head, { class: "dg-actor-name", x, y: a.nameY, "text-anchor": "middle" },
         tr(t, `diagram.${side}_head`, { protocol: proto }));
-      if (sub) text(head, { class: "dg-actor-sub", x, y: 53, "text-anchor": "middle" }, clip(sub, compact ? 20 : 26));
-      el("line", { class: "dg-lifeline", x1: x, x2: x, y1: sub ? 64 : 54, y2: HEAD_H }, head);
+      if (sub) text(head, { class: "dg-actor-sub", x, y: a.subY, "text-anchor": "middle" }, clip(sub, a.subChars));
+      el("line", { class: "dg-lifeline", x1: x, x2: x, y1: a.lifeTop, y2: HEAD_H }, head);
     }
   }
 
   function buildBand(b, idx) {
     const g = el("g", { class: `dg-band dg-phase-${BANDS.has(b.phase) ? b.phase : "other"}` }, bandLayer);
-    const rect = el("rect", { class: "dg-band-rect", x: 8, y: b.top, width: W - 16, height: PHASE_H, rx: 10 }, g);
+    const box = bandBox(b, b.top, geo);
+    const rect = el("rect", { class: "dg-band-rect", x: box.x, y: box.y, width: box.w, height: PHASE_H, rx: 10 }, g);
     const proto = protocol();
     const name = b.phase ? tr(t, `diagram.phase.${b.phase}`, null, b.phase) : tr(t, "diagram.phase.none");
     const n = phaseNumber(proto, b.phase) || idx + 1;
@@ -169,14 +148,15 @@ export function createDiagram(container, { t, onSelect, onTcpDetail, lang, class
     const title = fig
       ? tr(t, "diagram.band_title_fig", { n, name, fig })
       : tr(t, "diagram.band_title", { n, name });
-    text(g, { class: "dg-band-title", x: 24, y: b.top + 27 }, title);
-    b.els = { g, rect };
+    text(g, { class: "dg-band-title", x: box.titleX, y: box.titleY }, title);
+    bandEls[idx] = { g, rect };
+    bandShownH[idx] = -1;
   }
 
   function buildRow(i) {
     const ex = tl.exchanges[i];
-    const r = rows[i];
-    const lab = labelOf(ex, t, lang, maxChars, labelOpts());
+    const r = lay.rows[i];
+    const lab = labelOf(ex, t, lang, geo.maxChars, labelOpts());
     const cls = ex.kind === "reply" ? (lab.cls ? `c${lab.cls}` : "cx") : ex.kind === "tcp" || ex.kind === "silence" ? ex.kind : "cmd";
     const g = el("g", { class: `dg-ex dg-k-${ex.kind} dg-${cls}${ex.fault ? " dg-faulted" : ""}${paired.has(i) ? " dg-paired" : ""}`,
       "data-index": i, "data-seq": ex.seq, role: "button", tabindex: "-1",
@@ -185,42 +165,42 @@ export function createDiagram(container, { t, onSelect, onTcpDetail, lang, class
     const title = el("title", null, g);
     title.textContent = ex.kind === "data" && ex.text.length > 4000 ? ex.text.slice(0, 4000) + "…" : lab.full;
     if (ex.fault) title.textContent += "\n" + faultSentence(ex, t, lang, tl.exchanges, i);
-    const hit = el("rect", { class: "dg-hit", x: 4, y: 1, width: W - 8, height: r.h - 2, rx: 6 }, g);
+    const hb = hitBox(r.h, geo);
+    const hit = el("rect", { class: "dg-hit", x: hb.x, y: hb.y, width: hb.w, height: hb.h, rx: 6 }, g);
     const els = { g, hit, kind: ex.kind, cls, from: ex.from, label: null, line: null, fat: null, bar: null, subs: null, steps: null };
-    const seqY = ex.kind === "tcp" && !tcpDetail ? 27 : LABEL_Y;
-    const gx = compact ? 10 : 18;
-    els.seq = text(g, { class: "dg-gutter", x: gx, y: seqY }, `#${ex.seq}`);
+    const gut = gutterOf(ex.kind, geo, tcpDetail);
+    els.seq = text(g, { class: "dg-gutter", x: gut.x, y: gut.y }, `#${ex.seq}`);
     const prev = tl.exchanges[i - 1];
     const when = typeof ex.t_ms === "number" ? seconds(ex.t_ms, lang) : null;
     if (when !== null && !(prev && typeof prev.t_ms === "number" && seconds(prev.t_ms, lang) === when)) {
       // A time only where the clock moved: a scenario played at once shows one.
-      els.time = text(g, { class: "dg-gutter dg-time", x: gx, y: seqY + 17 }, tr(t, "diagram.seconds", { s: when }));
+      els.time = text(g, { class: "dg-gutter dg-time", x: gut.x, y: gut.timeY }, tr(t, "diagram.seconds", { s: when }));
     }
-    const sx = ex.from === "server" ? XS : XC, rx = ex.from === "server" ? XC : XS;
-    els.sx = sx; els.rx = rx;
+    els.arrow = arrowOf(ex.from, geo);
     if (ex.kind === "tcp") buildTcp(els, ex, lab);
     else if (ex.kind === "silence") buildSilence(els, lab);
     else {
-      if (ex.kind === "data") els.fat = el("line", { class: "dg-fat", x1: sx, y1: ARROW_Y1, x2: rx, y2: ARROW_Y2 }, g);
-      els.line = el("line", { class: "dg-arrow", x1: sx, y1: ARROW_Y1, x2: rx, y2: ARROW_Y2,
+      const { sx, rx, y1, y2 } = els.arrow;
+      if (ex.kind === "data") els.fat = el("line", { class: "dg-fat", x1: sx, y1, x2: rx, y2 }, g);
+      els.line = el("line", { class: "dg-arrow", x1: sx, y1, x2: rx, y2,
         "marker-end": `url(#dg-ah-${cls}-${id})` }, g);
-      els.label = text(g, { class: `dg-label${ex.kind === "data" ? " dg-data-label" : ""}`, x: XM, y: LABEL_Y,
+      els.label = text(g, { class: `dg-label${ex.kind === "data" ? " dg-data-label" : ""}`, x: geo.XM, y: LABEL_Y,
         "text-anchor": "middle" }, lab.text);
       if (lab.tag) tagLabel(els.label, lab.text, lab.tag);
       // In flight the label comes out of the sender's lifeline and slides to the middle.
-      const half = (lab.text.length * (ex.kind === "data" ? SANS : MONO)) / 2 + 6;
-      els.start = rx > sx ? Math.min(XM, sx + half) : Math.max(XM, sx - half);
+      els.start = labelStart(sx, rx, geo.XM, lab.text.length, ex.kind === "data" ? SANS : MONO);
     }
-    let by = 6;
+    let by = BADGE_TOP;
     if (ex.fault) {
-      badge(g, "dg-badge-fault", by, tr(t, compact ? "diagram.fault_badge_short" : "diagram.fault_badge", { n: ex.fault.rule + 1 }));
-      by += 25;
+      badge(g, "dg-badge-fault", by, tr(t, geo.compact ? "diagram.fault_badge_short" : "diagram.fault_badge", { n: ex.fault.rule + 1 }));
+      by += BADGE_STEP;
     }
     const d = delayOf(tl.exchanges, i);
     if (d !== null) {
-      badge(g, "dg-badge-delay", by, tr(t, compact ? "diagram.delay_badge_short" : "diagram.delay_badge", { s: seconds(d, lang) }));
+      badge(g, "dg-badge-delay", by, tr(t, geo.compact ? "diagram.delay_badge_short" : "diagram.delay_badge", { s: seconds(d, lang) }));
     }
-    r.els = els;
+    rowEls[i] = els;
+    rowP[i] = -1;
     if (i === selected) { g.classList.add("dg-selected"); g.setAttribute("aria-current", "true"); }
     g.setAttribute("transform", `translate(0,${r.top})`);
     rowLayer.appendChild(g);
@@ -244,15 +224,15 @@ export function createDiagram(container, { t, onSelect, onTcpDetail, lang, class
 
   /* The rows that belong with the selected one (an IMAP command, its "+" requests and its tagged answer). */
   function markPaired(i) {
-    for (const k of paired) if (rows[k] && rows[k].els) rows[k].els.g.classList.remove("dg-paired");
+    for (const k of paired) if (rowEls[k]) rowEls[k].g.classList.remove("dg-paired");
     paired = new Set(i >= 0 && tl ? tagPartners(tl.exchanges, i, protocol()).filter((k) => k !== i) : []);
-    for (const k of paired) if (rows[k] && rows[k].els) rows[k].els.g.classList.add("dg-paired");
+    for (const k of paired) if (rowEls[k]) rowEls[k].g.classList.add("dg-paired");
   }
 
   function badge(g, cls, y, label) {
-    const w = 18 + label.length * 7.6, x = XS + (compact ? 10 : 22);
-    el("rect", { class: `dg-badge ${cls}`, x, y, width: w, height: 22, rx: 11 }, g);
-    text(g, { class: `dg-badge-text ${cls}`, x: x + w / 2, y: y + 15.5, "text-anchor": "middle" }, label);
+    const b = badgeBox(label, y, geo);
+    el("rect", { class: `dg-badge ${cls}`, x: b.x, y: b.y, width: b.w, height: b.h, rx: 11 }, g);
+    text(g, { class: `dg-badge-text ${cls}`, x: b.textX, y: b.textY, "text-anchor": "middle" }, label);
   }
 
   /*
@@ -262,45 +242,34 @@ export function createDiagram(container, { t, onSelect, onTcpDetail, lang, class
    */
   function buildSilence(els, lab) {
     const g = els.g;
-    const stub = Math.round(Math.min(130, Math.max(64, (XS - XC) * 0.22)));
-    els.sx = XS; els.rx = XS - stub; els.y2 = ARROW_Y1 + 8;
-    els.line = el("line", { class: "dg-silence-stub", x1: XS, y1: ARROW_Y1, x2: XS, y2: ARROW_Y1 }, g);
-    els.mark = hourglass(g, els.rx - 11, els.y2 + 1, "dg-silence-mark");
-    els.label = text(g, { class: "dg-label dg-silence-label", x: XM, y: LABEL_Y, "text-anchor": "middle" }, lab.text);
-    const half = (lab.text.length * SANS) / 2 + 6;
-    els.start = Math.max(XM, XS - half);
+    const s = silenceOf(geo);
+    els.arrow = s;
+    els.line = el("line", { class: "dg-silence-stub", x1: s.sx, y1: s.y1, x2: s.sx, y2: s.y1 }, g);
+    els.mark = hourglass(g, s.markX, s.markY, "dg-silence-mark");
+    els.label = text(g, { class: "dg-label dg-silence-label", x: geo.XM, y: LABEL_Y, "text-anchor": "middle" }, lab.text);
+    els.start = labelStart(s.sx, s.rx, geo.XM, lab.text.length, SANS);
   }
 
   function buildTcp(els, ex, lab) {
     const g = els.g;
+    const more = tr(t, "diagram.tcp.more"), less = tr(t, "diagram.tcp.less");
+    const tcp = tcpOf(ex, geo, { more, less });
     const bar = el("g", { class: "dg-tcp-bar" }, g);
     els.bar = bar;
-    el("rect", { class: "dg-tcp-track", x: XC, y: 8, width: XS - XC, height: 28, rx: 6 }, bar);
-    els.barFill = el("rect", { class: "dg-tcp-fill", x: XC, y: 8, width: XS - XC, height: 28, rx: 6 }, bar);
-    const room = Math.floor((XS - XC - 24) / 7.7); // 14px sans
-    const more = tr(t, "diagram.tcp.more"), less = tr(t, "diagram.tcp.less");
-    els.barText = text(bar, { class: "dg-tcp-text", x: XM, y: 27, "text-anchor": "middle" },
-      `⇄ ${clip(lab.text, room - more.length - 4)}  ${more}`);
+    el("rect", { class: "dg-tcp-track", x: tcp.bar.x, y: tcp.bar.y, width: tcp.bar.w, height: tcp.bar.h, rx: 6 }, bar);
+    els.barFill = el("rect", { class: "dg-tcp-fill", x: tcp.bar.x, y: tcp.bar.y, width: tcp.bar.w, height: tcp.bar.h, rx: 6 }, bar);
+    els.barText = text(bar, { class: "dg-tcp-text", x: geo.XM, y: tcp.bar.textY, "text-anchor": "middle" },
+      `⇄ ${clip(lab.text, tcp.bar.chars)}  ${more}`);
     const detail = el("g", { class: "dg-tcp-detail" }, g);
     els.detail = detail;
-    const steps = TCP_STEPS[ex.text] || TCP_STEPS.close;
-    const pad = compact ? 8 : 40;
-    el("rect", { class: "dg-tcp-frame", x: XC - pad, y: 2, width: XS - XC + 2 * pad,
-      height: TCP_CAPTION + steps.length * TCP_SUB + 2, rx: 8 }, detail);
-    text(detail, { class: "dg-tcp-caption", x: XM, y: 18, "text-anchor": "middle" },
-      `${clip(lab.text, room + Math.floor(2 * pad / 7.7) - less.length - 3)}  ${less}`);
-    // Who starts: the connect's client, or the side that closed; then they alternate (FIN/ACK pairs by side).
-    const first = ex.from;
-    const other = first === "client" ? "server" : "client";
-    const sides = ex.text === "connect" ? ["client", "server", "client"]
-      : steps.length === 1 ? [first] : [first, other, other, first];
-    els.subs = steps.map((name, k) => {
-      const y0 = TCP_CAPTION + k * TCP_SUB;
-      const sx = sides[k] === "server" ? XS : XC, rx = sides[k] === "server" ? XC : XS;
-      const line = el("line", { class: "dg-tcp-arrow", x1: sx, y1: y0 + 12, x2: rx, y2: y0 + 24,
+    el("rect", { class: "dg-tcp-frame", x: tcp.frame.x, y: tcp.frame.y, width: tcp.frame.w, height: tcp.frame.h, rx: 8 }, detail);
+    text(detail, { class: "dg-tcp-caption", x: geo.XM, y: tcp.caption.y, "text-anchor": "middle" },
+      `${clip(lab.text, tcp.caption.chars)}  ${less}`);
+    els.subs = tcp.steps.map((s) => {
+      const line = el("line", { class: "dg-tcp-arrow", x1: s.sx, y1: s.y1, x2: s.rx, y2: s.y2,
         "marker-end": `url(#dg-ah-tcp-${id})` }, detail);
-      const label = text(detail, { class: "dg-tcp-step", x: XM, y: y0 + 13, "text-anchor": "middle" }, name);
-      return { line, label, sx, rx, y1: y0 + 12, y2: y0 + 24 };
+      const label = text(detail, { class: "dg-tcp-step", x: geo.XM, y: s.labelY, "text-anchor": "middle" }, s.name);
+      return { line, label, sx: s.sx, rx: s.rx, y1: s.y1, y2: s.y2 };
     });
     showTcpMode(els);
   }
@@ -308,43 +277,43 @@ export function createDiagram(container, { t, onSelect, onTcpDetail, lang, class
   function showTcpMode(els) {
     els.bar.setAttribute("display", tcpDetail ? "none" : "inline");
     els.detail.setAttribute("display", tcpDetail ? "inline" : "none");
-    const y = tcpDetail ? LABEL_Y : 27;
-    els.seq.setAttribute("y", y);
-    if (els.time) els.time.setAttribute("y", y + 17);
+    const gut = gutterOf("tcp", geo, tcpDetail);
+    els.seq.setAttribute("y", gut.y);
+    if (els.time) els.time.setAttribute("y", gut.timeY);
   }
 
   /* ---------- per-frame updates: one row in flight ---------- */
-  const lerp = (a, b, p) => a + (b - a) * p;
   function frac() { return pos - Math.floor(pos); }
 
   function progress(i, p, force) {
-    const r = rows[i], e = r.els;
+    const e = rowEls[i];
     if (reduced.matches) p = 1;
-    if (!force && r.p === p) return;
-    r.p = p;
+    if (!force && rowP[i] === p) return;
+    rowP[i] = p;
     if (e.kind === "tcp") {
-      const w = (XS - XC) * p;
-      e.barFill.setAttribute("width", w);
-      e.barFill.setAttribute("x", e.from === "server" ? XS - w : XC);
+      const fill = tcpFill(e.from, p, geo);
+      e.barFill.setAttribute("width", fill.w);
+      e.barFill.setAttribute("x", fill.x);
       e.barText.setAttribute("opacity", p < 1 ? 0.35 + 0.65 * p : 1);
       const n = e.subs.length;
       e.subs.forEach((s, k) => {
-        const q = Math.max(0, Math.min(1, p * n - k));
+        const q = stepProgress(p, n, k);
+        const f = flight(s, q, geo.XM, geo.XM);
         const show = q > 0 ? "inline" : "none";
         s.line.setAttribute("display", show);
         s.label.setAttribute("display", show);
-        s.line.setAttribute("x2", lerp(s.sx, s.rx, q));
-        s.line.setAttribute("y2", lerp(s.y1, s.y2, q));
+        s.line.setAttribute("x2", f.x2);
+        s.line.setAttribute("y2", f.y2);
       });
       return;
     }
-    const x2 = lerp(e.sx, e.rx, p), y2 = lerp(ARROW_Y1, e.y2 || ARROW_Y2, p);
-    e.line.setAttribute("x2", x2);
-    e.line.setAttribute("y2", y2);
-    if (e.fat) { e.fat.setAttribute("x2", x2); e.fat.setAttribute("y2", y2); }
-    e.label.setAttribute("x", lerp(e.start, XM, p));
-    e.label.setAttribute("opacity", p < 1 ? 0.45 + 0.55 * p : 1);
-    if (e.mark) e.mark.setAttribute("opacity", p < 1 ? Math.max(0, 2.5 * p - 1.5) : 1); // shows as the stub ends
+    const f = flight(e.arrow, p, e.start, geo.XM);
+    e.line.setAttribute("x2", f.x2);
+    e.line.setAttribute("y2", f.y2);
+    if (e.fat) { e.fat.setAttribute("x2", f.x2); e.fat.setAttribute("y2", f.y2); }
+    e.label.setAttribute("x", f.labelX);
+    e.label.setAttribute("opacity", f.labelOpacity);
+    if (e.mark) e.mark.setAttribute("opacity", f.markOpacity); // shows as the stub ends
   }
 
   /*
@@ -352,20 +321,9 @@ export function createDiagram(container, { t, onSelect, onTcpDetail, lang, class
    * worth): paint and layout then cost the same for 20 exchanges or 2000.
    * `shown` is the displayed range [shownA, shownB) within [0, visible).
    */
-  function rowAt(y) { // the first row whose bottom is below y
-    let lo = 0, hi = laid;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (rows[mid].top + rows[mid].h <= y) lo = mid + 1; else hi = mid;
-    }
-    return lo;
-  }
   function updateWindow() {
-    const view = boxH / scale;
-    const top = (scrollY - HEAD_H * scale) / scale;
-    const a = Math.min(visible, rowAt(top - view));
-    const b = Math.min(visible, rowAt(top + 2 * view) + 1);
-    viewFirst = Math.min(visible - 1, rowAt(top + PHASE_H));
+    const { a, b, first } = rowWindow(lay, { visible, scrollY, scale, boxH });
+    viewFirst = first;
     if (a !== shownA || b !== shownB) {
       for (let i = shownA; i < shownB; i++) if (i < a || i >= b) setShown(i, false);
       for (let i = a; i < b; i++) if (i < shownA || i >= shownB) setShown(i, true);
@@ -374,49 +332,34 @@ export function createDiagram(container, { t, onSelect, onTcpDetail, lang, class
     fixTabStop();
   }
   function setShown(i, on) {
-    const r = rows[i];
-    if (on && !r.els) buildRow(i);
-    if (!r.els) return;
-    r.els.g.setAttribute("display", on ? "inline" : "none");
+    if (on && !rowEls[i]) buildRow(i);
+    if (!rowEls[i]) return;
+    rowEls[i].g.setAttribute("display", on ? "inline" : "none");
     if (on) progress(i, i === inflight ? frac() : 1);
   }
   const isShown = (i) => i >= shownA && i < shownB;
 
   function syncBands() {
-    const lastRow = visible - 1;
-    const lastBand = lastRow >= 0 ? rows[lastRow].band : -1;
-    bands.forEach((b, k) => {
-      if (k <= lastBand && !b.els) buildBand(b, k);
-      if (!b.els) return;
-      b.els.g.setAttribute("display", k <= lastBand ? "inline" : "none");
-      if (k > lastBand) return;
-      const bottom = k < lastBand ? b.bottom : rows[lastRow].top + rows[lastRow].h + BAND_PAD;
-      const h = bottom - b.top;
-      if (b.shownH !== h) { b.els.rect.setAttribute("height", h); b.shownH = h; }
-      b.els.rect.setAttribute("y", b.top);
-      b.els.g.lastChild.setAttribute("y", b.top + 27);
+    const last = lastBand(lay, visible);
+    lay.bands.forEach((b, k) => {
+      if (k <= last && !bandEls[k]) buildBand(b, k);
+      const els = bandEls[k];
+      if (!els) return;
+      els.g.setAttribute("display", k <= last ? "inline" : "none");
+      if (k > last) return;
+      const box = bandBox(b, bandBottom(lay, k, visible), geo);
+      if (bandShownH[k] !== box.h) { els.rect.setAttribute("height", box.h); bandShownH[k] = box.h; }
+      els.rect.setAttribute("y", box.y);
+      els.g.lastChild.setAttribute("y", box.titleY);
     });
   }
 
-  /*
-   * Fit: the scale follows the container's width between 0.85 and 1.6, and
-   * the drawing is as wide as the container at that scale, so a narrow
-   * column gets a narrower diagram (more truncation, short badges) rather
-   * than tiny text. A fixed zoom keeps its scale and fits the width the same
-   * way, down to 480 units (then the box scrolls sideways).
-   */
+  /** The geometry for the container's width at the zoom; true when the drawing's width changed. */
   function geometry() {
-    const bw = boxW || 1000;
-    scale = zoom === "fit" ? Math.max(0.85, Math.min(1.6, bw / 1000)) : zoom;
-    const w = Math.max(480, Math.floor(bw / scale));
-    if (w === W) return false;
-    W = w;
-    compact = W < 820;
-    const gutter = compact ? 84 : 210;
-    XC = gutter;
-    XS = W - gutter;
-    XM = (XC + XS) / 2;
-    maxChars = Math.max(16, Math.floor((XS - XC - 28) / MONO));
+    const next = fitGeometry(boxW, zoom);
+    scale = next.scale;
+    if (next.W === geo.W) return false;
+    geo = next;
     return true;
   }
 
@@ -424,12 +367,11 @@ export function createDiagram(container, { t, onSelect, onTcpDetail, lang, class
   function rebuild() {
     rowLayer.replaceChildren();
     bandLayer.replaceChildren();
-    for (const r of rows) if (r) { r.els = null; r.p = -1; }
-    for (const b of bands) { b.els = null; b.shownH = -1; }
+    rowEls = []; rowP = []; bandEls = []; bandShownH = [];
     shownA = shownB = 0;
     tabStop = -1;
-    for (const [line, x] of [[lifeC, XC], [lifeS, XS]]) { line.setAttribute("x1", x); line.setAttribute("x2", x); }
-    empty.setAttribute("x", XM);
+    for (const [line, x] of [[lifeC, geo.XC], [lifeS, geo.XS]]) { line.setAttribute("x1", x); line.setAttribute("x2", x); }
+    empty.setAttribute("x", geo.XM);
     drawHeads();
     syncBands();
   }
@@ -450,9 +392,8 @@ export function createDiagram(container, { t, onSelect, onTcpDetail, lang, class
    * must not happen on every exchange. It happens when the session grows.
    */
   function applySize() {
-    const content = laid ? Math.ceil((cursor + BAND_PAD + 24) / GROW) * GROW : 120;
-    const minH = Math.max(120, (boxH - HEAD_H * scale) / scale - 2);
-    const h = Math.max(content, minH);
+    const h = bodyHeight(lay, { boxH, scale });
+    const W = geo.W;
     if (h === height && scale === shownScale && W === shownW) return;
     height = h;
     if (scale !== shownScale || W !== shownW) {
@@ -473,13 +414,8 @@ export function createDiagram(container, { t, onSelect, onTcpDetail, lang, class
 
   /** Scrolls row i into view; atEnd: with it at the bottom, the rows before it above. */
   function scrollToRow(i, atEnd) {
-    if (i < 0 || !rows[i]) return;
-    const headPx = HEAD_H * scale;
-    const first = bands[rows[i].band] && bands[rows[i].band].from === i;
-    const top = headPx + (rows[i].top - (first ? PHASE_H : 0)) * scale, bottom = headPx + (rows[i].top + rows[i].h) * scale;
-    let y = scrollY;
-    if (bottom + 12 > y + boxH || (atEnd && top - 6 < y + headPx)) y = Math.max(0, bottom + 12 - boxH);
-    else if (top - 6 < y + headPx) y = Math.max(0, top - headPx - 6);
+    if (i < 0 || !lay.rows[i]) return;
+    const y = scrollFor(lay, i, { ...view(), atEnd });
     if (y !== scrollY) {
       scrollY = y;
       container.scrollTop = y;
@@ -489,9 +425,9 @@ export function createDiagram(container, { t, onSelect, onTcpDetail, lang, class
 
   function setTabStop(i) {
     if (i === tabStop) return;
-    if (tabStop >= 0 && rows[tabStop] && rows[tabStop].els) rows[tabStop].els.g.setAttribute("tabindex", "-1");
+    if (tabStop >= 0 && rowEls[tabStop]) rowEls[tabStop].g.setAttribute("tabindex", "-1");
     tabStop = i;
-    if (i >= 0 && rows[i].els) rows[i].els.g.setAttribute("tabindex", "0");
+    if (i >= 0 && rowEls[i]) rowEls[i].g.setAttribute("tabindex", "0");
   }
   function fixTabStop() {
     if (isShown(selected)) setTabStop(selected);
@@ -499,10 +435,10 @@ export function createDiagram(container, { t, onSelect, onTcpDetail, lang, class
   }
 
   function render(timeline, position) {
-    if (timeline !== tl || (tl && timeline.length < laid)) { tl = timeline; reset(); }
+    if (timeline !== tl || (tl && timeline.length < lay.laid)) { tl = timeline; reset(); }
     if (!tl) return;
-    if (tl.length > laid) {
-      layout(laid);
+    if (tl.length > lay.laid) {
+      layout(lay.laid);
       applySize();
       if (selected >= 0 && protocol() === "imap") markPaired(selected); // its answer may just have come
     }
@@ -528,12 +464,13 @@ export function createDiagram(container, { t, onSelect, onTcpDetail, lang, class
     if (!tl) return;
     const keep = visible - 1;
     bandLayer.replaceChildren();
+    bandEls = []; bandShownH = [];
     layout(0);
-    for (let i = 0; i < laid; i++) {
-      const e = rows[i].els;
+    for (let i = 0; i < lay.laid; i++) {
+      const e = rowEls[i];
       if (!e) continue;
-      e.g.setAttribute("transform", `translate(0,${rows[i].top})`);
-      e.hit.setAttribute("height", rows[i].h - 2);
+      e.g.setAttribute("transform", `translate(0,${lay.rows[i].top})`);
+      e.hit.setAttribute("height", hitBox(lay.rows[i].h, geo).h);
       if (e.kind === "tcp") showTcpMode(e);
     }
     syncBands();
@@ -543,15 +480,15 @@ export function createDiagram(container, { t, onSelect, onTcpDetail, lang, class
 
   function select(seq) {
     const i = tl ? tl.indexOfSeq(seq) : -1;
-    if (selected >= 0 && rows[selected] && rows[selected].els) {
-      rows[selected].els.g.classList.remove("dg-selected");
-      rows[selected].els.g.removeAttribute("aria-current");
+    if (selected >= 0 && rowEls[selected]) {
+      rowEls[selected].g.classList.remove("dg-selected");
+      rowEls[selected].g.removeAttribute("aria-current");
     }
     selected = i;
     markPaired(i);
-    if (i >= 0 && rows[i] && rows[i].els) {
-      rows[i].els.g.classList.add("dg-selected");
-      rows[i].els.g.setAttribute("aria-current", "true");
+    if (i >= 0 && rowEls[i]) {
+      rowEls[i].g.classList.add("dg-selected");
+      rowEls[i].g.setAttribute("aria-current", "true");
       if (i < visible) scrollToRow(i);
     }
     fixTabStop();
@@ -584,16 +521,16 @@ export function createDiagram(container, { t, onSelect, onTcpDetail, lang, class
     if (ev.key === "Enter" || ev.key === " ") {
       ev.preventDefault();
       activate(i);
-      const again = rows[i].els && rows[i].els.g;
+      const again = rowEls[i] && rowEls[i].g;
       if (again && document.activeElement !== again) again.focus();
     } else if (ev.key === "ArrowDown" || ev.key === "ArrowUp") {
       const j = i + (ev.key === "ArrowDown" ? 1 : -1);
       if (j >= 0 && j < visible) {
         ev.preventDefault();
         scrollToRow(j);
-        if (!rows[j].els) return;
+        if (!rowEls[j]) return;
         setTabStop(j);
-        rows[j].els.g.focus();
+        rowEls[j].g.focus();
       }
     }
   });
@@ -602,8 +539,7 @@ export function createDiagram(container, { t, onSelect, onTcpDetail, lang, class
     const y = container.scrollTop;
     if (Math.abs(y - scrollY) > 2 && visible) {
       // The reader scrolled: keep following only while the newest row is in view.
-      const r = rows[visible - 1];
-      follow = (HEAD_H + r.top + r.h) * scale <= y + boxH + 24;
+      follow = rowInView(lay.rows[visible - 1], { scrollY: y, boxH, scale });
     }
     scrollY = y;
     updateWindow();
@@ -666,7 +602,7 @@ export function createDiagram(container, { t, onSelect, onTcpDetail, lang, class
     get position() { return pos; },
     get height() { return height; },
     /** The height the drawn session needs (the body may be taller, to fill its box). */
-    get contentHeight() { return laid ? cursor + BAND_PAD + 14 : 120; },
+    get contentHeight() { return contentHeight(lay); },
     destroy() {
       if (observer) observer.disconnect();
       if (reduced.removeEventListener) reduced.removeEventListener("change", onMotion);

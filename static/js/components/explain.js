@@ -11,14 +11,14 @@
  * responses. All text goes in as text. The wire text boxes scroll, so they
  * take keyboard focus (a long message can be read without a mouse).
  */
-import { el, replace } from "./dom.js";
-import { t, has, pick } from "./i18n.js";
-import { describeRule } from "./faults.js";
+import { el, replace } from "../lib/dom.js";
+import { t, has, pick } from "../lib/i18n.js";
+import { describeRule } from "../core/faultplan.js";
 import { wireLines } from "./transcript.js";
 import {
   normaliseProtocol, codeClass, classesFromCatalogue, phaseFigure, bandOf, answeredIndex,
   imapReply, imapTag, imapVerb, pop3Reply, pop3Mode, replyLine,
-} from "./protocols.js";
+} from "../core/protocols.js";
 
 const CLASS_SYMBOL = { 2: "✔", 3: "➜", 4: "⟳", 5: "✖" };
 const SILENCE_RFC = { smtp: "RFC 5321 §4.5.3.2", pop3: "RFC 1939 §3", imap: "RFC 3501 §5.4" };
@@ -104,7 +104,7 @@ export function createExplainer(root, { catalogue, context, protocol: initial = 
     if (!fault) return null;
     const { rule } = ctx(ex);
     const n = fault.rule + 1;
-    const described = describeRule(rule);
+    const described = describeRule(rule, t);
     const natural = fault.natural;
     const naturalText = natural && natural.code
       ? t("ui.explain.natural_reply", { reply: replyLine(natural.text || String(natural.code), natural.code, protocol,

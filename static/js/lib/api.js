@@ -6,13 +6,13 @@
  * acknowledgement (`{ok: true, ...}` or `{ok: false, error: {code, message}}`),
  * or with a made-up `{ok: false, error}` when the server did not answer in
  * time. Callers therefore show errors instead of crashing. `rest()` does the
- * same for the REST endpoints.
+ * same for the REST endpoints, and `getCached()` fetches one once (http.js).
  */
-import { io } from "../vendor/socket.io/socket.io.esm.min.js";
+import { io } from "../../vendor/socket.io/socket.io.esm.min.js";
 import { t } from "./i18n.js";
-import { rest } from "./http.js";
+import { rest, getCached } from "./http.js";
 
-export { rest };
+export { rest, getCached };
 
 const ACK_TIMEOUT_MS = 10000;
 
@@ -72,17 +72,4 @@ export function connect({ onStatus } = {}) {
       if (socket.connected) handler();
     },
   };
-}
-
-/** GET a JSON endpoint, caching the promise: catalogue, scenarios, presets. */
-const cache = new Map();
-export function getCached(url) {
-  if (!cache.has(url)) {
-    const promise = rest(url).then((answer) => {
-      if (!answer.ok) cache.delete(url);
-      return answer;
-    });
-    cache.set(url, promise);
-  }
-  return cache.get(url);
 }

@@ -14,14 +14,14 @@
  * text nodes (dom.js `el`); an HTML body is shown as source, or rendered in an
  * <iframe sandbox=""> under a CSP that lets nothing load.
  */
-import { t } from "./i18n.js";
-import { el, replace, announce } from "./dom.js";
-import { rest } from "./http.js";
-import { createPresenter } from "./presenter.js";
-import { bytes, counted, numberFormat, renderTab, when } from "./mailmessage.js";
+import { t } from "../lib/i18n.js";
+import { el, replace, announce } from "../lib/dom.js";
+import { rest } from "../lib/http.js";
+import { createPresenter } from "../components/presenter.js";
+import { createTeacherKey } from "../components/teacherkey.js";
+import { bytes, counted, numberFormat, renderTab, when } from "../components/mailmessage.js";
 
 const $ = (id) => document.getElementById(id);
-const KEY_STORAGE = "mailsim.teacherKey";
 const POLL_MS = 10000;
 const TABS = ["message", "mime", "headers", "source"];
 const FLAG_INFO = {
@@ -41,15 +41,10 @@ const state = {
   listVersion: null, // the listed folder's version, to notice changes
   message: null, // the open message's JSON
 };
-let teacherKey = "";
-try {
-  teacherKey = sessionStorage.getItem(KEY_STORAGE) || "";
-} catch {
-  teacherKey = "";
-}
+const teacherKey = createTeacherKey($("teacher-key"), { onSubmit: () => refresh({ full: true }) });
 
 function authHeaders() {
-  return state.realm === "server" && teacherKey ? { Authorization: `Bearer ${teacherKey}` } : {};
+  return state.realm === "server" ? teacherKey.headers() : {};
 }
 
 /** GET or POST JSON with the teacher key when it is needed; resolves to {ok, status, data, error}, never rejects. */
@@ -152,7 +147,7 @@ function pageLink(target, attrs, ...children) {
 function downloadLink(href, label, attrs = {}) {
   const link = el("a", { href, download: "", ...attrs }, label);
   link.addEventListener("click", async (event) => {
-    if (state.realm !== "server" || !teacherKey) return;
+    if (state.realm !== "server" || !teacherKey.key) return;
     event.preventDefault();
     try {
       const response = await fetch(href, { headers: authHeaders() });
@@ -172,7 +167,7 @@ function downloadLink(href, label, attrs = {}) {
   return link;
 }
 
-// ---------------------------------------------------------------- realm switch, teacher key
+// ---------------------------------------------------------------- realm switch
 
 function renderRealm() {
   document.querySelectorAll("[data-realm]").forEach((button) => {
@@ -182,22 +177,6 @@ function renderRealm() {
   $("btn-reset").hidden = state.realm !== "mine";
 }
 
-function askForKey(wrong) {
-  $("teacher-key").hidden = false;
-  $("teacher-key-help").textContent = t(wrong ? "mail.key.wrong" : "mail.key.needed");
-  $("teacher-key-input").focus();
-}
-
-$("teacher-key").addEventListener("submit", (event) => {
-  event.preventDefault();
-  teacherKey = $("teacher-key-input").value.trim();
-  try {
-    sessionStorage.setItem(KEY_STORAGE, teacherKey);
-  } catch {
-    // kept in memory only
-  }
-  refresh({ full: true });
-});
 
 document.querySelectorAll("[data-realm]").forEach((button) => {
   button.addEventListener("click", () => {
@@ -356,7 +335,7 @@ function rawUrl(download) {
 
 /** What the tabs need from the page: the download URLs of the open message and the teacher key's link. */
 function tabContext() {
-  return { partUrl, rawUrl, downloadLink, canOpenRaw: !(state.realm === "server" && teacherKey) };
+  return { partUrl, rawUrl, downloadLink, canOpenRaw: !(state.realm === "server" && teacherKey.key) };
 }
 
 function renderTabs() {
@@ -426,7 +405,7 @@ async function loadOverview() {
   if (answer.status === 401) {
     state.overview = null;
     renderFolders();
-    askForKey(Boolean(teacherKey));
+    teacherKey.ask(t(teacherKey.key ? "mail.key.wrong" : "mail.key.needed"));
     showAlert(answer.error.message);
     return false;
   }
@@ -434,7 +413,7 @@ async function loadOverview() {
     showAlert(answer.error.message);
     return false;
   }
-  $("teacher-key").hidden = true;
+  teacherKey.hide();
   const same = state.overview && JSON.stringify(state.overview) === JSON.stringify(answer.data);
   state.overview = answer.data;
   if (!state.user && state.overview.users.length) {

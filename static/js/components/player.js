@@ -12,7 +12,7 @@
  * exchange), a readout and a TCP-detail toggle. Document shortcuts: Space,
  * ←/→, Home, End, +/-, T (ignored while typing in a field).
  */
-import { tr } from "./timeline.js";
+import { tr } from "../core/timeline.js";
 
 export const SPEEDS = [0.5, 1, 2, 4, 8];
 export const MS_PER_EXCHANGE = 700;

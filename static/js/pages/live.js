@@ -13,19 +13,19 @@
  * (GET/PUT/DELETE /api/faults?protocol=); a server reachable from other
  * machines asks for the teacher key, which is kept for this tab only.
  */
-import { t, lang } from "./i18n.js";
-import { connect, getCached, rest } from "./api.js";
-import { el, announce, copyText } from "./dom.js";
-import { createSessionView } from "./sessionview.js";
-import { Timeline } from "./timeline.js";
-import { createExplainer, answeredCommand } from "./explain.js";
-import { createFaultPanel } from "./faults.js";
-import { createPresenter } from "./presenter.js";
-import { normaliseProtocol, classesFromCatalogue } from "./protocols.js";
+import { t, lang } from "../lib/i18n.js";
+import { connect, getCached, rest } from "../lib/api.js";
+import { el, announce, copyText } from "../lib/dom.js";
+import { createSessionView } from "../components/sessionview.js";
+import { Timeline } from "../core/timeline.js";
+import { createExplainer, answeredCommand } from "../components/explain.js";
+import { createFaultPanel } from "../components/faults.js";
+import { createPresenter } from "../components/presenter.js";
+import { createTeacherKey } from "../components/teacherkey.js";
+import { normaliseProtocol, classesFromCatalogue } from "../core/protocols.js";
 
 const $ = (id) => document.getElementById(id);
 const MAX_ROWS = 60;
-const KEY_STORAGE = "mailsim.teacherKey";
 
 const api = connect();
 const data = (url, fallback) => getCached(url).then((answer) => (answer.ok ? answer.data : fallback));
@@ -257,13 +257,9 @@ document.querySelectorAll("[data-copy]").forEach((button) => {
 
 // ---------------------------------------------------------------- the real ports' faults
 
-let teacherKey = sessionStorage.getItem(KEY_STORAGE) || "";
+const teacherKey = createTeacherKey($("teacher-key"), { onSubmit: () => faults.apply(faults.getPlan()) });
 const portRadios = [...document.querySelectorAll("#faults-panel [data-part=ports] input[type=radio]")];
 let portProtocol = normaliseProtocol((portRadios.find((r) => r.checked) || {}).value) || "smtp";
-
-function authHeaders() {
-  return teacherKey ? { Authorization: `Bearer ${teacherKey}` } : {};
-}
 
 /** The whole plan (every port's rules), for naming the rule behind a fault-made exchange. */
 async function refreshWholePlan() {
@@ -275,32 +271,20 @@ async function applyPortPlan(plan) {
   const protocol = portProtocol;
   const url = `/api/faults?protocol=${protocol}`;
   const answer = Array.isArray(plan.rules) && plan.rules.length === 0
-    ? await rest(url, { method: "DELETE", headers: authHeaders() })
-    : await rest(url, { method: "PUT", body: plan, headers: authHeaders() });
+    ? await rest(url, { method: "DELETE", headers: teacherKey.headers() })
+    : await rest(url, { method: "PUT", body: plan, headers: teacherKey.headers() });
   if (answer.status === 401) {
-    $("teacher-key").hidden = false;
-    $("teacher-key-input").focus();
-    return { ok: false, error: { code: "unauthorized", message: t(teacherKey ? "ui.live.key_wrong" : "ui.live.key_needed") } };
+    teacherKey.ask();
+    return { ok: false, error: { code: "unauthorized", message: t(teacherKey.key ? "ui.live.key_wrong" : "ui.live.key_needed") } };
   }
   if (!answer.ok) return answer;
-  $("teacher-key").hidden = true;
+  teacherKey.hide();
   refreshWholePlan();
   return { ok: true, faults: answer.data };
 }
 
 const faults = createFaultPanel($("faults-panel"), {
   protocol: portProtocol, catalogue: catalogueOf(portProtocol), presets, apply: applyPortPlan,
-});
-
-$("teacher-key").addEventListener("submit", (event) => {
-  event.preventDefault();
-  teacherKey = $("teacher-key-input").value.trim();
-  try {
-    sessionStorage.setItem(KEY_STORAGE, teacherKey);
-  } catch {
-    // kept in memory only
-  }
-  faults.apply(faults.getPlan());
 });
 
 /** Show the rules in force on one port (the editor shows them; Apply replaces only them). */

@@ -60,3 +60,19 @@ export async function rest(url, { method = "GET", body, headers = {}, indicate =
     },
   };
 }
+
+/**
+ * GET a JSON endpoint once, caching the promise: catalogue, scenarios,
+ * presets, world. A failed answer is not kept: the next call asks again.
+ */
+const cache = new Map();
+export function getCached(url) {
+  if (!cache.has(url)) {
+    const promise = rest(url).then((answer) => {
+      if (!answer.ok) cache.delete(url);
+      return answer;
+    });
+    cache.set(url, promise);
+  }
+  return cache.get(url);
+}

@@ -23,17 +23,19 @@
  * plays that task's reference solution (Socket.IO `lab.solution`), shown
  * with the fault plan it runs with.
  */
-import { t, has, lang, pick } from "./i18n.js";
-import { connect, getCached } from "./api.js";
-import { el, replace, announce, copyText } from "./dom.js";
-import { createSessionView } from "./sessionview.js";
-import { createConsole } from "./console.js";
-import { createFaultPanel, planProtocol } from "./faults.js";
-import { createExplainer, answeredCommand } from "./explain.js";
-import { createTranscript } from "./transcript.js";
-import { createPresenter } from "./presenter.js";
-import { Timeline } from "./timeline.js";
-import { normaliseProtocol, codeClass, classesFromCatalogue } from "./protocols.js";
+import { t, has, lang, pick } from "../lib/i18n.js";
+import { connect, getCached } from "../lib/api.js";
+import { el, replace, announce, copyText } from "../lib/dom.js";
+import { createSessionView } from "../components/sessionview.js";
+import { createConsole } from "../components/console.js";
+import { createFaultPanel } from "../components/faults.js";
+import { planProtocol } from "../core/faultplan.js";
+import { readSetup, toBase64Url, canonical } from "../core/setup.js";
+import { createExplainer, answeredCommand } from "../components/explain.js";
+import { createTranscript } from "../components/transcript.js";
+import { createPresenter } from "../components/presenter.js";
+import { Timeline } from "../core/timeline.js";
+import { normaliseProtocol, codeClass, classesFromCatalogue } from "../core/protocols.js";
 
 const $ = (id) => document.getElementById(id);
 /** The page's protocol, as the template chose it from ?protocol= (it checked the name). */
@@ -366,51 +368,6 @@ scenarios.then((list) => {
 
 // ---------------------------------------------------------------- sharing
 
-function toBase64Url(text) {
-  let binary = "";
-  for (const byte of new TextEncoder().encode(text)) binary += String.fromCharCode(byte);
-  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-}
-
-function fromBase64Url(text) {
-  if (!/^[A-Za-z0-9_-]*$/.test(text)) throw new Error(t("ui.share.bad_encoding"));
-  const padded = text.replace(/-/g, "+").replace(/_/g, "/") + "===".slice((text.length + 3) % 4);
-  let binary;
-  try {
-    binary = atob(padded);
-  } catch {
-    throw new Error(t("ui.share.bad_encoding"));
-  }
-  const bytes = Uint8Array.from(binary, (c) => c.charCodeAt(0));
-  return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
-}
-
-/** The set-up in the URL's `#setup=` part: null when there is none; throws on bad data. */
-export function readSetup(hash) {
-  const match = /(?:^#|&)setup=([^&]*)/.exec(hash || "");
-  if (!match) return null;
-  let setup;
-  try {
-    setup = JSON.parse(fromBase64Url(decodeURIComponent(match[1])));
-  } catch (exc) {
-    throw new Error(exc instanceof SyntaxError ? t("ui.share.bad_json") : exc.message);
-  }
-  if (!setup || typeof setup !== "object" || Array.isArray(setup)) throw new Error(t("ui.share.bad_shape"));
-  // A link made before the lab spoke POP3 and IMAP has no protocol: it was SMTP.
-  const protocol = normaliseProtocol(setup.protocol ?? "smtp");
-  if (!protocol) throw new Error(t("ui.share.bad_protocol", { protocol: String(setup.protocol).slice(0, 20) }));
-  const plan = setup.faults ?? null;
-  if (plan !== null && (typeof plan !== "object" || Array.isArray(plan))) throw new Error(t("ui.share.bad_shape"));
-  const scenario = setup.scenario ?? null;
-  if (scenario !== null && typeof scenario !== "string") throw new Error(t("ui.share.bad_shape"));
-  // A lesson's "show me": the reference solution of one task, "lesson-slug/task-id".
-  const solution = setup.solution ?? null;
-  if (solution !== null && (typeof solution !== "string" || !/^[a-z0-9-]+\/[a-z0-9-]+$/.test(solution))) {
-    throw new Error(t("ui.share.bad_shape"));
-  }
-  return { protocol, faults: plan, scenario, solution };
-}
-
 /** The page's address for a protocol (the query says which; other parameters stay). */
 function protocolUrl(protocol, hash = "") {
   const url = new URL(location.href);
@@ -477,15 +434,6 @@ async function playSolution(solution) {
   return answer;
 }
 
-/** JSON with sorted keys: two plans compare equal whatever their key order. */
-function canonical(value) {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
-  if (value && typeof value === "object") {
-    return `{${Object.keys(value).sort().map((key) => `${JSON.stringify(key)}:${canonical(value[key])}`).join(",")}}`;
-  }
-  return JSON.stringify(value);
-}
-
 /** The preset of this protocol whose rules are exactly `plan`'s, if there is one. */
 async function presetMatching(plan) {
   const rules = canonical(plan.rules || []);
@@ -518,7 +466,7 @@ async function start() {
   let setup = null;
   let problem = "";
   try {
-    setup = readSetup(location.hash);
+    setup = readSetup(location.hash, t);
   } catch (exc) {
     problem = t("ui.share.invalid", { detail: exc.message });
   }

@@ -22,65 +22,17 @@
  *   question (from .../finish).
  *
  * Every text from the server or from a learner goes in with textContent.
- * `sendJSON` and `richText` are shared with quizme.js and teacher.js.
+ * The parts other pages share are components/quizkit.js (requests, rich
+ * text, formats), components/question.js (the answer inputs) and core/quiz.js
+ * (the replay's exchanges, answers as text); this module is only the page.
  */
-import { t, lang } from "./i18n.js";
-import { el, replace, announce } from "./dom.js";
-import { rest, checkConnection } from "./http.js";
+import { t, lang } from "../lib/i18n.js";
+import { el, replace, announce } from "../lib/dom.js";
+import { sendJSON, serverSkew, checkConnection, richText, percent, label } from "../components/quizkit.js";
+import { createQuestionForm } from "../components/question.js";
+import { cleanExchange, textOf, pickText } from "../core/quiz.js";
 
 const $ = (id) => document.getElementById(id);
-
-// ---------------------------------------------------------------- shared helpers
-
-/** The server's clock minus ours (ms), learnt from each answer's Date header: a deadline is the server's time. */
-let clockSkew = 0;
-
-/**
- * Send or fetch JSON; resolves (never rejects) to {ok, status, data, error:
- * {code, message}}. GET when `body` is undefined and no method is given.
- */
-export async function sendJSON(url, body, { method } = {}) {
-  const answer = await rest(url, { method: method || (body === undefined ? "GET" : "POST"), body, indicate: true });
-  const date = Date.parse(answer.date || "");
-  if (!Number.isNaN(date)) clockSkew = date - Date.now();
-  return answer;
-}
-
-export { checkConnection };
-
-/** Plain text with `code spans` as nodes: the spans become <code>, everything else text. Never markup. */
-export function richText(text) {
-  const parts = String(text ?? "").split("`");
-  if (parts.length % 2 === 0) return [String(text ?? "")]; // an unpaired backtick: all text
-  return parts.map((part, i) => (i % 2 ? el("code", {}, part) : part)).filter((p) => p !== "");
-}
-
-/** A whole-number percentage in the page's language. */
-export function percent(part, whole) {
-  const value = whole ? part / whole : 0;
-  try {
-    return new Intl.NumberFormat(lang, { style: "percent", maximumFractionDigits: 0 }).format(value);
-  } catch {
-    return `${Math.round(value * 100)}%`;
-  }
-}
-
-/** A date and time (epoch seconds) in the page's language. */
-export function when(seconds) {
-  if (typeof seconds !== "number") return "";
-  try {
-    return new Intl.DateTimeFormat(lang, { dateStyle: "medium", timeStyle: "short" }).format(new Date(seconds * 1000));
-  } catch {
-    return new Date(seconds * 1000).toISOString().slice(0, 16).replace("T", " ");
-  }
-}
-
-/** A string of a known set, else the raw value: `quiz.type.predict`, `quiz.mode.test`... */
-export function label(prefix, value) {
-  const key = `${prefix}.${value}`;
-  const text = t(key);
-  return text === key ? String(value ?? "") : text;
-}
 
 function showError(box, message) {
   if (!box) return;
@@ -202,7 +154,7 @@ function initTake(root) {
   let state = null; // the attempt: {mode, total, answered, deadline, finished}
   let question = null; // the current question's public form
   let position = null;
-  let graded = false; // the current question has been answered (its inputs are locked)
+  const inputs = createQuestionForm(ui.form, { live: ui.live });
   let view = null; // the predict question's session view
   let timerId = 0;
   let warned = new Set();
@@ -216,7 +168,7 @@ function initTake(root) {
   function takeState(summary) {
     if (typeof summary.score === "number") correctSoFar = summary.score;
     if (typeof summary.time_left === "number") endsAt = Date.now() + summary.time_left * 1000;
-    else if (typeof summary.deadline === "number") endsAt = summary.deadline * 1000 - clockSkew;
+    else if (typeof summary.deadline === "number") endsAt = summary.deadline * 1000 - serverSkew();
     else endsAt = null;
   }
 
@@ -257,7 +209,6 @@ function initTake(root) {
   function show(q, pos) {
     question = q;
     position = typeof pos === "number" ? pos : state.answered || 0;
-    graded = false;
     ui.card.hidden = false;
     ui.card.dataset.kind = q.kind;
     ui.card.dataset.type = q.type;
@@ -268,8 +219,7 @@ function initTake(root) {
       q.topic && q.topic !== "replies" ? el("span", { class: "tag tag-quiet" }, label("quiz.topic", q.topic)) : null);
     replace(ui.prompt, richText(q.prompt));
     showReplay(q);
-    ui.form.classList.remove("is-locked");
-    replace(ui.form, q.kind === "order" ? orderInputs(q) : singleInputs(q));
+    inputs.show(q, position);
     replace(ui.feedback);
     ui.feedback.hidden = true;
     ui.submit.hidden = false;
@@ -291,7 +241,7 @@ function initTake(root) {
       const hint = el("p", { class: "hint" }, t("quiz.take.replay_hint"));
       const host = el("div", { class: "session-view qz-diagram" });
       ui.replay.append(title, hint, host);
-      const { createSessionView } = await import("./sessionview.js");
+      const { createSessionView } = await import("../components/sessionview.js");
       if (question !== q) return; // moved on while the module loaded
       view = createSessionView(host, { t, lang, keyboard: false, title: t("quiz.take.replay_title"),
         meta: { protocol: q.protocol || "smtp" } });
@@ -315,123 +265,14 @@ function initTake(root) {
     ui.replay.append(list);
   }
 
-  /** An exchange the diagram accepts (it checks the transcript format). */
-  function cleanExchange(ex, i) {
-    const out = { seq: i + 1, from: ex.from === "server" ? "server" : "client", kind: ex.kind || "command",
-      text: typeof ex.text === "string" ? ex.text : "", phase: ex.phase || null, verb: ex.verb || null,
-      fault: faultOf(ex.fault) };
-    if (out.kind === "reply") out.code = ex.code;
-    if (typeof ex.t_ms === "number") out.t_ms = ex.t_ms;
-    return out;
-  }
-
-  /** A fault as the diagram draws it: the bank sends only its action (which rule is no business of the learner's). */
-  function faultOf(f) {
-    if (!f || typeof f !== "object") return null;
-    const actions = ["reply", "delay", "disconnect", "silent"];
-    const out = { rule: Number.isInteger(f.rule) && f.rule >= 0 ? f.rule : 0,
-      action: actions.includes(f.action) ? f.action : "reply" };
-    if (f.natural && typeof f.natural === "object" && !Array.isArray(f.natural)) out.natural = f.natural;
-    if (typeof f.delay_ms === "number") out.delay_ms = f.delay_ms;
-    return out;
-  }
-
-  // ------------------------------------------------ inputs
-  function singleInputs(q) {
-    const name = `q-${position}`;
-    const set = el("fieldset", { class: "qz-choices", "aria-labelledby": "q-prompt q-choose" },
-      el("legend", { id: "q-choose", class: "qz-legend" }, t("quiz.take.choose_one")));
-    q.choices.forEach((choice, i) => {
-      const id = `${name}-${i}`;
-      set.append(el("div", { class: "qz-choice", dataset: { key: choice.key } },
-        el("input", { type: "radio", id, name, value: choice.key }),
-        el("label", { for: id }, el("span", { class: "qz-choice-text" }, richText(choice.text)),
-          el("span", { class: "qz-mark", "aria-hidden": "true" }),
-          el("span", { class: "qz-verdict" }))));
-    });
-    return set;
-  }
-
-  function orderInputs(q) {
-    const help = el("p", { class: "hint", id: "q-order-help" }, t("quiz.take.order_help"));
-    const list = el("ol", { class: "qz-order", "aria-labelledby": "q-prompt", "aria-describedby": "q-order-help" });
-    for (const choice of q.choices) list.append(orderItem(choice));
-    renumber(list);
-    return [help, list];
-  }
-
-  function orderItem(choice) {
-    const text = el("span", { class: "qz-order-text" }, richText(choice.text));
-    const up = el("button", { type: "button", class: "btn btn-small qz-move", dataset: { move: "-1" } },
-      el("span", { "aria-hidden": "true" }, "↑"), el("span", { class: "qz-move-label" }, t("quiz.take.up")));
-    const down = el("button", { type: "button", class: "btn btn-small qz-move", dataset: { move: "1" } },
-      el("span", { "aria-hidden": "true" }, "↓"), el("span", { class: "qz-move-label" }, t("quiz.take.down")));
-    const item = el("li", { class: "qz-order-item", tabindex: "0", dataset: { key: choice.key, text: choice.text } },
-      el("span", { class: "qz-order-n", "aria-hidden": "true" }), text,
-      el("span", { class: "qz-verdict" }),
-      el("span", { class: "qz-order-tools" }, up, down));
-    up.addEventListener("click", () => move(item, -1, up));
-    down.addEventListener("click", () => move(item, 1, down));
-    item.addEventListener("keydown", (event) => {
-      if (graded || !event.altKey || (event.key !== "ArrowUp" && event.key !== "ArrowDown")) return;
-      event.preventDefault();
-      move(item, event.key === "ArrowUp" ? -1 : 1, item);
-    });
-    return item;
-  }
-
-  function move(item, delta, focusAfter) {
-    if (graded) return;
-    const list = item.parentElement;
-    const items = [...list.children];
-    const from = items.indexOf(item);
-    const to = from + delta;
-    if (to < 0 || to >= items.length) return;
-    if (delta < 0) list.insertBefore(item, items[to]);
-    else list.insertBefore(item, items[to].nextSibling);
-    renumber(list);
-    // Keep the keyboard where it was; a button that just became useless hands focus to its twin.
-    let target = focusAfter;
-    if (target && target.disabled) target = item.querySelector(`[data-move="${-delta}"]`);
-    if (target) target.focus();
-    announce(ui.live, t("quiz.take.moved", { text: item.dataset.text, n: to + 1, total: items.length }));
-  }
-
-  function renumber(list) {
-    const items = [...list.children];
-    items.forEach((item, i) => {
-      item.querySelector(".qz-order-n").textContent = String(i + 1);
-      const name = item.dataset.text;
-      const up = item.querySelector('[data-move="-1"]');
-      const down = item.querySelector('[data-move="1"]');
-      up.disabled = graded || i === 0;
-      down.disabled = graded || i === items.length - 1;
-      up.setAttribute("aria-label", t("quiz.take.move_up", { text: name, n: i + 1, total: items.length }));
-      down.setAttribute("aria-label", t("quiz.take.move_down", { text: name, n: i + 1, total: items.length }));
-    });
-  }
-
-  function response() {
-    if (question.kind === "order") return [...ui.form.querySelectorAll(".qz-order-item")].map((li) => li.dataset.key);
-    const picked = ui.form.querySelector("input[type=radio]:checked");
-    return picked ? picked.value : null;
-  }
-
-  function lock() {
-    graded = true;
-    for (const input of ui.form.querySelectorAll("input, button")) input.disabled = true;
-    for (const item of ui.form.querySelectorAll(".qz-order-item")) item.removeAttribute("tabindex");
-    ui.form.classList.add("is-locked");
-  }
-
   // ------------------------------------------------ answering
   ui.form.addEventListener("submit", (event) => { event.preventDefault(); submit(); });
   ui.submit.addEventListener("click", () => submit());
   ui.next.addEventListener("click", () => advance());
 
   async function submit() {
-    if (graded || !question) return;
-    const value = response();
+    if (inputs.graded || !question) return;
+    const value = inputs.response();
     if (value === null) {
       showError(ui.alert, t("quiz.take.pick_first"));
       const first = ui.form.querySelector("input[type=radio]");
@@ -443,13 +284,13 @@ function initTake(root) {
     const answer = await sendJSON(`${base}/answer`, { position, response: value });
     if (!answer.ok) {
       const code = answer.error.code;
-      if (code === "time_up" || code === "finished") { timedOut = code === "time_up"; lock(); finish(); return; }
+      if (code === "time_up" || code === "finished") { timedOut = code === "time_up"; inputs.lock(); finish(); return; }
       if (code === "already_answered" || code === "not_current") { load(); return; }
       ui.submit.disabled = false;
       showError(ui.alert, answer.error.message);
       return;
     }
-    lock();
+    inputs.lock();
     const data = answer.data;
     state.answered = Math.max(state.answered || 0, position + 1);
     if (data.correct) correctSoFar += 1;
@@ -467,13 +308,12 @@ function initTake(root) {
 
   function showFeedback(data, more) {
     const right = data.right;
-    if (question.kind === "order") markOrder(right);
-    else markSingle(right);
+    inputs.mark(right);
     const verdict = data.correct ? t("quiz.take.correct") : t("quiz.take.wrong");
     ui.feedback.dataset.state = data.correct ? "right" : "wrong";
     const rightValue = data.right_text !== undefined && data.right_text !== null ? data.right_text
       : Array.isArray(right) ? right.map(choiceText) : choiceText(right);
-    const rightText = textOf(rightValue);
+    const rightText = textOf(rightValue, lang);
     if (view) {
       // The real reply lands on the diagram: the server's exchange when it came, else its code.
       const reply = data.replay_reply || (question.type === "predict" && rightText
@@ -488,7 +328,7 @@ function initTake(root) {
         answerNodes(rightValue)) : null,
       data.replay_reply ? el("p", { class: "qz-fb-reply" }, el("strong", {}, t("quiz.take.real_reply")), " ",
         el("code", {}, String(data.replay_reply.text || "").split(/\r?\n/)[0])) : null,
-      data.explanation ? el("p", { class: "qz-fb-why" }, richText(pickText(data.explanation))) : null);
+      data.explanation ? el("p", { class: "qz-fb-why" }, richText(pickText(data.explanation, lang))) : null);
     ui.feedback.hidden = false;
     ui.submit.hidden = true;
     ui.next.hidden = false;
@@ -497,10 +337,6 @@ function initTake(root) {
     ui.next.focus();
   }
 
-  function pickText(value) {
-    if (value && typeof value === "object") return value[lang] ?? value.en ?? "";
-    return String(value ?? "");
-  }
 
   function choiceText(key) {
     const choice = question.choices.find((c) => c.key === key);
@@ -509,33 +345,8 @@ function initTake(root) {
 
   /** An answer for the page: a text (with code spans), or for an order a numbered list. */
   function answerNodes(value) {
-    if (Array.isArray(value)) return el("ol", { class: "qz-answer-list" }, value.map((v) => el("li", {}, richText(textOf(v)))));
-    return richText(textOf(value));
-  }
-
-  function markSingle(right) {
-    const picked = response();
-    for (const row of ui.form.querySelectorAll(".qz-choice")) {
-      const key = row.dataset.key;
-      const isRight = key === right;
-      const isPicked = key === picked;
-      row.classList.toggle("is-right", isRight);
-      row.classList.toggle("is-wrong", isPicked && !isRight);
-      row.querySelector(".qz-mark").textContent = isRight ? "✔" : isPicked ? "✖" : "";
-      row.querySelector(".qz-verdict").textContent = isRight ? t("quiz.take.is_right")
-        : isPicked ? t("quiz.take.your_wrong") : "";
-    }
-  }
-
-  function markOrder(right) {
-    if (!Array.isArray(right)) return;
-    ui.form.querySelectorAll(".qz-order-item").forEach((item, i) => {
-      const ok = right[i] === item.dataset.key;
-      item.classList.toggle("is-right", ok);
-      item.classList.toggle("is-wrong", !ok);
-      item.querySelector(".qz-verdict").textContent = ok ? t("quiz.take.in_place")
-        : t("quiz.take.belongs_at", { n: right.indexOf(item.dataset.key) + 1 });
-    });
+    if (Array.isArray(value)) return el("ol", { class: "qz-answer-list" }, value.map((v) => el("li", {}, richText(textOf(v, lang)))));
+    return richText(textOf(value, lang));
   }
 
   async function advance() {
@@ -597,20 +408,13 @@ function initTake(root) {
       el("h3", { class: "qz-review-q" },
         el("span", { class: "qz-review-sym", "aria-hidden": "true" }, sym), " ",
         el("span", { class: "sr-only" }, `${t(`quiz.end.${status}`)}: `),
-        t("quiz.end.question_n", { n: i + 1 }), " · ", richText(pickText(r.prompt))),
+        t("quiz.end.question_n", { n: i + 1 }), " · ", richText(pickText(r.prompt, lang))),
       el("dl", { class: "qz-review-facts" },
         el("dt", {}, t("quiz.end.your_answer")), el("dd", {}, answered ? answerNodes(mine) : t("quiz.end.no_answer")),
         correct ? null : [el("dt", {}, t("quiz.end.right_answer")), el("dd", {}, answerNodes(right))]),
-      r.explanation ? el("p", { class: "qz-review-why" }, richText(pickText(r.explanation))) : null);
+      r.explanation ? el("p", { class: "qz-review-why" }, richText(pickText(r.explanation, lang))) : null);
   }
 
-  /** An answer as text: a string, {en, ru}, {text}, or a list of those (an order). */
-  function textOf(value) {
-    if (value === null || value === undefined) return "";
-    if (Array.isArray(value)) return value.map((v, i) => `${i + 1}. ${textOf(v)}`).join("  ");
-    if (typeof value === "object") return value.text !== undefined ? textOf(value.text) : pickText(value);
-    return String(value);
-  }
 
   // ------------------------------------------------ the countdown
   function startTimer() {
@@ -636,7 +440,7 @@ function initTake(root) {
         stopTimer();
         timedOut = true;
         announce(ui.timerLive, t("quiz.take.time_up"));
-        lock();
+        inputs.lock();
         finish();
       }
     };

@@ -14,9 +14,9 @@
  *
  * Learners' names and quiz titles are other people's text: textContent only.
  */
-import { t } from "./i18n.js";
-import { el, replace, copyText } from "./dom.js";
-import { sendJSON, checkConnection, percent, when, label, richText } from "./quiz.js";
+import { t } from "../lib/i18n.js";
+import { el, replace, copyText } from "../lib/dom.js";
+import { sendJSON, checkConnection, percent, when, label, richText } from "../components/quizkit.js";
 
 const $ = (id) => document.getElementById(id);
 

@@ -6,9 +6,9 @@
  * the session view makes and saves them) and imports a JSON export, which the session
  * view replays as the identical diagram.
  */
-import { el, append, replace, copyText, announce } from "./dom.js";
-import { t } from "./i18n.js";
-import { codeClass } from "./protocols.js";
+import { el, append, replace, copyText, announce } from "../lib/dom.js";
+import { t } from "../lib/i18n.js";
+import { codeClass } from "../core/protocols.js";
 
 /**
  * The lines of an exchange's text as they went on the wire. A message's

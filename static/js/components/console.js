@@ -8,18 +8,22 @@
  * the whole message, sent line by line and ended with ".".
  *
  * Keys: Enter sends, Up/Down walk the history, Tab completes verbs, the
- * `MAIL FROM:<` / `RCPT TO:<` forms and the world's addresses (Tab is only
- * taken when there is something to complete, so it still moves focus).
+ * `MAIL FROM:<` / `RCPT TO:<` forms and the world's addresses, which come
+ * from the server (GET /api/world; core/completion.js does the completing).
+ * Tab is only taken when there is something to complete, so it still moves focus.
  *
  * IMAP commands start with a tag the client chooses: the console fills in
  * the next one ("a3 ") so the learner need not invent tags, re-tags a line
  * recalled from the history, and completes the verb after a tag. After the
  * server's "+" (send the rest) the line goes without a tag.
  */
-import { el, replace, announce } from "./dom.js";
-import { t, has } from "./i18n.js";
+import { el, replace, announce } from "../lib/dom.js";
+import { t, has } from "../lib/i18n.js";
+import { getCached } from "../lib/http.js";
 import { wireLines } from "./transcript.js";
-import { normaliseProtocol, protocolInfo, codeClass, imapTag, imapReply, nextImapTag } from "./protocols.js";
+import { normaliseProtocol, protocolInfo, codeClass, imapTag, imapReply, nextImapTag } from "../core/protocols.js";
+import { formFromSyntax, complete } from "../core/completion.js";
+import { worldAddresses, draftParties } from "../core/world.js";
 
 /** Forms offered by Tab when the catalogue has not arrived. */
 const DEFAULT_FORMS = {
@@ -31,58 +35,8 @@ const DEFAULT_FORMS = {
   imap: ["CAPABILITY", "NOOP", "LOGOUT", "LOGIN ", "SELECT ", "EXAMINE ", "CREATE ", "DELETE ", "RENAME ", "LIST ",
     "STATUS ", "APPEND ", "IDLE", "CLOSE", "EXPUNGE", "SEARCH ", "FETCH ", "STORE ", "COPY ", "UID "],
 };
-export const WORLD_ADDRESSES = [
-  "alice@example.org", "bob@example.org", "carol@example.org",
-  "dave@example.org", "staff@example.org",
-];
 const HISTORY_KEY = "mailsim.console.history";
 const HISTORY_MAX = 100;
-
-/** The typing form of a command from its catalogue syntax: "MAIL FROM:<", "HELO ", "DATA". */
-export function formFromSyntax(verb, syntax) {
-  const text = String(syntax || verb).replace(/^tag\s+/, ""); // IMAP's syntax starts with the tag
-  const withPath = /^[A-Za-z]+(?: [A-Za-z]+)?:</.exec(text);
-  if (withPath) return withPath[0].toUpperCase();
-  return text.trim().length > verb.length ? `${verb} ` : verb;
-}
-
-function commonPrefix(words) {
-  if (!words.length) return "";
-  let prefix = words[0];
-  for (const word of words.slice(1)) {
-    let i = 0;
-    while (i < prefix.length && i < word.length && prefix[i].toLowerCase() === word[i].toLowerCase()) i += 1;
-    prefix = prefix.slice(0, i);
-  }
-  return prefix;
-}
-
-/**
- * What Tab makes of `text`: `{text, choices}`; `text` is null when nothing
- * fits. Pure, so it is easy to reason about (and to test from the page).
- */
-export function complete(text, forms, addresses) {
-  const angle = /^(.*<)([^<>]*)$/.exec(text);
-  if (angle) {
-    const [, head, partial] = angle;
-    const choices = addresses.filter((a) => a.startsWith(partial.toLowerCase()));
-    if (choices.length === 1) return { text: `${head}${choices[0]}>`, choices };
-    if (choices.length > 1) {
-      const prefix = commonPrefix(choices);
-      return { text: prefix.length > partial.length ? head + prefix : null, choices };
-    }
-    return { text: null, choices: [] };
-  }
-  if (!text.trim()) return { text: null, choices: [] };
-  const upper = text.toUpperCase();
-  const choices = forms.filter((form) => form.startsWith(upper) && form !== upper);
-  if (choices.length === 1) return { text: choices[0], choices };
-  if (choices.length > 1) {
-    const prefix = commonPrefix(choices);
-    return { text: prefix.length > text.length ? prefix : null, choices };
-  }
-  return { text: null, choices: [] };
-}
 
 const CLASS_SYMBOL = { 2: "✔", 3: "➜", 4: "⟳", 5: "✖" };
 
@@ -118,13 +72,21 @@ function faultBadge(ex) {
     t("ui.fault.badge", { n: ex.fault.rule + 1 }));
 }
 
+/** The world's public facts (GET /api/world, fetched once per page); null when the server could not say. */
+function fetchWorld() {
+  return getCached("/api/world").then((answer) => (answer.ok ? answer.data : null), () => null);
+}
+
 /**
  * Wire the console inside `root` (the template's markup with data-part
  * attributes). `send(line)` resolves to the server's acknowledgement;
  * `protocol` is the session's; `classOf(code)` the colour class of a reply
- * code (the catalogue's, see protocols.js codeClass).
+ * code (the catalogue's, see protocols.js codeClass); `world` a promise of
+ * the world's facts (GET /api/world by default): its addresses are what Tab
+ * completes after "<" and its first users the draft message's From and To.
+ * Until it comes, or when it fails, there are just no address completions.
  */
-export function createConsole(root, { send, protocol: proto = "smtp", classOf = (c) => codeClass(c) }) {
+export function createConsole(root, { send, protocol: proto = "smtp", classOf = (c) => codeClass(c), world = fetchWorld() }) {
   const protocol = normaliseProtocol(proto) || "smtp";
   const tagged = protocol === "imap";
   const part = (name) => root.querySelector(`[data-part="${name}"]`);
@@ -139,6 +101,12 @@ export function createConsole(root, { send, protocol: proto = "smtp", classOf = 
   const stateChip = part("state");
 
   let forms = DEFAULT_FORMS[protocol];
+  let addresses = []; // the world's, once known
+  let parties = { from: "", to: "" }; // the draft's sender and recipient when the envelope has none
+  Promise.resolve(world).then((facts) => {
+    addresses = worldAddresses(facts);
+    parties = draftParties(facts);
+  }, () => {});
   const usedTags = []; // IMAP: the tags of the commands sent in this session
   let awaitingRest = false; // IMAP: the server's "+" asked for the rest of a command
   let prefill = ""; // IMAP: the tag the console put in the empty box
@@ -210,8 +178,8 @@ export function createConsole(root, { send, protocol: proto = "smtp", classOf = 
 
   /** A first draft of the message from the envelope typed so far. */
   function messageTemplate() {
-    const from = envelope.from || "alice@example.org";
-    const to = envelope.to.length ? envelope.to.join(", ") : "bob@example.org";
+    const from = envelope.from || parties.from;
+    const to = envelope.to.length ? envelope.to.join(", ") : parties.to;
     return [`From: ${from}`, `To: ${to}`, `Subject: ${t("ui.console.sample_subject")}`, "",
       t("ui.console.sample_body"), ""].join("\n");
   }
@@ -280,7 +248,7 @@ export function createConsole(root, { send, protocol: proto = "smtp", classOf = 
     } else if (event.key === "Tab" && !event.shiftKey && !event.altKey && !event.ctrlKey) {
       // IMAP: complete the verb after the tag ("a3 sel" gives "a3 SELECT ").
       const head = tagged ? (/^\S+\s+/.exec(input.value) || [""])[0] : "";
-      const result = complete(input.value.slice(head.length), forms, WORLD_ADDRESSES);
+      const result = complete(input.value.slice(head.length), forms, addresses);
       if (result.text === null && result.choices.length === 0) return;
       event.preventDefault();
       if (result.text !== null) input.value = head + result.text;

@@ -6,8 +6,8 @@
  * text fields) or the button turns it on and off; Esc leaves. The player's
  * own shortcuts keep working, so the whole lesson is driven from the keyboard.
  */
-import { isTyping } from "./dom.js";
-import { t } from "./i18n.js";
+import { isTyping } from "../lib/dom.js";
+import { t } from "../lib/i18n.js";
 
 export function createPresenter({ button, focusTarget, onChange }) {
   let active = false;

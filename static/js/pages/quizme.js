@@ -10,34 +10,14 @@
  * shaky at box 2 or with at least half its answers right, otherwise not yet
  * known. The history lists every attempt with its score.
  */
-import { t } from "./i18n.js";
-import { el, replace } from "./dom.js";
-import { sendJSON, percent, when, label } from "./quiz.js";
+import { t } from "../lib/i18n.js";
+import { el, replace } from "../lib/dom.js";
+import { sendJSON, percent, when, label } from "../components/quizkit.js";
+import { protocolOf, levelOf } from "../core/mastery.js";
 
 const $ = (id) => document.getElementById(id);
 const SYMBOL = { known: "✔", shaky: "~", unknown: "✖", unseen: "·" };
 const PROTOCOLS = ["smtp", "pop3", "imap"];
-
-/** The protocol a reply code belongs to: three digits SMTP, +OK/-ERR POP3, OK/NO/BAD/BYE IMAP. */
-export function protocolOf(code) {
-  const c = String(code).toUpperCase();
-  if (/^\d{3}$/.test(c)) return "smtp";
-  if (c === "+OK" || c === "-ERR") return "pop3";
-  return "imap";
-}
-
-/**
- * known | shaky | unknown | unseen. The server's "known" (at least 80 % right and out of
- * box 1) stands; of the rest, under half right is "not yet known", else "shaky".
- */
-export function levelOf({ seen = 0, correct = 0, box = null, level = null } = {}) {
-  if (level && SYMBOL[level]) return level; // the server's word (simulator/quizzes.py mastery) stands
-  if (!seen) return "unseen";
-  if (level === "known") return "known";
-  const rate = correct / seen;
-  if (level === null && rate >= 0.8 && (box === null || box >= 2)) return "known";
-  return rate >= 0.5 ? "shaky" : "unknown";
-}
 
 /** Mastery as a list of rows, whatever its shape: {code: {...}} or [{code, ...}]. */
 function rowsOf(mastery) {

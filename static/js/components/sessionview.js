@@ -9,11 +9,13 @@
  * explanation and transcript around it and talk to it through the object
  * returned by createSessionView.
  */
-import { Timeline, tr, className } from "./timeline.js";
-import { protocolInfo, normaliseProtocol } from "./protocols.js";
-import { createDiagram, narrate, hourglass } from "./diagram.js";
+import { Timeline, tr, className, narrate } from "../core/timeline.js";
+import { protocolInfo, normaliseProtocol } from "../core/protocols.js";
+import { createDiagram, hourglass } from "./diagram.js";
 import { createPlayer } from "./player.js";
-import { toText, toJSON, toMermaid, toSVG, fromJSONText, download } from "./export.js";
+import { toText, toJSON, toMermaid, fromJSONText } from "../core/export.js";
+import { toSVG } from "./svgexport.js";
+import { download } from "../lib/dom.js";
 
 const ZOOMS = [0.6, 0.75, 0.9, 1, 1.15, 1.3, 1.5, 1.75, 2];
 const FORMATS = {
