@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from simulator.mail import message as im
+from simulator.protocols.imap import structure as ims
 
 MESSAGES = Path(__file__).resolve().parent.parent / "simulator" / "data" / "messages"
 
@@ -158,13 +159,13 @@ def check_body(b, extended):
 def check_all(raw: bytes) -> None:
     """Every public function on ``raw``: no exception, output in IMAP syntax."""
     m = im.parse(raw)
-    check_envelope(read_imap(im.envelope(m)))
-    check_body(read_imap(im.bodystructure(m)), True)
-    check_body(read_imap(im.bodystructure(m, extended=False)), False)
-    assert im.section(m, "") == raw
+    check_envelope(read_imap(ims.envelope(m)))
+    check_body(read_imap(ims.bodystructure(m)), True)
+    check_body(read_imap(ims.bodystructure(m, extended=False)), False)
+    assert ims.section(m, "") == raw
     for spec in ("HEADER", "TEXT", "1", "1.MIME", "2", "1.1", "2.HEADER", "2.TEXT", "1.2.3",
                  "HEADER.FIELDS (FROM SUBJECT)", "HEADER.FIELDS.NOT (FROM)"):
-        out = im.section(m, spec)
+        out = ims.section(m, spec)
         assert out is None or isinstance(out, bytes)
     for field in ("FROM", "SUBJECT", "TO", "X-NONE"):
         im.header_contains(m, field, "x")
@@ -196,19 +197,19 @@ def lines_of(n_lines: int, octets: int, char: str = "x") -> str:
 def test_rfc3501_fetch_example_envelope_and_body():
     raw = crlf(RFC_HEADER + lines_of(92, 3028))
     m = im.parse(raw)
-    assert im.envelope(m) == (
+    assert ims.envelope(m) == (
         b'("Wed, 17 Jul 1996 02:23:25 -0700 (PDT)" "IMAP4rev1 WG mtg summary and minutes" '
         b'(("Terry Gray" NIL "gray" "cac.washington.edu")) (("Terry Gray" NIL "gray" "cac.washington.edu")) '
         b'(("Terry Gray" NIL "gray" "cac.washington.edu")) ((NIL NIL "imap" "cac.washington.edu")) '
         b'((NIL NIL "minutes" "CNRI.Reston.VA.US")("John Klensin" NIL "KLENSIN" "MIT.EDU")) NIL NIL '
         b'"<B27397-0100000@cac.washington.edu>")')
-    assert im.bodystructure(m, extended=False) == b'("TEXT" "PLAIN" ("CHARSET" "US-ASCII") NIL NIL "7BIT" 3028 92)'
-    assert im.bodystructure(m) == b'("TEXT" "PLAIN" ("CHARSET" "US-ASCII") NIL NIL "7BIT" 3028 92 NIL NIL NIL NIL)'
+    assert ims.bodystructure(m, extended=False) == b'("TEXT" "PLAIN" ("CHARSET" "US-ASCII") NIL NIL "7BIT" 3028 92)'
+    assert ims.bodystructure(m) == b'("TEXT" "PLAIN" ("CHARSET" "US-ASCII") NIL NIL "7BIT" 3028 92 NIL NIL NIL NIL)'
 
 
 def test_rfc3501_fetch_example_internaldate_in_utc():
     ts = calendar.timegm((1996, 7, 17, 9, 44, 25, 0, 0, 0))  # 17-Jul-1996 02:44:25 -0700
-    assert im.internaldate(ts) == b'"17-Jul-1996 09:44:25 +0000"'
+    assert ims.internaldate(ts) == b'"17-Jul-1996 09:44:25 +0000"'
 
 
 def rfc_bodystructure_message() -> bytes:
@@ -231,8 +232,8 @@ def test_rfc3501_bodystructure_example():
     parts = (b'("TEXT" "PLAIN" ("CHARSET" "US-ASCII") NIL NIL "7BIT" 1152 23)'
              b'("TEXT" "PLAIN" ("CHARSET" "US-ASCII" "NAME" "cc.diff") '
              b'"<960723163407.20117h@cac.washington.edu>" "Compiler diff" "BASE64" 4554 73)')
-    assert im.bodystructure(m, extended=False) == b"(" + parts + b' "MIXED")'
-    assert im.bodystructure(m) == (
+    assert ims.bodystructure(m, extended=False) == b"(" + parts + b' "MIXED")'
+    assert ims.bodystructure(m) == (
         b'(("TEXT" "PLAIN" ("CHARSET" "US-ASCII") NIL NIL "7BIT" 1152 23 NIL NIL NIL NIL)'
         b'("TEXT" "PLAIN" ("CHARSET" "US-ASCII" "NAME" "cc.diff") '
         b'"<960723163407.20117h@cac.washington.edu>" "Compiler diff" "BASE64" 4554 73 NIL NIL NIL NIL) '
@@ -283,28 +284,28 @@ def rfc_section_message() -> bytes:
     ("4.2.HEADER.FIELDS (SUBJECT)", b"Subject: message 4.2\r\n\r\n"),
 ])
 def test_rfc3501_section_numbering_example(spec, expected):
-    assert im.section(rfc_section_message(), spec) == expected
+    assert ims.section(rfc_section_message(), spec) == expected
 
 
 def test_rfc3501_section_example_top_header_text_and_4():
     raw = rfc_section_message()
     m = im.parse(raw)
-    assert im.section(m, "HEADER") == raw[:raw.index(b"\r\n\r\n") + 4]
-    assert im.section(m, "TEXT") == raw[raw.index(b"\r\n\r\n") + 4:]
-    assert im.section(m, "4").startswith(b"--p4\r\n") and im.section(m, "4").endswith(b"--p4--")
-    assert im.section(m, "4.2.TEXT").startswith(b"--m42\r\n")
+    assert ims.section(m, "HEADER") == raw[:raw.index(b"\r\n\r\n") + 4]
+    assert ims.section(m, "TEXT") == raw[raw.index(b"\r\n\r\n") + 4:]
+    assert ims.section(m, "4").startswith(b"--p4\r\n") and ims.section(m, "4").endswith(b"--p4--")
+    assert ims.section(m, "4.2.TEXT").startswith(b"--m42\r\n")
 
 
 @pytest.mark.parametrize("spec", ["5", "1.1", "2.1", "3.3", "4.3", "4.2.3", "4.2.2.3", "4.2.2.1.1",
                                   "1.HEADER", "1.TEXT", "4.HEADER", "4.1.TEXT", "2.HEADER.FIELDS (FROM)",
                                   "99999999999999999999"])
 def test_section_of_a_part_that_does_not_exist_is_none(spec):
-    assert im.section(rfc_section_message(), spec) is None
+    assert ims.section(rfc_section_message(), spec) is None
 
 
 def test_rfc3501_section_example_bodystructure_is_grammatical():
     m = im.parse(rfc_section_message())
-    body = read_imap(im.bodystructure(m))
+    body = read_imap(ims.bodystructure(m))
     check_body(body, True)
     assert body[2][:2] == [b"MESSAGE", b"RFC822"]
     assert body[3][1][:2] == [b"MESSAGE", b"RFC822"]  # 4.2
@@ -319,21 +320,21 @@ PLAIN = crlf("From: Alice <alice@example.org>\nSubject: hi\nX-Long: one\n two\n\
 
 def test_non_multipart_message_has_part_1_its_body():
     m = im.parse(PLAIN)
-    assert im.section(m, "1") == b"Hello\r\nworld\r\n" == im.section(m, "TEXT")
-    assert im.section(m, "1.MIME") == im.section(m, "HEADER")
-    assert im.section(m, "2") is None and im.section(m, "1.1") is None
+    assert ims.section(m, "1") == b"Hello\r\nworld\r\n" == ims.section(m, "TEXT")
+    assert ims.section(m, "1.MIME") == ims.section(m, "HEADER")
+    assert ims.section(m, "2") is None and ims.section(m, "1.1") is None
 
 
 def test_header_fields_keep_folding_order_and_end_with_blank_line():
-    assert im.section(PLAIN, "HEADER.FIELDS (X-LONG FROM)") == (
+    assert ims.section(PLAIN, "HEADER.FIELDS (X-LONG FROM)") == (
         b"From: Alice <alice@example.org>\r\nX-Long: one\r\n two\r\n\r\n")
-    assert im.section(PLAIN, 'HEADER.FIELDS ("x-long")') == b"X-Long: one\r\n two\r\n\r\n"
-    assert im.section(PLAIN, "HEADER.FIELDS.NOT (FROM X-LONG)") == b"Subject: hi\r\n\r\n"
-    assert im.section(PLAIN, "HEADER.FIELDS (NOPE)") == b"\r\n"
+    assert ims.section(PLAIN, 'HEADER.FIELDS ("x-long")') == b"X-Long: one\r\n two\r\n\r\n"
+    assert ims.section(PLAIN, "HEADER.FIELDS.NOT (FROM X-LONG)") == b"Subject: hi\r\n\r\n"
+    assert ims.section(PLAIN, "HEADER.FIELDS (NOPE)") == b"\r\n"
 
 
 def test_header_fields_names_keep_their_case_from_the_client():
-    assert im.section(PLAIN, "HEADER.FIELDS (from Subject)") == (
+    assert ims.section(PLAIN, "HEADER.FIELDS (from Subject)") == (
         b"From: Alice <alice@example.org>\r\nSubject: hi\r\n\r\n")
 
 
@@ -342,24 +343,24 @@ def test_header_fields_names_keep_their_case_from_the_client():
                                   "HEADER.FIELDS (FROM)x", "1.2.", "HEADER.FIELDS.NOT", " 1"])
 def test_invalid_section_spec_raises_value_error(spec):
     with pytest.raises(ValueError):
-        im.section(PLAIN, spec)
+        ims.section(PLAIN, spec)
 
 
 def test_whole_message_section_is_the_raw_bytes():
-    assert im.section(PLAIN, "") == PLAIN
+    assert ims.section(PLAIN, "") == PLAIN
 
 
 @pytest.mark.parametrize("origin,length,expected", [
     (0, 5, b"Hello"), (6, 100, b"world"), (11, 5, b""), (200, 5, b""), (0, 0, b""), (-3, 2, b"He")])
 def test_partial_cuts_octets_and_is_empty_past_the_end(origin, length, expected):
-    assert im.partial(b"Hello world", origin, length) == expected
+    assert ims.partial(b"Hello world", origin, length) == expected
 
 
 # --------------------------------------------------------------------------
 # ENVELOPE
 
 def env(headers: str) -> list:
-    return read_imap(im.envelope(crlf(headers + "\nbody\n")))
+    return read_imap(ims.envelope(crlf(headers + "\nbody\n")))
 
 
 def test_envelope_sender_and_reply_to_default_to_from():
@@ -407,23 +408,23 @@ def test_envelope_addresses(value, expected):
 
 def test_envelope_strings_needing_literals():
     raw = b"From: a@x.example\r\nSubject: caf\xc3\xa9 \"q\" \\ x\r\nMessage-ID: <a\x00b@x>\r\n\r\n"
-    out = im.envelope(raw)
+    out = ims.envelope(raw)
     assert b'{6}\r\ncaf\xc3\xa9 ' not in out  # the whole value is one literal
     e = read_imap(out)
     assert e[1] == b'caf\xc3\xa9 "q" \\ x'
     assert e[9] == "<a\ufffdb@x>".encode()
-    assert im.istring(b'say "hi" \\o/') == b'"say \\"hi\\" \\\\o/"'
-    assert im.istring(b"a\rb") == b"{3}\r\na\rb"
+    assert ims.istring(b'say "hi" \\o/') == b'"say \\"hi\\" \\\\o/"'
+    assert ims.istring(b"a\rb") == b"{3}\r\na\rb"
 
 
 def test_envelope_of_encoded_russian_sample_is_not_decoded():
-    e = read_imap(im.envelope(sample("04-russian.eml")))
+    e = read_imap(ims.envelope(sample("04-russian.eml")))
     assert e[1].startswith(b"=?UTF-8?B?") and b" =?UTF-8?B?" in e[1]  # unfolded, not decoded
     assert e[2][0][2:] == [b"irina", b"example.net"]
 
 
 def test_envelope_of_reply_sample_has_in_reply_to():
-    e = read_imap(im.envelope(sample("09-reply.eml")))
+    e = read_imap(ims.envelope(sample("09-reply.eml")))
     assert e[8] == b"<lunch-0901-0912@example.org>" and e[9] == b"<re-lunch-0901-1002@example.org>"
 
 
@@ -463,7 +464,7 @@ SAMPLE_STRUCTURES = {
 
 @pytest.mark.parametrize("name", sorted(SAMPLE_STRUCTURES))
 def test_bodystructure_of_sample(name):
-    assert im.bodystructure(sample(name)) == SAMPLE_STRUCTURES[name]
+    assert ims.bodystructure(sample(name)) == SAMPLE_STRUCTURES[name]
 
 
 @pytest.mark.parametrize("name", sorted(p.name for p in MESSAGES.glob("*.eml")))
@@ -471,7 +472,7 @@ def test_every_sample_is_grammatical_and_sizes_match_sections(name):
     raw = sample(name)
     m = im.parse(raw)
     check_all(raw)
-    body = read_imap(im.bodystructure(m, extended=False))
+    body = read_imap(ims.bodystructure(m, extended=False))
 
     def walk(b, path):
         if isinstance(b[0], list):
@@ -480,7 +481,7 @@ def test_every_sample_is_grammatical_and_sizes_match_sections(name):
                 walk(b[i], f"{path}.{i + 1}" if path else str(i + 1))
                 i += 1
             return
-        data = im.section(m, path or "1")
+        data = ims.section(m, path or "1")
         assert b[6] == len(data)
         if b[0] == b"TEXT":
             assert b[7] == data.count(b"\n") + (0 if not data or data.endswith(b"\n") else 1)
@@ -490,13 +491,13 @@ def test_every_sample_is_grammatical_and_sizes_match_sections(name):
 
 def test_invoice_sample_pdf_part():
     m = im.parse(sample("06-invoice.eml"))
-    body = read_imap(im.bodystructure(m))
+    body = read_imap(ims.bodystructure(m))
     assert body[1][:2] == [b"APPLICATION", b"PDF"] and body[1][5] == b"BASE64"
-    assert base64.b64decode(im.section(m, "2")).startswith(b"%PDF-")
+    assert base64.b64decode(ims.section(m, "2")).startswith(b"%PDF-")
 
 
 def structure(text: str, extended=True) -> bytes:
-    return im.bodystructure(crlf(text), extended)
+    return ims.bodystructure(crlf(text), extended)
 
 
 def test_text_without_charset_gets_us_ascii_and_message_without_content_type_is_text_plain():
@@ -524,13 +525,13 @@ def test_multipart_without_boundary_is_text_plain():
 
 def test_boundary_never_found_gives_one_empty_text_part_like_dovecot():
     raw = crlf("Content-Type: multipart/mixed; boundary=zz\n\nno parts here\n")
-    assert im.bodystructure(raw, False) == b'(("TEXT" "PLAIN" ("CHARSET" "US-ASCII") NIL NIL "7BIT" 0 0) "MIXED")'
-    assert im.section(raw, "1") == b"" and im.section(raw, "2") is None
+    assert ims.bodystructure(raw, False) == b'(("TEXT" "PLAIN" ("CHARSET" "US-ASCII") NIL NIL "7BIT" 0 0) "MIXED")'
+    assert ims.section(raw, "1") == b"" and ims.section(raw, "2") is None
 
 
 def test_missing_closing_boundary_runs_last_part_to_the_end():
     raw = crlf("Content-Type: multipart/mixed; boundary=b\n\n--b\n\none\n--b\n\ntwo\n")
-    assert im.section(raw, "1") == b"one" and im.section(raw, "2") == b"two\r\n"
+    assert ims.section(raw, "1") == b"one" and ims.section(raw, "2") == b"two\r\n"
     assert "missing_closing_boundary" in im.parse(raw).root.problems
 
 
@@ -538,14 +539,14 @@ def test_boundary_prefix_of_inner_boundary_and_transport_padding():
     raw = crlf("Content-Type: multipart/mixed; boundary=b\n\npre\n--b  \n"
                "Content-Type: multipart/alternative; boundary=b1\n\n--b1\n\nin\n--b1--\n"
                "--b\n\nlast\n--b-- \nepilogue\n")
-    assert im.section(raw, "1.1") == b"in" and im.section(raw, "2") == b"last"
-    assert read_imap(im.bodystructure(raw, False))[0][-1] == b"ALTERNATIVE"
+    assert ims.section(raw, "1.1") == b"in" and ims.section(raw, "2") == b"last"
+    assert read_imap(ims.bodystructure(raw, False))[0][-1] == b"ALTERNATIVE"
 
 
 def test_bare_lf_message_is_parsed():
     raw = b"Subject: lf\nContent-Type: multipart/mixed; boundary=b\n\n--b\n\none\n--b--\n"
-    assert im.section(raw, "1") == b"one"
-    assert im.section(raw, "HEADER").endswith(b"b\n\n")
+    assert ims.section(raw, "1") == b"one"
+    assert ims.section(raw, "HEADER").endswith(b"b\n\n")
 
 
 # --------------------------------------------------------------------------
@@ -611,12 +612,12 @@ def test_sent_date_missing_is_none():
     (float("nan"), b'"01-Jan-1970 00:00:00 +0000"'),
 ])
 def test_internaldate_is_a_pure_function_in_utc(ts, expected):
-    assert im.internaldate(ts) == expected == im.internaldate(ts)
+    assert ims.internaldate(ts) == expected == ims.internaldate(ts)
 
 
 def test_functions_accept_parsed_message_or_bytes():
     m = im.parse(PLAIN)
-    assert im.envelope(m) == im.envelope(PLAIN) and im.bodystructure(m) == im.bodystructure(bytearray(PLAIN))
+    assert ims.envelope(m) == ims.envelope(PLAIN) and ims.bodystructure(m) == ims.bodystructure(bytearray(PLAIN))
 
 
 # --------------------------------------------------------------------------
@@ -665,12 +666,12 @@ def test_malformed_message_never_raises_and_stays_grammatical(raw):
 
 def test_first_line_without_colon_means_no_header():
     raw = b"no header at all, just text\r\nand more\r\n"
-    assert im.section(raw, "HEADER") == b"" and im.section(raw, "TEXT") == raw
+    assert ims.section(raw, "HEADER") == b"" and ims.section(raw, "TEXT") == raw
 
 
 def test_damaged_header_line_keeps_later_fields():
     raw = HOSTILE[5]
-    assert im.section(raw, "TEXT") == b"body"
+    assert ims.section(raw, "TEXT") == b"body"
     assert im.header_contains(raw, "FROM", "a@b.example")
     assert "header_without_colon" in im.parse(raw).root.problems
 
@@ -679,7 +680,7 @@ def run_fast(raw: bytes, seconds: float = 3.0) -> None:
     """The engine's calls finish quickly (timed without the test's slow IMAP reader), then the grammar check."""
     start = time.monotonic()
     m = im.parse(raw)
-    im.envelope(m), im.bodystructure(m), im.section(m, "1.1"), im.header_contains(m, "FROM", "zz")
+    ims.envelope(m), ims.bodystructure(m), ims.section(m, "1.1"), im.header_contains(m, "FROM", "zz")
     im.text_contains(m, "zz")
     assert time.monotonic() - start < seconds
     check_all(raw)
@@ -732,6 +733,6 @@ def test_random_messages_never_raise_and_stay_grammatical(raw):
 @settings(max_examples=200, deadline=None)
 @given(mime_like, st.sampled_from(["1", "1.1", "2.1.1", "1.MIME", "2.TEXT", "1.HEADER.FIELDS (SUBJECT)", "TEXT"]))
 def test_random_sections_are_slices_of_the_message(raw, spec):
-    out = im.section(raw, spec)
+    out = ims.section(raw, spec)
     if out is not None and "FIELDS" not in spec:
         assert out in raw

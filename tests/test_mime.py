@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from simulator.mail.describe import PROBLEMS, describe, part_bytes
 from simulator.mail import message as im
+from simulator.protocols.imap import structure as ims
 
 MESSAGES = Path(__file__).resolve().parent.parent / "simulator" / "data" / "messages"
 SAMPLES = sorted(p.name for p in MESSAGES.glob("*.eml"))
@@ -118,7 +119,7 @@ def test_forwarded_sample_shows_the_encapsulated_message():
     assert inner["path"] == "2.1" and inner["text"].startswith("Hi Alice,")
     assert {h["name"]: h["decoded"] for h in inner["headers"]}["From"] == "Carol White <carol@example.net>"
     # The path is the IMAP section that fetches the same text.
-    assert im.section(sample("07-forwarded.eml"), "2.1").decode().replace("\r\n", "\n") == inner["text"]
+    assert ims.section(sample("07-forwarded.eml"), "2.1").decode().replace("\r\n", "\n") == inner["text"]
     ct, name, data = part_bytes(sample("07-forwarded.eml"), "2")
     assert ct == "message/rfc822" and data.startswith(b"Date: Thu, 03 Sep 2026")
 
@@ -131,15 +132,15 @@ def test_encapsulated_multipart_gets_text_path_and_imap_child_numbers():
     assert set(tree) == {"", "1", "1.TEXT", "1.1", "1.2"}
     assert tree["1.TEXT"]["content_type"] == "multipart/alternative"
     for path in ("1.1", "1.2"):
-        assert im.section(raw, path).decode() == tree[path]["text"]
+        assert ims.section(raw, path).decode() == tree[path]["text"]
 
 
 def test_message_inside_a_message_gets_the_imap_numbers():
     raw = crlf("Content-Type: message/rfc822\n\nContent-Type: message/rfc822\n\nSubject: deepest\n\nhello\n")
     tree = by_path(describe(raw))
     assert set(tree) == {"", "1.1", "1.1.1"}
-    assert tree["1.1.1"]["text"] == "hello\n" and im.section(raw, "1.1.1") == b"hello\r\n"
-    assert im.section(raw, "1.1") == b"Subject: deepest\r\n\r\nhello\r\n"
+    assert tree["1.1.1"]["text"] == "hello\n" and ims.section(raw, "1.1.1") == b"hello\r\n"
+    assert ims.section(raw, "1.1") == b"Subject: deepest\r\n\r\nhello\r\n"
 
 
 def test_dots_sample_keeps_leading_dots():
@@ -181,7 +182,7 @@ def test_part_bytes_paths():
     assert ct == "multipart/alternative" and data.startswith(b"--inner-7f3a")
     assert part_bytes(raw, "1.1")[2].startswith("Hi Bob,\r\n".encode())
     plain = sample("01-plain.eml")
-    assert part_bytes(plain, "1") == part_bytes(plain, "") == ("text/plain", None, im.section(plain, "TEXT"))
+    assert part_bytes(plain, "1") == part_bytes(plain, "") == ("text/plain", None, ims.section(plain, "TEXT"))
 
 
 # --------------------------------------------------------------------------
@@ -269,4 +270,4 @@ def test_random_messages_describe_without_raising(raw):
     assert len(paths) == len(set(paths))
     for path in paths:
         assert part_bytes(raw, path) is not None
-        assert path == "" or im.section(raw, path) is not None  # the path is a section IMAP can fetch
+        assert path == "" or ims.section(raw, path) is not None  # the path is a section IMAP can fetch

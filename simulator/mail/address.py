@@ -1,9 +1,7 @@
-"""IMAP strings and RFC 5322 addresses as ENVELOPE needs them (RFC 3501 §7.4.2, §9).
-
-``istring`` writes a value as an IMAP quoted string, or as a literal when it
-holds CR, LF, NUL or 8-bit bytes; ``addresses`` parses an address-list header
-(groups, comments, quoted phrases) into ENVELOPE's (name adl mailbox host)
-tuples, leniently: damaged addresses degrade, never raise.
+"""RFC 5322 address lists: ``addresses`` parses an address-list header (groups,
+comments, quoted phrases) into (name, route, mailbox, host) tuples, as IMAP's
+ENVELOPE needs them (RFC 3501 §7.4.2), leniently: damaged addresses degrade,
+never raise. Pure; imports nothing of MailSim.
 """
 from __future__ import annotations
 
@@ -11,23 +9,6 @@ import re
 from typing import Optional
 
 _QUOTED_PAIR = re.compile(rb"\\(.)", re.S)
-_LITERAL_NEEDED = re.compile(rb"[\x80-\xff\r\n]")
-
-
-def istring(value: Optional[bytes]) -> bytes:
-    """An IMAP nstring: NIL, a quoted string, or a literal when quoting cannot carry it.
-
-    NUL may not appear even in a literal (RFC 3501 §9 CHAR8), so it becomes
-    U+FFFD (what Dovecot's istream-nonuls does for message content).
-    """
-    if value is None:
-        return b"NIL"
-    if b"\0" in value:
-        value = value.replace(b"\0", "\ufffd".encode())
-    if _LITERAL_NEEDED.search(value):
-        return b"{%d}\r\n" % len(value) + value
-    return b'"' + value.replace(b"\\", b"\\\\").replace(b'"', b'\\"') + b'"'
-
 
 
 _ADDR_TOKEN = re.compile(
@@ -143,12 +124,5 @@ def addresses(value: Optional[bytes]) -> list[tuple]:
     if in_group:
         out.append((None, None, None, None))
     return out
-
-
-def _addr_list(value: Optional[bytes]) -> bytes:
-    addrs = addresses(value)
-    if not addrs:
-        return b"NIL"
-    return b"(" + b"".join(b"(" + b" ".join(istring(x) for x in a) + b")" for a in addrs) + b")"
 
 

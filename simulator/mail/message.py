@@ -1,6 +1,9 @@
-"""Message structure for the IMAP engine: ENVELOPE, BODYSTRUCTURE, BODY[section], SEARCH.
+"""A message's structure: header fields and the tree of MIME parts, and what can be asked of them.
 
-Sans-I/O and stdlib only. Every function takes the raw message (bytes as
+What the IMAP engine renders as ENVELOPE, BODYSTRUCTURE and BODY[section]
+(:mod:`simulator.protocols.imap.structure`), searches (SEARCH) and the
+mailbox viewer describes (:mod:`simulator.mail.describe`) all start here.
+Sans-I/O and stdlib only; imports only ``simulator.mail``. Every function takes the raw message (bytes as
 stored, CRLF line ends) or a :class:`ParsedMessage` made by :func:`parse`, so
 the engine can parse a message once and cache it per UID.
 
@@ -10,7 +13,7 @@ never copies), like Dovecot's message parser. Everything the engine sends is
 cut from those offsets, so ``BODY[1.MIME]`` and the BODYSTRUCTURE sizes are
 byte-exact. Nothing here raises on a malformed message; damage degrades the
 way RFC 2045/2046 and Dovecot suggest, and is noted in ``Part.problems``
-(the mailbox viewer in ``simulator/mime.py`` shows those keys):
+(the mailbox viewer, :mod:`simulator.mail.describe`, shows those keys):
 
 * the header ends at the first empty line; a line that is neither a field
   nor a continuation is kept as a damaged field (``header_without_colon``),
@@ -37,7 +40,7 @@ from dataclasses import dataclass, field
 from email.utils import parsedate_tz
 from typing import Optional, Union
 
-from simulator.mail.address import _addr_list, addresses, istring  # noqa: F401  (public here too)
+from simulator.mail.address import addresses  # noqa: F401  (public here too)
 from simulator.mail.decode import charset_codec, decode_base64, decode_text, decode_transfer, decode_words  # noqa: F401
 
 MAX_DEPTH = 32     # nested multiparts / message/rfc822 levels
@@ -173,7 +176,7 @@ def parse(raw: bytes) -> ParsedMessage:
     return ParsedMessage(raw)
 
 
-def _pm(msg: Msg) -> ParsedMessage:
+def parsed(msg: Msg) -> ParsedMessage:
     return msg if isinstance(msg, ParsedMessage) else ParsedMessage(msg)
 
 
@@ -350,185 +353,6 @@ def disposition(p: Part) -> Optional[tuple[bytes, list]]:
 # --------------------------------------------------------------------------
 # IMAP strings and lists
 
-def _plist(params: list) -> bytes:
-    if not params:
-        return b"NIL"
-    return b"(" + b" ".join(istring(k) + b" " + istring(v) for k, v in params) + b")"
-
-
-# --------------------------------------------------------------------------
-# ENVELOPE (RFC 3501 §7.4.2)
-
-def _envelope(p: Part) -> bytes:
-    sender_from = _addr_list(p.first(b"from"))
-    sender = _addr_list(p.first(b"sender"))
-    reply_to = _addr_list(p.first(b"reply-to"))
-    items = [
-        istring(p.first(b"date")), istring(p.first(b"subject")), sender_from,
-        sender if sender != b"NIL" else sender_from,
-        reply_to if reply_to != b"NIL" else sender_from,
-        _addr_list(p.first(b"to")), _addr_list(p.first(b"cc")), _addr_list(p.first(b"bcc")),
-        istring(p.first(b"in-reply-to")), istring(p.first(b"message-id")),
-    ]
-    return b"(" + b" ".join(items) + b")"
-
-
-def envelope(msg: Msg) -> bytes:
-    """The ENVELOPE of the message (RFC 3501 §7.4.2): header strings as they are, not decoded."""
-    return _envelope(_pm(msg).root)
-
-
-# --------------------------------------------------------------------------
-# BODY and BODYSTRUCTURE (RFC 3501 §7.4.2)
-
-def _language(p: Part) -> bytes:
-    value = p.first(b"content-language")
-    tags = [t.strip() for t in value.split(b",") if t.strip()] if value else []
-    if not tags:
-        return b"NIL"
-    return istring(tags[0]) if len(tags) == 1 else b"(" + b" ".join(istring(t) for t in tags) + b")"
-
-
-def _extension(p: Part) -> bytes:
-    dsp = disposition(p)
-    dsp_out = b"NIL" if dsp is None else b"(" + istring(dsp[0]) + b" " + _plist(dsp[1]) + b")"
-    return b" ".join((dsp_out, _language(p), istring(p.first(b"content-location"))))
-
-
-def _structure(p: Part, extended: bool, out: list) -> None:
-    if p.children:
-        out.append(b"(")
-        for child in p.children:
-            _structure(child, extended, out)
-        out.append(b" " + istring(p.subtype_raw.upper()))
-        if extended:
-            out.append(b" " + _plist(p.params) + b" " + _extension(p))
-        out.append(b")")
-        return
-    params = list(p.params)
-    if p.type == b"text" and p.param(b"charset") is None:
-        params.append((b"CHARSET", b"US-ASCII"))
-    out.append(b"(" + b" ".join((
-        istring(p.type_raw.upper()), istring(p.subtype_raw.upper()), _plist(params),
-        istring(p.first(b"content-id")), istring(p.first(b"content-description")),
-        istring(p.encoding.upper()), b"%d" % p.size)))
-    if p.message is not None:
-        out.append(b" " + _envelope(p.message) + b" ")
-        _structure(p.message, extended, out)
-        out.append(b" %d" % p.lines)
-    elif p.type == b"text":
-        out.append(b" %d" % p.lines)
-    if extended:
-        out.append(b" NIL " + _extension(p))
-    out.append(b")")
-
-
-def bodystructure(msg: Msg, extended: bool = True) -> bytes:
-    """BODYSTRUCTURE (``extended``) or BODY (without extension data) of the message."""
-    out: list[bytes] = []
-    _structure(_pm(msg).root, extended, out)
-    return b"".join(out)
-
-
-# --------------------------------------------------------------------------
-# BODY[section] (RFC 3501 §6.4.5)
-
-_SECTION_PART = re.compile(r"^([1-9][0-9]*(?:\.[1-9][0-9]*)*)(?:\.(.*))?$", re.S)
-_FIELDS = re.compile(r"^HEADER\.FIELDS(\.NOT)?\s*\((.*)\)$", re.S | re.I)
-_FIELD_NAME = re.compile(r'\s*(?:"((?:[^"\\]|\\.)*)"|([^\s()"]+))\s*', re.S)
-
-
-def _parse_spec(spec: str) -> tuple[list[int], str, Optional[tuple[bool, list[bytes]]]]:
-    """``spec`` as (part numbers, text kind, (exclude, field names) or None); ValueError if invalid."""
-    m = _SECTION_PART.match(spec)
-    if m:
-        numbers, tail = [int(n) for n in m.group(1).split(".")], m.group(2)
-    else:
-        numbers, tail = [], spec
-    if tail is None or (tail == "" and not numbers):
-        return numbers, "", None
-    upper = tail.upper()
-    if upper in ("HEADER", "TEXT") or (upper == "MIME" and numbers):
-        return numbers, upper, None
-    fm = _FIELDS.match(tail)
-    if fm:
-        names, pos, text = [], 0, fm.group(2)
-        while pos < len(text):
-            nm = _FIELD_NAME.match(text, pos)
-            if nm is None or nm.end() == pos:
-                raise ValueError(f"bad header list: {spec!r}")
-            name = nm.group(1) if nm.group(1) is not None else nm.group(2)
-            names.append(re.sub(r"\\(.)", r"\1", name).encode("utf-8", "replace").lower())
-            pos = nm.end()
-        if names:
-            return numbers, "FIELDS", (bool(fm.group(1)), names)
-    raise ValueError(f"bad section: {spec!r}")
-
-
-def _resolve(root: Part, numbers: list[int]) -> Optional[Part]:
-    """The part a section number names (RFC 3501 §6.4.5): a non-multipart message has only part 1."""
-    node = root
-    for depth, n in enumerate(numbers):
-        if depth == 0:
-            kids = root.children or [root]
-        elif node.children:
-            kids = node.children
-        elif node.message is not None:
-            kids = node.message.children or [node.message]
-        else:
-            return None
-        if n > len(kids):
-            return None
-        node = kids[n - 1]
-    return node
-
-
-def _header_fields(p: Part, exclude: bool, names: list[bytes]) -> bytes:
-    wanted = set(names)
-    out = []
-    for f in p.fields:
-        match = f.name is not None and f.name.lower() in wanted
-        if match != exclude:
-            chunk = p.source[f.start:f.end]
-            out.append(chunk if chunk.endswith(b"\n") else chunk + b"\r\n")
-    return b"".join(out) + b"\r\n"
-
-
-def section(msg: Msg, spec: str) -> Optional[bytes]:
-    """The content of BODY[spec]; None when the part does not exist; ValueError for a bad spec."""
-    numbers, kind, fields = _parse_spec(spec)
-    pm = _pm(msg)
-    if not numbers:
-        if kind == "":
-            return pm.raw  # the whole message: no need to parse it
-        target = pm.root
-    else:
-        part = _resolve(pm.root, numbers)
-        if part is None:
-            return None
-        if kind == "":
-            return part.body
-        if kind == "MIME":
-            return part.header
-        target = part.message
-        if target is None:
-            return None
-    if kind == "HEADER":
-        return target.header
-    if kind == "TEXT":
-        return target.body
-    return _header_fields(target, *fields)
-
-
-def partial(data: bytes, origin: int, length: int) -> bytes:
-    """BODY[...]<origin.length>: empty past the end (RFC 3501 §6.4.5)."""
-    origin, length = max(0, origin), max(0, length)
-    return data[origin:origin + length]
-
-
-# --------------------------------------------------------------------------
-# Search helpers (decoding lives in mime_decode.py)
-
 def _needle(needle: Union[str, bytes]) -> str:
     if isinstance(needle, (bytes, bytearray)):
         needle = bytes(needle).decode("utf-8", "replace")
@@ -539,7 +363,7 @@ def header_contains(msg: Msg, field_name: str, needle: Union[str, bytes]) -> boo
     """SEARCH HEADER/FROM/SUBJECT...: a case-insensitive substring of some ``field_name`` field, decoded."""
     name = field_name.strip().lower().encode("utf-8", "replace")
     want = _needle(needle)
-    for value in _pm(msg).root.all(name):
+    for value in parsed(msg).root.all(name):
         if want in decode_words(value)[0].casefold():
             return True
     return False
@@ -559,12 +383,12 @@ def _texts(pm: ParsedMessage) -> list[str]:
 def body_contains(msg: Msg, needle: Union[str, bytes]) -> bool:
     """SEARCH BODY: a case-insensitive substring of a text part, transfer encoding and charset undone."""
     want = _needle(needle)
-    return any(want in text for text in _texts(_pm(msg)))
+    return any(want in text for text in _texts(parsed(msg)))
 
 
 def text_contains(msg: Msg, needle: Union[str, bytes]) -> bool:
     """SEARCH TEXT: the needle in the header (decoded) or in the body."""
-    pm = _pm(msg)
+    pm = parsed(msg)
     if pm._header_text is None:
         lines = []
         for f in pm.root.fields:
@@ -577,28 +401,13 @@ def text_contains(msg: Msg, needle: Union[str, bytes]) -> bool:
 
 def sent_date(msg: Msg) -> Optional[_dt.date]:
     """The date of the Date header as written (its own time zone), for SENTBEFORE/SENTON/SENTSINCE."""
-    value = _pm(msg).root.first(b"date")
+    value = parsed(msg).root.first(b"date")
     if value is None:
         return None
     try:
-        parsed = parsedate_tz(value.decode("ascii", "replace"))
-        return _dt.date(*parsed[:3]) if parsed else None
+        when = parsedate_tz(value.decode("ascii", "replace"))
+        return _dt.date(*when[:3]) if when else None
     except (ValueError, TypeError, IndexError, OverflowError):
         return None
 
 
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-_MAX_TS = 253402300799.0  # 9999-12-31 23:59:59 UTC
-
-
-def internaldate(ts: float) -> bytes:
-    """The quoted INTERNALDATE of a timestamp, in UTC: b'"17-Jul-1996 09:44:25 +0000"'."""
-    try:
-        ts = float(ts)
-    except (TypeError, ValueError):
-        ts = 0.0
-    if not ts == ts:  # NaN
-        ts = 0.0
-    d = _dt.datetime.fromtimestamp(min(max(ts, 0.0), _MAX_TS), tz=_dt.timezone.utc)
-    return b'"%02d-%s-%04d %02d:%02d:%02d +0000"' % (
-        d.day, _MONTHS[d.month - 1].encode(), d.year, d.hour, d.minute, d.second)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Optional
 
 from simulator.mail import message as imap_message
+from simulator.protocols.imap import structure
 from simulator.protocols.base import Effect, Outcome
 from simulator.protocols.imap.parse import FetchAtt, ImapCommand, SeqSet
 from simulator.protocols.imap.replies import literal_text
@@ -262,29 +263,29 @@ class MessageCommands:
         if name == "FLAGS":
             return b"FLAGS " + flag_bytes(entry.flags, entry.uid in self._snap.recent)
         if name == "INTERNALDATE":
-            return b"INTERNALDATE " + imap_message.internaldate(entry.date)
+            return b"INTERNALDATE " + structure.internaldate(entry.date)
         if name == "RFC822.SIZE":
             return b"RFC822.SIZE %d" % entry.size
         raw, msg = loaded
         if name == "ENVELOPE":
-            return b"ENVELOPE " + imap_message.envelope(msg)
+            return b"ENVELOPE " + structure.envelope(msg)
         if name == "BODYSTRUCTURE":
-            return b"BODYSTRUCTURE " + imap_message.bodystructure(msg, extended=True)
+            return b"BODYSTRUCTURE " + structure.bodystructure(msg, extended=True)
         if name == "RFC822":
             return b"RFC822 " + literal(raw)
         if name == "RFC822.HEADER":
-            return b"RFC822.HEADER " + literal(imap_message.section(msg, "HEADER") or b"")
+            return b"RFC822.HEADER " + literal(structure.section(msg, "HEADER") or b"")
         if name == "RFC822.TEXT":
-            return b"RFC822.TEXT " + literal(imap_message.section(msg, "TEXT") or b"")
+            return b"RFC822.TEXT " + literal(structure.section(msg, "TEXT") or b"")
         if att.section is None:  # BODY: the non-extensible structure
-            return b"BODY " + imap_message.bodystructure(msg, extended=False)
-        # BODY[] is the whole message: imap_message.section(msg, "") is raw itself.
-        data = raw if att.section == "" else imap_message.section(msg, att.section)
+            return b"BODY " + structure.bodystructure(msg, extended=False)
+        # BODY[] is the whole message: structure.section(msg, "") is raw itself.
+        data = raw if att.section == "" else structure.section(msg, att.section)
         label = att.label.encode("ascii", "replace")
         if data is None:
             return label + b" NIL"
         if att.partial is not None:
-            data = imap_message.partial(data, *att.partial)
+            data = structure.partial(data, *att.partial)
         elif texts is not None and len(data) >= _TEXT_CACHE_MIN:
             texts.append((data, self._literal_text(entry, att.section, data)))
         return b"".join((label, b" {%d}\r\n" % len(data), data))

@@ -57,7 +57,7 @@ class ImapCommand(Command):
 
 @dataclass(frozen=True)
 class FetchAtt:
-    """One FETCH item. ``section`` is the BODY[...] spec as imap_message.section takes it
+    """One FETCH item. ``section`` is the BODY[...] spec as structure.section takes it
     (None for non-section items); ``label`` is the item's name in the response."""
 
     name: str
@@ -279,7 +279,7 @@ def _fetch_att(p: Cursor) -> FetchAtt:
 
 
 def _section(p: Cursor) -> str:
-    """The text inside BODY[...] as imap_message.section takes it: keywords upper-cased."""
+    """The text inside BODY[...] as structure.section takes it: keywords upper-cased."""
     word = p.take(NAME_CHARS).decode("ascii").upper()
     if not word:
         return ""
