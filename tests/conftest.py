@@ -93,6 +93,31 @@ def start_server(tmp: Path, *extra: str, host: str = "127.0.0.1") -> RunningServ
                          ports.get("pop3"), ports.get("imap"))
 
 
+TEACHER_KEY = "teacher-key-for-tests-0123"
+
+
+@pytest.fixture
+def sim(tmp_path):
+    """A MailSim of its own (data in a temporary folder, the teacher key TEACHER_KEY)."""
+    from simulator.app import Simulator
+    s = Simulator(data_dir=tmp_path / "data", teacher_key=TEACHER_KEY)
+    yield s
+    s.store.close()
+
+
+@pytest.fixture
+def app(sim):
+    """The Flask app around ``sim``."""
+    from simulator.web import create_app
+    return create_app({"TESTING": True}, simulator=sim)
+
+
+@pytest.fixture
+def web(app):
+    """A test client of ``app`` (no cookie until a page gives one)."""
+    return app.test_client()
+
+
 @pytest.fixture(scope="session")
 def mailsim_server(tmp_path_factory):
     """One real server (HTTP + Socket.IO + SMTP port) for the whole test session."""
@@ -115,3 +140,9 @@ def browser_context_args(browser_context_args):
 
 def have(tool: str) -> bool:
     return shutil.which(tool) is not None
+
+
+def clear_faults(server) -> None:
+    req = urllib.request.Request(server.url + "/api/faults", method="DELETE")
+    with urllib.request.urlopen(req, timeout=5) as resp:
+        assert resp.status == 200

@@ -138,3 +138,13 @@ def test_every_package_says_what_it_is_for_and_what_it_may_import():
         assert len(doc) > 80, f"{path.relative_to(ROOT)}: a package needs a docstring saying what it is for"
         if path.parent != PACKAGE:
             assert "import" in doc, f"{path.relative_to(ROOT)}: the docstring must say what the package may import"
+
+
+def test_the_tests_mirror_the_packages():
+    """tests/<package>/ for each package's tests; e2e/ (pages) and js/ (the front end) beside them."""
+    folders = {p.name for p in (ROOT / "tests").iterdir() if p.is_dir() and not p.name.startswith((".", "_"))}
+    packages = {p.parent.name for p in PACKAGE.glob("*/__init__.py")}
+    assert folders - {"e2e", "js"} <= packages, folders - {"e2e", "js"} - packages
+    loose = sorted(p.name for p in (ROOT / "tests").glob("test_*.py"))
+    # only what belongs to no package stays at the top: the tree itself, the CLI, the catalogues
+    assert loose == ["test_architecture.py", "test_cli.py", "test_i18n.py"], loose

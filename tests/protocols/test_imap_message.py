@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from simulator.mail import message as im
 from simulator.protocols.imap import structure as ims
 
-MESSAGES = Path(__file__).resolve().parent.parent / "simulator" / "data" / "messages"
+MESSAGES = Path(__file__).resolve().parents[2] / "simulator" / "data" / "messages"
 
 
 def crlf(text: str) -> bytes:

@@ -8,7 +8,7 @@ import time
 import pytest
 import socketio
 
-from test_wire import clear_faults
+from conftest import clear_faults
 
 
 class Client:

@@ -13,7 +13,7 @@ from simulator.mail.describe import PROBLEMS, describe, part_bytes
 from simulator.mail import message as im
 from simulator.protocols.imap import structure as ims
 
-MESSAGES = Path(__file__).resolve().parent.parent / "simulator" / "data" / "messages"
+MESSAGES = Path(__file__).resolve().parents[2] / "simulator" / "data" / "messages"
 SAMPLES = sorted(p.name for p in MESSAGES.glob("*.eml"))
 PART_KEYS = {"path", "content_type", "params", "transfer_encoding", "disposition", "filename", "charset", "size",
              "decoded_size", "children", "text", "truncated", "is_attachment", "headers"}

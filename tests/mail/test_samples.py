@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-DATA = Path(__file__).resolve().parent.parent / "simulator" / "data"
+DATA = Path(__file__).resolve().parents[2] / "simulator" / "data"
 SEED = json.loads((DATA / "seed.json").read_text(encoding="utf-8"))
 WORLD = json.loads((DATA / "world.json").read_text(encoding="utf-8"))
 FILES = sorted({entry["file"] for entry in SEED["messages"]})

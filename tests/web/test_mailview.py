@@ -16,18 +16,13 @@ from simulator.protocols.base import Delivery
 from simulator.app import Simulator
 from simulator.web import LEARNER_COOKIE, create_app
 
-SAMPLES = Path(__file__).resolve().parent.parent / "simulator" / "data" / "messages"
-KEY = "k3y-for-tests"
+SAMPLES = Path(__file__).resolve().parents[2] / "simulator" / "data" / "messages"
+from conftest import TEACHER_KEY as KEY
 
 
 @pytest.fixture
-def sim(tmp_path):
-    return Simulator(data_dir=tmp_path, teacher_key=KEY)
-
-
-@pytest.fixture
-def web(sim):
-    client = create_app({"TESTING": True}, simulator=sim).test_client()
+def web(app):
+    client = app.test_client()
     client.get("/mail")  # the page gives the learner their cookie, as in a browser
     return client
 

@@ -23,7 +23,7 @@ from simulator.lab.scenarios import (PROTOCOLS, Scenario, ScenarioError, Step, l
 from simulator.lab.session import Session
 from simulator.mail.world import World
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "simulator" / "data"
 LECTURE_CODES = (211, 214, 220, 221, 250, 251, 354, 421, 450, 451, 452,
                  500, 501, 502, 503, 504, 550, 551, 552, 553, 554)

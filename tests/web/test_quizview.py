@@ -1,7 +1,7 @@
 """The quizzes' web side (simulator/web/quizview.py) through Flask's test client.
 
 The flow runs on a Simulator's real store (a file in a temporary folder) with
-the small question bank of tests/test_quizzes.py and a clock the tests move.
+the small question bank of tests/quizkit.py and a clock the tests move.
 """
 from __future__ import annotations
 
@@ -15,10 +15,10 @@ from simulator.quiz.attempts import GRACE, Quizzes
 from simulator.app import Simulator
 from simulator.web import LEARNER_COOKIE, create_app
 from simulator.web.quiz import TEACHER_COOKIE
-from test_quizzes import Clock, FakeBank, right_response, wrong_response
+from quizkit import Clock, FakeBank, right_response, wrong_response
 
 ALICE, BOB = "learner-alice-0123456789", "learner-bob-0123456789ab"
-KEY = "teacher-key-for-tests-0123"
+from conftest import TEACHER_KEY as KEY
 
 
 @pytest.fixture
@@ -32,16 +32,10 @@ def bank():
 
 
 @pytest.fixture
-def sim(tmp_path, clock, bank):
-    s = Simulator(data_dir=tmp_path / "data", teacher_key=KEY)
-    s.quizzes = Quizzes(s.store, clock=clock, bank=bank)
-    yield s
-    s.store.close()
-
-
-@pytest.fixture
-def app(sim):
-    return create_app({"TESTING": True}, simulator=sim)
+def sim(sim, clock, bank):
+    """The common MailSim, with quizzes over a small bank and a clock the test moves."""
+    sim.quizzes = Quizzes(sim.store, clock=clock, bank=bank)
+    return sim
 
 
 def client(app, learner=ALICE, lang="en"):

@@ -12,7 +12,7 @@ import urllib.request
 import pytest
 
 from smtpclient import RawSMTP
-from conftest import have, start_server
+from conftest import clear_faults, have, start_server
 
 LECTURE_CODES = [211, 214, 220, 221, 250, 251, 354, 421, 450, 451, 452,
                  500, 501, 502, 503, 504, 550, 551, 552, 553, 554]
@@ -21,12 +21,6 @@ LECTURE_CODES = [211, 214, 220, 221, 250, 251, 354, 421, 450, 451, 452,
 def put_faults(server, plan: dict) -> None:
     req = urllib.request.Request(server.url + "/api/faults", data=json.dumps(plan).encode(),
                                  method="PUT", headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=5) as resp:
-        assert resp.status == 200
-
-
-def clear_faults(server) -> None:
-    req = urllib.request.Request(server.url + "/api/faults", method="DELETE")
     with urllib.request.urlopen(req, timeout=5) as resp:
         assert resp.status == 200
 

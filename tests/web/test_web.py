@@ -11,16 +11,6 @@ from simulator.app import Simulator
 from simulator.web import create_app
 
 
-@pytest.fixture
-def app(tmp_path):
-    return create_app({"TESTING": True}, simulator=Simulator(data_dir=tmp_path, teacher_key="k3y"))
-
-
-@pytest.fixture
-def web(app):
-    return app.test_client()
-
-
 def test_healthz_reports_the_bound_ports(mailsim_server):
     health = mailsim_server.health()
     assert health["status"] == "ok"

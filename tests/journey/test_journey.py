@@ -15,7 +15,7 @@ from simulator.journey.data import (DATA_FILE, MAX_BODY, JourneyError, load_data
 from simulator.journey.dsn import status_for
 from simulator.store.db import MailStore
 from simulator.app import Simulator
-from simulator.web import create_app, socketio
+from simulator.web import socketio
 from simulator.mail.world import World
 
 WORLD = World.load()
@@ -428,11 +428,6 @@ def test_imap_client_reads_a_literal_and_refuses_on_no():
 
 
 # ----------------------------------------------------------------- web
-@pytest.fixture
-def app(tmp_path):
-    return create_app({"TESTING": True}, simulator=Simulator(data_dir=tmp_path))
-
-
 def test_api_journeys_lists_presets_in_the_asked_language(app):
     web = app.test_client()
     ru = web.get("/api/journeys?lang=ru").get_json()

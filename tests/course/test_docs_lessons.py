@@ -10,7 +10,7 @@ import pytest
 from simulator.course.lessons import load_course
 from simulator.lab.scenarios import load_scenarios
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SYLLABUS = (ROOT / "docs" / "syllabus.md").read_text(encoding="utf-8")
 DOC = (ROOT / "docs" / "lessons.md").read_text(encoding="utf-8")
 

@@ -6,12 +6,10 @@ the shipped lessons' wording.
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import pytest
 
 from simulator.course.progress import personal_name
-from simulator.app import Simulator
 from simulator.web import LEARNER_COOKIE, create_app, socketio
 
 LEARNER = "learner-test-0123456789"
@@ -107,14 +105,8 @@ def lessons_dir(tmp_path):
 
 
 @pytest.fixture
-def sim(tmp_path):
-    s = Simulator(data_dir=tmp_path / "data")
-    yield s
-    s.store.close()
-
-
-@pytest.fixture
 def app(sim, lessons_dir):
+    """The common app, serving the lessons of ``lessons_dir``."""
     return create_app({"TESTING": True, "LESSONS_DIR": str(lessons_dir)}, simulator=sim)
 
 

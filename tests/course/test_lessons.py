@@ -989,7 +989,7 @@ def test_cli_runs_as_a_module(tmp_path):
     import sys
     write_course(tmp_path, {"01-a.md": simple("\nno step\n")})
     done = subprocess.run([sys.executable, "-m", "simulator", "lessons", "check", "--no-play", str(tmp_path)],
-                          capture_output=True, text=True, cwd=Path(__file__).resolve().parent.parent, timeout=60)
+                          capture_output=True, text=True, cwd=Path(__file__).resolve().parents[2], timeout=60)
     assert done.returncode == 1
     assert f"{tmp_path / 'en' / '01-a.md'}:7: text before the first step" in done.stderr
 

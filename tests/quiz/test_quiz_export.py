@@ -14,7 +14,7 @@ import pytest
 from simulator.quiz.bank import Question, bank, text_in
 from simulator.quiz.export import escape_gift, question_html, to_gift, to_moodle_xml
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 CHECKER = ROOT / "tests" / "js" / "gift_check.mjs"
 NODE = shutil.which("node")
 # Skipped on a developer's machine without them; in CI (CI=true) a missing parser fails the test instead.
