@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Iterable, Optional, Sequence
 
 from simulator.course.blocks import PERSONAL_NAME, Match, Task
+from simulator.lab import player
 from simulator.store import realms
 
 __all__ = ["CheckResult", "evaluate", "play_solution", "check_solution", "pairs", "fill_name"]
@@ -215,21 +216,7 @@ def play_solution(task: Task, personal_name: Optional[str] = None, mailboxes=Non
                       faults=FaultRuntime(solution_plan(task)), store=mailboxes, protocol=protocol,
                       sleep=lambda _s: None, peer="lab")
     try:
-        session.open()
-        if not session.closed and not any(ex["from"] == "server" and ex["kind"] == "reply"
-                                          for ex in session.transcript):
-            session.client_closed("timeout")  # no greeting (a silent connect or greeting): the client gives up
-        for kind, value in solution_script(task, personal_name):
-            if session.closed:
-                break
-            if kind == "line":
-                session.feed(str(value).encode("utf-8") + b"\r\n")
-                last = session.transcript[-1] if session.transcript else None
-                if last is not None and last["kind"] == "silence":  # a client gives up waiting
-                    session.client_closed("timeout")
-                    break
-        if not session.closed:
-            session.client_closed("client")
+        player.play(session, solution_script(task, personal_name))
         return list(session.transcript)
     finally:
         if store is not None:

@@ -21,6 +21,7 @@ import threading
 import time
 from typing import Any, Callable, Optional
 
+from simulator.lab import player
 from simulator.lab.session import Session
 
 log = logging.getLogger(__name__)
@@ -120,19 +121,8 @@ class LabSession:
         s.feed(line.encode("utf-8") + b"\r\n")
 
     def _play(self, script: list[tuple[str, Any]]) -> None:
-        s = self.session
-        for kind, value in script:
-            if s.closed:
-                return
-            if kind == "pause":
-                time.sleep(min(value, 10_000) / 1000)
-                continue
-            s.feed(value.encode("utf-8") + b"\r\n")
-            last = s.transcript[-1] if s.transcript else None
-            if last is not None and last["kind"] == "silence":
-                # A scripted client waits for a reply that never comes: it times out.
-                s.client_closed("timeout")
-                return
+        # opened by this worker already; the learner may go on typing afterwards
+        player.play(self.session, script, opened=True, keep_open=True, sleep=time.sleep)
 
 
 

@@ -32,6 +32,7 @@ import threading
 from dataclasses import dataclass
 from typing import Iterable, Optional
 
+from simulator.lab import player
 from simulator.protocols import registry
 from simulator.store import realms
 from simulator.protocols.smtp import replies
@@ -98,18 +99,7 @@ def play(scenario, plan=None, *, stop_after_inputs: Optional[int] = None) -> lis
         session = Session("quiz", _engine(scenario.protocol, world, mailboxes), faults=FaultRuntime(plan),
                           protocol=scenario.protocol, sleep=lambda _s: None, clock=lambda: 0.0, peer="quiz",
                           **sink)
-        session.open()
-        inputs = 1
-        for kind, value in scenario_script(scenario):
-            if session.closed or (stop_after_inputs is not None and inputs >= stop_after_inputs):
-                break
-            if kind == "line":
-                before = len(session.transcript)
-                session.feed(str(value).encode("utf-8") + b"\r\n")
-                inputs += sum(1 for ex in session.transcript[before:]
-                              if ex["from"] == "client" and ex["kind"] in ("command", "data"))
-        if not session.closed and stop_after_inputs is None:
-            session.client_closed("client")
+        player.play(session, scenario_script(scenario), stop_after_inputs=stop_after_inputs)
         return [_fixed_uidvalidity(ex, first) for ex in session.transcript]
     finally:
         if store is not None:
