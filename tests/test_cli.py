@@ -75,7 +75,7 @@ def test_bad_port_argument_is_refused():
 
 
 @pytest.mark.slow
-def test_plain_install_from_another_folder_serves_every_page_and_asset(tmp_path):
+def test_plain_install_from_another_folder_serves_every_page_asset_lesson_and_question(tmp_path):
     # A venv of its own that sees the test environment's packages (Flask and the
     # rest, through a .pth line) but not its editable install of this checkout:
     # a path in a .pth file is only appended to sys.path, its own .pth files
@@ -113,6 +113,25 @@ def test_plain_install_from_another_folder_serves_every_page_and_asset(tmp_path)
         for path in ["/", "/live", "/api/catalogue", "/api/scenarios", "/api/presets"] + ["/" + a for a in assets]:
             with urllib.request.urlopen(base + path, timeout=5) as resp:
                 assert resp.status == 200, path
+        # every lesson of the course, in both languages (the wheel carries lessons/)
+        slugs = [p.stem.split("-", 1)[1] for p in sorted((ROOT / "lessons" / "en").glob("*.md"))]
+        assert len(slugs) >= 12
+        with urllib.request.urlopen(base + "/lessons", timeout=5) as resp:
+            listing = resp.read().decode("utf-8")
+        for slug in slugs:
+            assert f"/lessons/{slug}" in listing, slug
+            for lang in ("en", "ru"):
+                req = urllib.request.Request(base + f"/lessons/{slug}/1", headers={"Cookie": f"lang={lang}"})
+                with urllib.request.urlopen(req, timeout=5) as resp:
+                    assert resp.status == 200 and f'lang="{lang}"'.encode() in resp.read(), (slug, lang)
+        # and the bank's authored questions (the wheel carries quizzes/)
+        authored = sum(p.read_text(encoding="utf-8").count("[[question]]") for p in (ROOT / "quizzes").glob("*.toml"))
+        check = subprocess.run([str(venv / "bin" / "mailsim"), "quizzes", "check"], cwd=elsewhere,
+                               capture_output=True, text=True, timeout=120)
+        assert check.returncode == 0 and f"{authored} authored questions: all valid" in check.stdout, check
+        lessons = subprocess.run([str(venv / "bin" / "mailsim"), "lessons", "check"], cwd=elsewhere,
+                                 capture_output=True, text=True, timeout=300)
+        assert lessons.returncode == 0 and "12" in lessons.stdout, lessons
         # the install really is the wheel's copy, not this checkout
         loc = subprocess.run([str(py), "-c", "import simulator, sys; print(simulator.__file__)"],
                              cwd=elsewhere, capture_output=True, text=True).stdout
