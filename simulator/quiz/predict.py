@@ -30,15 +30,19 @@ import dataclasses
 import re
 import threading
 from dataclasses import dataclass
-from typing import Iterable, Optional
+from typing import TYPE_CHECKING, Iterable, Optional
 
 from simulator.lab import player
+from simulator import i18n
 from simulator.protocols import registry
 from simulator.store import realms
 from simulator.protocols.smtp import replies
 from simulator.protocols.catalogue import bilingual as _t
 from simulator.quiz.model import Question, stable_hash
 from simulator.quiz.generate import protocol_name
+
+if TYPE_CHECKING:
+    from simulator.lab.scenarios import Preset, Scenario
 
 __all__ = ["questions", "play", "plays", "usable", "fault_context", "Play", "PORTS", "ORDER_SCENARIOS"]
 
@@ -57,8 +61,8 @@ _MAX_SHOWN = 4000  # characters of one exchange's text in a replay
 class Play:
     """One scenario played: its preset (or None) and the session's transcript."""
 
-    scenario: object
-    preset: object
+    scenario: Scenario
+    preset: Optional[Preset]
     transcript: tuple
 
 
@@ -233,6 +237,11 @@ def _stage(stage: str) -> dict:
     return _t(f"the command {stage}", f"команду {stage}")
 
 
+def _counted(key: str, n: int) -> dict:
+    """A counted phrase of the catalogue in both languages (CLDR plural and ordinal forms: "3rd", "2 раза")."""
+    return {lang: i18n.t(lang, key, n=n) for lang in ("en", "ru")}
+
+
 def _when(rule) -> dict:
     parts = []
     if rule.match in ("?*", "*?"):
@@ -241,15 +250,15 @@ def _when(rule) -> dict:
         parts.append(_t(f"for arguments matching {rule.match}", f"для аргументов вида {rule.match}"))
     after, times = rule.after, rule.times
     if after and times == 1:
-        parts.append(_t(f"only the {after + 1}th time" if after > 1 else "only the second time",
-                        f"только в {after + 1}-й раз"))
+        parts.append(_t("only the second time", "только во второй раз") if after == 1
+                     else _counted("quizapi.predict.only_nth_time", after + 1))
     elif after:
-        parts.append(_t(f"from the {after + 1}th time on" if after > 1 else "from the second time on",
-                        f"начиная с {after + 1}-го раза"))
+        parts.append(_t("from the second time on", "начиная со второго раза") if after == 1
+                     else _counted("quizapi.predict.from_nth_time", after + 1))
     elif times == 1:
         parts.append(_t("only the first time", "только в первый раз"))
     elif times:
-        parts.append(_t(f"the first {times} times", f"первые {times} раз(а)"))
+        parts.append(_counted("quizapi.predict.first_times", times))
     return {lang: ", ".join(p[lang] for p in parts) for lang in ("en", "ru")}
 
 
@@ -359,6 +368,7 @@ def _predict(p: Play, seen: set) -> Iterable[Question]:
             continue
         verb = _verb(client)
         replay = tuple(_shown(ex) for ex in tr[:ci + 1])
+        signature: tuple
         if _interest(protocol, client, reply) == 2:
             # A normal positive answer is asked once per situation, not in every scenario that has it.
             before = [ex["code"] for ex in tr[:ci] if ex["from"] == "server" and ex["kind"] == "reply"]

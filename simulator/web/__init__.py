@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from flask import Flask, request
+from flask import Flask, request, url_for
 
 from simulator import i18n, paths
 from simulator.app import Simulator
@@ -47,7 +47,8 @@ def create_app(config: Optional[dict[str, Any]] = None, simulator: Optional[Simu
         return {
             "lang": lang,
             "t": lambda key, **params: i18n.t(lang, key, **params),
-            "i18n_strings": i18n.catalogue(lang),
+            # The page links its language's catalogue (static/js/lib/i18n.js fetches it), by content hash.
+            "i18n_url": url_for("pages.strings", lang=lang, version=i18n.catalogue_json(lang)[1]),
             "ports": dict(sim.ports),
             "page": request.endpoint or "",
         }

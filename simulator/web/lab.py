@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from urllib.parse import urlparse
 
-from flask import Blueprint, current_app, jsonify, redirect, render_template, request
+from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request
 
 from simulator import __version__, i18n
 from simulator.lab.faults import PSEUDO_STAGES, FaultPlan, FaultPlanError, known_stages
@@ -151,3 +151,20 @@ def delete_faults():
         return _unknown_protocol()
     sim.set_port_plan(FaultPlan(protocol=protocol or "smtp"), protocol)
     return jsonify(sim.port_plan(protocol).to_json())
+
+
+@bp.get("/i18n/<lang>.<version>.json")
+def strings(lang: str, version: str):
+    """A language's merged UI catalogue (simulator/i18n), fetched by static/js/lib/i18n.js.
+
+    Its URL carries a hash of its content (base.html links the current one), so it is
+    cached for good; an old hash gets today's catalogue, revalidated on every use."""
+    if lang not in i18n.LANGUAGES:
+        abort(404)
+    body, current = i18n.catalogue_json(lang)
+    resp = current_app.response_class(body, mimetype="application/json")
+    resp.set_etag(current)
+    resp.headers["X-Content-Type-Options"] = "nosniff"
+    resp.headers["Cache-Control"] = ("public, max-age=31536000, immutable" if version == current
+                                     else "no-cache")
+    return resp.make_conditional(request)

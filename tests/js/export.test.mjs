@@ -5,13 +5,12 @@ import { Timeline, TranscriptError, labelOf, narrate, clip, delayOf } from "../.
 import { toText, toJSON, fromJSONText, toMermaid, mermaidText, mermaidAlias } from "../../static/js/core/export.js";
 import { smtpSession, transcriptOf, silentSession } from "./fixtures.mjs";
 import { readFileSync } from "node:fs";
+import { translator } from "../../static/js/lib/i18n.js";
 
 const EN = JSON.parse(readFileSync(new URL("../../simulator/i18n/diagram.en.json", import.meta.url)));
 const RU = JSON.parse(readFileSync(new URL("../../simulator/i18n/diagram.ru.json", import.meta.url)));
-const tOf = (strings) => (k, p) => {
-  const s = strings[k];
-  return typeof s === "string" ? s.replace(/\{(\w+)\}/g, (m, n) => (p && n in p ? String(p[n]) : m)) : k;
-};
+// The page's own translator (lib/i18n.js): plural forms and numbers as in the browser.
+const tOf = (strings) => translator(strings, strings === RU ? "ru" : "en");
 const t = tOf(EN);
 const session = (n = 1) => {
   const tl = new Timeline({ protocol: "smtp", session: "s1" });

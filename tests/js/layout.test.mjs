@@ -10,13 +10,11 @@ import {
 import { labelOf } from "../../static/js/core/timeline.js";
 import { smtpSession, pop3Session, imapSession, silentSession, transcriptOf } from "./fixtures.mjs";
 import { readFileSync } from "node:fs";
-
-const format = (text, params) => String(text).replace(/\{(\w+)\}/g, (m, k) => (params && k in params ? String(params[k]) : m));
+import { translator } from "../../static/js/lib/i18n.js";
 
 const strings = (lang) => JSON.parse(readFileSync(new URL(`../../simulator/i18n/diagram.${lang}.json`, import.meta.url)));
-const translator = (table) => (key, params) => format(table[key] ?? key, params);
-const EN = translator(strings("en"));
-const RU = translator(strings("ru"));
+const EN = translator(strings("en"), "en"); // the page's own translator (lib/i18n.js)
+const RU = translator(strings("ru"), "ru");
 const WIDE = geometry(1000, "fit");
 const NARROW = geometry(500, "fit");
 

@@ -4,6 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
+import { translator } from "../../static/js/lib/i18n.js";
 import { Timeline } from "../../static/js/core/timeline.js";
 import { toMermaid } from "../../static/js/core/export.js";
 import { smtpSession } from "./fixtures.mjs";
@@ -12,10 +13,8 @@ const MERMAID = new URL("./node_modules/mermaid/dist/mermaid.core.mjs", import.m
 const have = existsSync(MERMAID);
 const EN = JSON.parse(readFileSync(new URL("../../simulator/i18n/diagram.en.json", import.meta.url)));
 const RU = JSON.parse(readFileSync(new URL("../../simulator/i18n/diagram.ru.json", import.meta.url)));
-const tOf = (strings) => (k, p) => {
-  const s = strings[k];
-  return typeof s === "string" ? s.replace(/\{(\w+)\}/g, (m, n) => (p && n in p ? String(p[n]) : m)) : k;
-};
+// The page's own translator (lib/i18n.js): plural forms and numbers as in the browser.
+const tOf = (strings) => translator(strings, strings === RU ? "ru" : "en");
 
 /** A session with every character that gives Mermaid trouble. */
 function nastySession() {

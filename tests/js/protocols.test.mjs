@@ -2,6 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
+import { translator } from "../../static/js/lib/i18n.js";
 import {
   normaliseProtocol, bandOf, phaseNumber, phaseFigure, codeClass, classesFromCatalogue, protocolOfCode,
   imapTag, imapVerb, imapResponses, imapReply, nextImapTag, answeredIndex, tagPartners, pop3Reply, pop3Mode, replyLine,
@@ -12,10 +13,8 @@ import { pop3Session, imapSession } from "./fixtures.mjs";
 
 const EN = JSON.parse(readFileSync(new URL("../../simulator/i18n/diagram.en.json", import.meta.url)));
 const RU = JSON.parse(readFileSync(new URL("../../simulator/i18n/diagram.ru.json", import.meta.url)));
-const tOf = (strings) => (k, p) => {
-  const s = strings[k];
-  return typeof s === "string" ? s.replace(/\{(\w+)\}/g, (m, n) => (p && n in p ? String(p[n]) : m)) : k;
-};
+// The page's own translator (lib/i18n.js): plural forms and numbers as in the browser.
+const tOf = (strings) => translator(strings, strings === RU ? "ru" : "en");
 const t = tOf(EN);
 const timelineOf = (protocol, exchanges) => {
   const tl = new Timeline({ protocol, session: "x" });

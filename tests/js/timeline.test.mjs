@@ -3,6 +3,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Timeline, TranscriptError, phaseSpans, replyClass, textLines, dataSummary, tr, trn }
   from "../../static/js/core/timeline.js";
+import { translator } from "../../static/js/lib/i18n.js";
 import { smtpSession, transcriptOf, silentSession } from "./fixtures.mjs";
 
 test("replyClass gives the first digit of 2yz..5yz codes and null otherwise", () => {
@@ -101,14 +102,13 @@ test("tr falls back to the key and fills placeholders; trn picks plural forms", 
   assert.equal(tr(undefined, "diagram.x"), "diagram.x");
   assert.equal(tr((k) => k, "diagram.x", null, "fallback"), "fallback");
   assert.equal(tr(() => "{n} of {m}", "k", { n: 1, m: 2 }), "1 of 2");
-  const ru = { "d.l.one": "{n} строка", "d.l.few": "{n} строки", "d.l.many": "{n} строк", "d.l.other": "{n} строки" };
-  const t = (k) => ru[k] ?? k;
-  assert.equal(trn(t, "d.l", 1, null, "ru"), "1 строка");
-  assert.equal(trn(t, "d.l", 3, null, "ru"), "3 строки");
-  assert.equal(trn(t, "d.l", 11, null, "ru"), "11 строк");
-  const en = { "d.l.one": "{n} line", "d.l.other": "{n} lines" };
-  assert.equal(trn((k) => en[k] ?? k, "d.l", 2, null, "en"), "2 lines");
-  assert.equal(trn((k) => en[k] ?? k, "d.l", 1, null, "en"), "1 line");
+  const t = translator({ "d.l": { one: "{n} строка", few: "{n} строки", many: "{n} строк", other: "{n} строки" } }, "ru");
+  assert.equal(trn(t, "d.l", 1), "1 строка");
+  assert.equal(trn(t, "d.l", 3), "3 строки");
+  assert.equal(trn(t, "d.l", 11), "11 строк");
+  const en = translator({ "d.l": { one: "{n} line", other: "{n} lines" } }, "en");
+  assert.equal(trn(en, "d.l", 2), "2 lines");
+  assert.equal(trn(en, "d.l", 1), "1 line");
 });
 
 test("a silence (the server sends nothing) is a kind of its own and survives the file format", () => {

@@ -108,7 +108,7 @@ export function createExplainer(root, { catalogue, context, protocol: initial = 
     const natural = fault.natural;
     const naturalText = natural && natural.code
       ? t("ui.explain.natural_reply", { reply: replyLine(natural.text || String(natural.code), natural.code, protocol,
-        (n) => t("diagram.untagged.other", { n })) })
+        (n) => t("diagram.untagged", { n })) })
       : t("ui.explain.natural_none");
     const actionKey = `ui.explain.fault_${fault.action || "reply"}`;
     return el("section", { class: "explain-why explain-fault" },

@@ -23,12 +23,10 @@ let ctx = null; // the context of the tab being built
 
 const dateFormat = new Intl.DateTimeFormat(lang, { dateStyle: "medium", timeStyle: "short" });
 export const numberFormat = new Intl.NumberFormat(lang);
-const plural = new Intl.PluralRules(lang);
 
+/** `key`'s plural form for `n` (lib/i18n.js picks it and writes n the language's way). */
 export function counted(key, n) {
-  const category = plural.select(n);
-  const specific = `${key}.${category}`;
-  return t(has(specific) ? specific : `${key}.other`, { n: numberFormat.format(n) });
+  return t(key, { n });
 }
 
 export function when(seconds) {

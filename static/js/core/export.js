@@ -9,7 +9,7 @@
  * All pure (core/: no DOM), run under node:test. The drawn diagram as an SVG
  * file is components/svgexport.js; saving a file is lib/dom.js download().
  */
-import { Timeline, TranscriptError, phaseSpans, textLines, tr, dataSummary } from "./timeline.js";
+import { Timeline, TranscriptError, phaseSpans, textLines, tr, trn, dataSummary } from "./timeline.js";
 import { normaliseProtocol, phaseNumber, phaseFigure } from "./protocols.js";
 
 /**
@@ -120,7 +120,7 @@ function mermaidLine(ex, t, exs, i) {
   if (ex.kind === "data") {
     const s = dataSummary(ex.text);
     msg = mermaidText(ex.text.split(/\r?\n/).length > 12
-      ? tr(t, "diagram.mermaid.data", { lines: s.lines, bytes: s.bytes })
+      ? tr(t, "diagram.mermaid.data", { lines: trn(t, "diagram.lines", s.lines), bytes: trn(t, "diagram.bytes", s.bytes) })
       : ex.text);
   } else if (ex.kind === "reply") {
     const numeric = typeof ex.code === "number";

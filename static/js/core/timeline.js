@@ -231,29 +231,13 @@ export function tr(t, key, params, fallback) {
   return fill(s, params);
 }
 
-let pluralRules = null;
-function pluralCategory(n, lang) {
-  if (!pluralRules || pluralRules.lang !== lang) {
-    try {
-      pluralRules = { lang, rules: new Intl.PluralRules(lang || "en") };
-    } catch {
-      pluralRules = { lang, rules: new Intl.PluralRules("en") };
-    }
-  }
-  return pluralRules.rules.select(n);
-}
-
-/** A counted string: key.one / key.few / key.many / key.other by the language's rules. */
-export function trn(t, key, n, params, lang) {
-  const p = { n, ...(params || {}) };
-  const cat = pluralCategory(n, lang || guessLang());
-  const s = tr(t, `${key}.${cat}`, p, "");
-  return s !== "" ? s : tr(t, `${key}.other`, p);
-}
-
-function guessLang() {
-  const doc = globalThis.document;
-  return (doc && doc.documentElement && doc.documentElement.lang) || "en";
+/**
+ * A counted string: the plural form of `key` for `n`. The page's t
+ * (lib/i18n.js) picks the form by the language's CLDR rules and writes `n`
+ * the language's way; a trailing `lang` argument is accepted and not needed.
+ */
+export function trn(t, key, n, params) {
+  return tr(t, key, { ...(params || {}), n });
 }
 
 /** Lines, wire bytes and Subject of a message content (`data` exchange text). */
