@@ -211,6 +211,7 @@ def test_pages_link_their_catalogue_instead_of_embedding_it(web):
         assert resp.get_data() == body and resp.get_json() == i18n.catalogue(lang)
         assert resp.headers["Cache-Control"] == "public, max-age=31536000, immutable"
         assert resp.headers["ETag"] == f'"{version}"'
+        assert "Set-Cookie" not in resp.headers  # the same file for everyone: a shared cache may keep it
         again = web.get(url, headers={"If-None-Match": resp.headers["ETag"]})
         assert again.status_code == 304
     stale = web.get("/i18n/ru.0000000000000000.json")

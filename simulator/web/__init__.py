@@ -56,7 +56,8 @@ def create_app(config: Optional[dict[str, Any]] = None, simulator: Optional[Simu
     @app.after_request
     def _learner_cookie(response):
         # Every visitor gets an id on first sight; it is renewed so it lives as long as it is used.
-        if request.endpoint != "static":
+        # Not on files every visitor shares (static files, the catalogues): a shared cache may keep those.
+        if request.endpoint not in ("static", "pages.strings"):
             response.set_cookie(LEARNER_COOKIE, current_learner(create=True), max_age=LEARNER_MAX_AGE,
                                 samesite="Lax", httponly=True)
         return response

@@ -376,3 +376,12 @@ def test_a_question_only_task_offers_show_me_without_the_answer_in_the_page(sim)
     assert task.question.explain not in page
     answer = web.post("/api/lessons/reply-codes/tasks/first-digit/reveal", json={}).json
     assert answer["answer"] == task.question.answer and answer["explain"] == task.question.explain
+
+
+def test_a_body_too_large_is_refused_in_the_learners_language(app):
+    ru = app.test_client()
+    ru.set_cookie(LEARNER_COOKIE, LEARNER)
+    big = {"name": "x" * (20 * 1024)}
+    answer = ru.post("/api/learner/name", json=big, headers={"Accept-Language": "ru"})
+    assert answer.status_code == 413
+    assert answer.get_json() == {"ok": False, "error": {"code": "too_large", "message": "Запрос слишком велик."}}
