@@ -17,10 +17,11 @@ PACKAGE = ROOT / "simulator"
 
 # Each part of the tree, bottom to top, and the parts it may import. Every
 # part may also import the package root (``simulator.__version__``).
-FOUNDATION = {"paths", "i18n"}
+FOUNDATION = {"paths", "i18n", "validate"}
 ALLOWED: dict[str, set[str]] = {
     "paths": set(),
     "i18n": set(),
+    "validate": set(),
     "mail": FOUNDATION,
     "protocols": {"mail"} | FOUNDATION,
     "store": {"protocols", "mail"} | FOUNDATION,
@@ -146,5 +147,5 @@ def test_the_tests_mirror_the_packages():
     packages = {p.parent.name for p in PACKAGE.glob("*/__init__.py")}
     assert folders - {"e2e", "js"} <= packages, folders - {"e2e", "js"} - packages
     loose = sorted(p.name for p in (ROOT / "tests").glob("test_*.py"))
-    # only what belongs to no package stays at the top: the tree itself, the CLI, the catalogues
-    assert loose == ["test_architecture.py", "test_cli.py", "test_i18n.py"], loose
+    # only what belongs to no package stays at the top: the tree itself, the CLI, the catalogues, the shared checks
+    assert loose == ["test_architecture.py", "test_cli.py", "test_i18n.py", "test_validate.py"], loose

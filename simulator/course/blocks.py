@@ -17,6 +17,7 @@ from typing import Any, Optional
 from simulator.lab import scenarios as scenario_data
 from simulator.lab.scenarios import ScenarioError
 from simulator.protocols import registry
+from simulator.validate import Checker
 
 PERSONAL_NAME = "{personal_name}"
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -39,6 +40,11 @@ _TASK_FIELDS = ("id", "protocol", "source", "preset", "lab", "goal", "hints", "d
                 "question")
 _QUESTION_FIELDS = ("prompt", "choices", "answer", "explain", "wrong")
 _SOLUTION_FIELDS = ("preset", "faults", "steps")
+_UNKNOWN_PROTOCOL = "unknown protocol {value!r} (one of: {choices})"
+
+# Checks inside a table whose problems are reported at the table's line: the
+# first one raises ValueError(message), and the caller adds the line.
+_check = Checker.raising(lambda path, message: ValueError(message))
 
 
 @dataclass
@@ -129,17 +135,12 @@ def _text(value: Any, what: str, required: bool = True, limit: int = MAX_TEXT) -
         if required:
             raise ValueError(f"{what} is missing")
         return ""
-    if not isinstance(value, str) or (required and not value.strip()):
-        raise ValueError(f"{what} must be non-empty text")
-    if len(value) > limit:
-        raise ValueError(f"{what} is longer than {limit} characters")
-    return value
+    return _check.text(value, what, empty=not required, limit=limit, message="{path} must be non-empty text",
+                       long_message="{path} is longer than {limit} characters")
 
 
 def _unknown(obj: dict, allowed: tuple, what: str) -> None:
-    for key in obj:
-        if key not in allowed:
-            raise ValueError(f"unknown key {key!r} in {what} (allowed: {', '.join(allowed)})")
+    _check.only(obj, "", allowed, message=f"unknown key {{key!r}} in {what} (allowed: {{allowed}})")
 
 
 class _StepSource:
@@ -174,28 +175,23 @@ def _reply_values(value: Any, protocol: Optional[str]) -> tuple:
 
 
 def _match(raw: Any, protocol: Optional[str], feedback_key: str, line: int) -> Match:
-    if not isinstance(raw, dict):
-        raise ValueError("must be a table")
+    _check.obj(raw, "", message="must be a table")
     _unknown(raw, _MATCH_FIELDS + (feedback_key,), "this check")
     text = _text(raw.get(feedback_key), f"{feedback_key!r} (the feedback)")
     m = Match(line=line, text=text)
     if "command" in raw:
-        cmd = raw["command"]
-        if not isinstance(cmd, str) or not re.fullmatch(r"[A-Za-z_]+( [A-Za-z_]+)?", cmd):
-            raise ValueError(f"command must be a command verb like 'RCPT' or 'UID FETCH', not {cmd!r}")
-        m.command = cmd.upper()
+        m.command = _check.pattern(raw["command"], "command", r"[A-Za-z_]+( [A-Za-z_]+)?",
+                                   message="command must be a command verb like 'RCPT' or 'UID FETCH', "
+                                           "not {value!r}").upper()
     for flag in ("message", "greeting"):
         if flag in raw:
-            if not isinstance(raw[flag], bool):
-                raise ValueError(f"{flag} must be true or false")
-            setattr(m, flag, raw[flag])
+            setattr(m, flag, _check.boolean(raw[flag], flag, message="{path} must be true or false"))
     if m.message and protocol != "smtp":
         raise ValueError("message = true is the SMTP message text; this task is not SMTP")
     if sum(bool(x) for x in (m.command, m.message, m.greeting)) > 1:
         raise ValueError("use only one of command, message and greeting")
     if "arg" in raw:
-        if not isinstance(raw["arg"], str) or not raw["arg"]:
-            raise ValueError("arg must be a regular expression")
+        _check.text(raw["arg"], "arg", blank=True, message="arg must be a regular expression")
         try:
             re.compile(raw["arg"].replace(PERSONAL_NAME, "ms-x"), re.I)
         except re.error as exc:
@@ -204,21 +200,17 @@ def _match(raw: Any, protocol: Optional[str], feedback_key: str, line: int) -> M
     if "reply" in raw:
         m.reply = _reply_values(raw["reply"], protocol)
     if "class" in raw:
-        if protocol not in ("smtp", None) or raw["class"] not in (2, 3, 4, 5) or isinstance(raw["class"], bool):
-            raise ValueError("class is an SMTP reply's first digit: 2, 3, 4 or 5")
-        m.cls = raw["class"]
+        message = "class is an SMTP reply's first digit: 2, 3, 4 or 5"
+        if protocol not in ("smtp", None):
+            raise ValueError(message)
+        m.cls = _check.one_of(raw["class"], "class", (2, 3, 4, 5), message=message)
     if "fault" in raw:
-        if not isinstance(raw["fault"], bool):
-            raise ValueError("fault must be true or false")
-        m.fault = raw["fault"]
+        m.fault = _check.boolean(raw["fault"], "fault", message="{path} must be true or false")
     if "closed_by" in raw:
-        if raw["closed_by"] not in ("server", "client"):
-            raise ValueError("closed_by is 'server' or 'client'")
-        m.closed_by = raw["closed_by"]
+        m.closed_by = _check.one_of(raw["closed_by"], "closed_by", ("server", "client"),
+                                    message="closed_by is 'server' or 'client'")
     if "count" in raw:
-        if isinstance(raw["count"], bool) or not isinstance(raw["count"], int) or not 1 <= raw["count"] <= 50:
-            raise ValueError("count is a whole number from 1 to 50")
-        m.count = raw["count"]
+        m.count = _check.integer(raw["count"], "count", 1, 50, message="count is a whole number from {lo} to {hi}")
     if m.closed_by and (m.command or m.message or m.greeting or m.reply or m.cls or m.arg):
         raise ValueError("closed_by stands alone (it matches the end of the session)")
     if not (m.command or m.message or m.greeting or m.reply or m.cls or m.closed_by or m.fault is not None):
@@ -233,35 +225,35 @@ def _parse_task(data: dict, block: list[str], first: int, path: Path, errors: An
     def fail(key: str, message: str) -> None:
         errors.add(path, _line_of_key(block, first, key), message)
 
+    check = Checker(fail)  # reports at the key's line, and returns None
     try:
         _unknown(data, _TASK_FIELDS, "a task")
-        task_id = data.get("id")
-        if not isinstance(task_id, str) or not _ID.match(task_id):
-            raise ValueError(f"a task needs an id of lower-case letters, digits and '-', not {task_id!r}")
+        task_id = _check.pattern(data.get("id"), "id", _ID,
+                                 message="a task needs an id of lower-case letters, digits and '-', not {value!r}")
         goal = _text(data.get("goal"), "goal")
         hints = data.get("hints")
         if hints is None or hints == []:
             raise ValueError(f"task {task_id!r} needs hints = [\"...\"]: at least one hint for a learner who is stuck")
-        if not isinstance(hints, list) or not all(isinstance(h, str) and h.strip() for h in hints):
-            raise ValueError("hints must be a list of texts")
+        hints_message = "hints must be a list of texts"
+        _check.list_of(hints, "hints", lambda hint, at: _check.text(hint, at, message=hints_message),
+                       message=hints_message)
         done = _text(data.get("done"), "done", required=False)
     except ValueError as exc:
         errors.add(path, first, str(exc))
         return None
     task = Task(id=task_id, line=first - 1, goal=goal, hints=tuple(hints), done=done)
     protocol = data.get("protocol")
-    if protocol is not None and protocol not in PROTOCOLS:
-        fail("protocol", f"unknown protocol {protocol!r} (one of: {', '.join(PROTOCOLS)})")
+    if protocol is not None and check.one_of(protocol, "protocol", PROTOCOLS, message=_UNKNOWN_PROTOCOL) is None:
         return None
     task.protocol = protocol
-    source = data.get("source", "lab")
-    if source not in ("lab", "real"):
-        fail("source", f"source is 'lab' or 'real', not {source!r}")
+    source = check.one_of(data.get("source", "lab"), "source", ("lab", "real"),
+                          message="source is 'lab' or 'real', not {value!r}")
+    if source is None:
         return None
     task.source = source
-    lab = data.get("lab", "console")
-    if lab not in ("console", "faults"):
-        fail("lab", f"lab is 'console' or 'faults' (the task's embedded lab), not {lab!r}")
+    lab = check.one_of(data.get("lab", "console"), "lab", ("console", "faults"),
+                       message="lab is 'console' or 'faults' (the task's embedded lab), not {value!r}")
+    if lab is None:
         return None
     task.lab = lab
     preset = data.get("preset")
@@ -294,16 +286,14 @@ def _parse_task(data: dict, block: list[str], first: int, path: Path, errors: An
         q = data["question"]
         line = _line_of_key(block, first, "question")
         try:
-            if not isinstance(q, dict):
-                raise ValueError("must be a table: [question]")
+            _check.obj(q, "", message="must be a table: [question]")
             _unknown(q, _QUESTION_FIELDS, "[question]")
-            choices = q.get("choices")
-            if not isinstance(choices, list) or not 2 <= len(choices) <= 8 or \
-                    not all(isinstance(c, str) and c.strip() for c in choices):
-                raise ValueError("choices must be a list of 2 to 8 texts")
-            answer = q.get("answer")
-            if isinstance(answer, bool) or not isinstance(answer, int) or not 1 <= answer <= len(choices):
-                raise ValueError(f"answer is the number of the right choice, 1 to {len(choices)}")
+            choices_message = "choices must be a list of 2 to 8 texts"
+            choices = _check.list_of(q.get("choices"), "choices",
+                                     lambda choice, at: _check.text(choice, at, message=choices_message),
+                                     lo=2, hi=8, message=choices_message)
+            answer = _check.integer(q.get("answer"), "answer", 1, len(choices),
+                                    message="answer is the number of the right choice, {lo} to {hi}")
             task.question = Question(prompt=_text(q.get("prompt"), "prompt"), choices=tuple(choices),
                                      answer=answer, explain=_text(q.get("explain"), "explain"),
                                      wrong=_text(q.get("wrong"), "wrong"), line=line)
@@ -341,8 +331,7 @@ def _parse_task(data: dict, block: list[str], first: int, path: Path, errors: An
 def _parse_solution(sol: Any, protocol: Optional[str], presets: dict, path: Path, line: int) -> Solution:
     if protocol is None:
         raise ValueError("a question-only task has no solution to play")
-    if not isinstance(sol, dict):
-        raise ValueError("must be a table: [solution]")
+    _check.obj(sol, "", message="must be a table: [solution]")
     _unknown(sol, _SOLUTION_FIELDS, "[solution]")
     preset = sol.get("preset")
     faults = sol.get("faults")
@@ -356,60 +345,46 @@ def _parse_solution(sol: Any, protocol: Optional[str], presets: dict, path: Path
             raise ValueError(f"preset {preset!r} is for {p.protocol.upper()}, this task is {protocol.upper()}")
     if faults is not None:
         from simulator.lab.faults import FaultPlan, FaultPlanError
-        if not isinstance(faults, dict):
-            raise ValueError("faults is a fault plan: { rules = [...] }")
+        _check.obj(faults, "faults", message="faults is a fault plan: {{ rules = [...] }}")
         if faults.get("protocol", protocol) != protocol:
             raise ValueError(f"faults are for {str(faults['protocol']).upper()}, this task is {protocol.upper()}")
         try:
             FaultPlan.from_json({"protocol": protocol, **faults})
         except FaultPlanError as exc:
             raise ValueError(f"faults: {exc}") from None
-    raw_steps = sol.get("steps", [])
-    if not isinstance(raw_steps, list):
-        raise ValueError("steps must be a list")
     src = _StepSource(path, line)
-    steps = tuple(scenario_data._parse_step(src, raw, f"steps[{i}]", protocol)
-                  for i, raw in enumerate(raw_steps))
-    return Solution(preset=preset, faults=faults, steps=steps, line=line)
+    steps = _check.list_of(sol.get("steps", []), "steps",
+                           lambda raw, at: scenario_data._parse_step(src, raw, at, protocol),
+                           message="steps must be a list")
+    return Solution(preset=preset, faults=faults, steps=tuple(steps), line=line)
 
 
 def _parse_widget(data: dict, block: list[str], first: int, path: Path, errors: Any,
                   presets: dict, scenarios_by_name: dict, journeys: set) -> Optional[Widget]:
-    kind = data.get("kind")
-    if not isinstance(kind, str) or kind not in WIDGET_KINDS:
-        errors.add(path, _line_of_key(block, first, "kind"),
-                   f"unknown widget kind {kind!r} (one of: {', '.join(WIDGET_KINDS)})")
+    def fail(key: str, message: str) -> None:
+        errors.add(path, _line_of_key(block, first, key) if key else first, message)
+
+    check = Checker(fail)  # reports at the key's line (the block's for the block), and returns None
+    kind = check.one_of(data.get("kind"), "kind", WIDGET_KINDS,
+                        message="unknown widget kind {value!r} (one of: {choices})")
+    if kind is None:
         return None
     required, optional = WIDGET_KINDS[kind]
-    allowed = ("kind", "caption") + required + optional
-    bad = False
-    for key in data:
-        if key not in allowed:
-            errors.add(path, _line_of_key(block, first, key),
-                       f"unknown key {key!r} for a {kind} widget (allowed: {', '.join(allowed)})")
-            bad = True
-    for key in required:
-        if key not in data:
-            errors.add(path, first, f"a {kind} widget needs {key!r}")
-            bad = True
-    if bad:
+    check.only(data, "", ("kind", "caption") + required + optional,
+               message=f"unknown key {{key!r}} for a {kind} widget (allowed: {{allowed}})")
+    check.required(data, "", required, message=f"a {kind} widget needs {{key!r}}")
+    if check.failures:
         return None
     fields = {k: v for k, v in data.items() if k not in ("kind", "caption")}
-    caption = data.get("caption", "")
-
-    def fail(key: str, message: str) -> None:
-        errors.add(path, _line_of_key(block, first, key), message)
-
-    if not isinstance(caption, str):
-        fail("caption", "caption must be text")
+    caption = check.text(data.get("caption", ""), "caption", empty=True, message="caption must be text")
+    if caption is None:
         return None
     for key in ("scenario", "protocol", "preset", "user", "tab"):
-        if key in fields and not isinstance(fields[key], str):
-            fail(key, f"{key} must be text, not {fields[key]!r}")
+        if key in fields and check.text(fields[key], key, empty=True,
+                                        message="{path} must be text, not {value!r}") is None:
             return None
     protocol = fields.get("protocol")
-    if protocol is not None and protocol not in PROTOCOLS:
-        fail("protocol", f"unknown protocol {protocol!r} (one of: {', '.join(PROTOCOLS)})")
+    if protocol is not None and check.one_of(protocol, "protocol", PROTOCOLS, message=_UNKNOWN_PROTOCOL) is None:
         return None
     if kind == "scenario":
         found = scenarios_by_name.get(fields["scenario"])
@@ -429,18 +404,16 @@ def _parse_widget(data: dict, block: list[str], first: int, path: Path, errors: 
         fail("preset", f"unknown journey preset {fields['preset']!r} (one of: {', '.join(sorted(journeys))})")
         return None
     if kind == "mail":
-        if fields["user"] not in ("alice", "bob"):
-            fail("user", f"user is 'alice' or 'bob', not {fields['user']!r}")
+        if check.one_of(fields["user"], "user", ("alice", "bob"),
+                        message="user is 'alice' or 'bob', not {value!r}") is None:
             return None
-        if "uid" in fields and (isinstance(fields["uid"], bool) or not isinstance(fields["uid"], int)
-                                or fields["uid"] < 1):
-            fail("uid", "uid is a positive whole number")
+        if "uid" in fields and check.integer(fields["uid"], "uid", 1, message="uid is a positive whole number") is None:
             return None
-        if "tab" in fields and fields["tab"] not in MAIL_TABS:
-            fail("tab", f"tab is one of: {', '.join(MAIL_TABS)}")
+        if "tab" in fields and check.one_of(fields["tab"], "tab", MAIL_TABS,
+                                            message="tab is one of: {choices}") is None:
             return None
-        if "folder" in fields and not isinstance(fields["folder"], str):
-            fail("folder", "folder is a folder name like 'INBOX' or 'Work/Invoices'")
+        if "folder" in fields and check.text(fields["folder"], "folder", empty=True,
+                                             message="folder is a folder name like 'INBOX' or 'Work/Invoices'") is None:
             return None
     if kind == "codes" and "codes" in fields:
         try:

@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import fnmatch
 import json
-import math
 import random
 import re
 import threading
@@ -47,6 +46,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any, Optional, Union
 
 from simulator.protocols.registry import SPECS, spec
+from simulator.validate import Checker
 
 __all__ = [
     "FaultPlanError",
@@ -313,58 +313,20 @@ class Decision:
 
 
 # --------------------------------------------------------------------------
-# Validation
+# Validation: the first problem raises FaultPlanError(path, message).
 
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _type_name(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "an object"
-    return type(value).__name__
-
-
-def _unknown_fields(obj: dict, allowed: tuple[str, ...], path: str) -> None:
-    for key in obj:
-        if key not in allowed:
-            prefix = f"{path}." if path else ""
-            hint = ""
-            close = [a for a in allowed if a.replace("_", "") == str(key).lower().replace("_", "")]
-            if close:
-                hint = f" (did you mean {close[0]!r}?)"
-            raise FaultPlanError(
-                f"{prefix}{key}",
-                f"unknown field{hint}; allowed fields: {', '.join(allowed)}",
-            )
+_check = Checker.raising(FaultPlanError)
 
 
 def _parse_plan(obj: Any) -> FaultPlan:
-    if not isinstance(obj, dict):
-        raise FaultPlanError("plan", f'must be an object like {{"seed": 0, "rules": []}}, not {_type_name(obj)}')
-    _unknown_fields(obj, _PLAN_FIELDS, "")
+    _check.obj(obj, "plan", message='must be an object like {{"seed": 0, "rules": []}}, not {type}')
+    _check.only(obj, "", _PLAN_FIELDS)
     protocol = _parse_protocol(obj.get("protocol", "smtp"), "protocol")
-    seed = obj.get("seed", 0)
-    if not _is_int(seed) or not 0 <= seed <= MAX_SEED:
-        raise FaultPlanError("seed", f"must be a whole number from 0 to {MAX_SEED}, not {seed!r}")
-    raw_rules = obj.get("rules", [])
-    if not isinstance(raw_rules, list):
-        raise FaultPlanError("rules", f"must be a list of rules, not {_type_name(raw_rules)}")
-    if len(raw_rules) > MAX_RULES:
-        raise FaultPlanError("rules", f"at most {MAX_RULES} rules, got {len(raw_rules)}")
-    rules = tuple(_parse_rule(raw, f"rules[{i}]", protocol) for i, raw in enumerate(raw_rules))
-    return FaultPlan(seed=seed, rules=rules, protocol=protocol)
+    seed = _check.integer(obj.get("seed", 0), "seed", 0, MAX_SEED)
+    rules = _check.list_of(obj.get("rules", []), "rules", lambda raw, path: _parse_rule(raw, path, protocol),
+                           hi=MAX_RULES, message="must be a list of rules, not {type}",
+                           long_message="at most {hi} rules, got {length}")
+    return FaultPlan(seed=seed, rules=tuple(rules), protocol=protocol)
 
 
 def _parse_protocol(value: Any, path: str) -> str:
@@ -387,8 +349,7 @@ def _parse_reply(reply: Any, path: str, protocol: str, stage: str) -> Union[int,
     codes = _codes(protocol)
     listed = ", ".join(str(c) for c in (sorted(codes) if protocol == "smtp" else codes))
     if protocol == "smtp":
-        if not _is_int(reply) or not 100 <= reply <= 599:
-            raise FaultPlanError(path, f"must be a 3-digit reply code such as 450, not {reply!r}")
+        _check.integer(reply, path, 100, 599, message="must be a 3-digit reply code such as 450, not {value!r}")
     else:
         if not isinstance(reply, str):
             raise FaultPlanError(path, f"must be one of {listed} for {protocol.upper()}, not {reply!r}")
@@ -413,17 +374,14 @@ def _greeting_codes(protocol: str) -> tuple:
 
 
 def _parse_rule(raw: Any, path: str, plan_protocol: str = "smtp") -> Rule:
-    if not isinstance(raw, dict):
-        raise FaultPlanError(path, f'must be an object like {{"stage": "RCPT", "reply": 450}}, not {_type_name(raw)}')
-    _unknown_fields(raw, _RULE_FIELDS, path)
+    _check.obj(raw, path, message='must be an object like {{"stage": "RCPT", "reply": 450}}, not {type}')
+    _check.only(raw, path, _RULE_FIELDS)
 
     protocol = _parse_protocol(raw.get("protocol", plan_protocol), f"{path}.protocol")
 
     if "stage" not in raw:
         raise FaultPlanError(f"{path}.stage", "missing: say where the rule applies, e.g. \"RCPT\" or \"greeting\"")
-    stage_raw = raw["stage"]
-    if not isinstance(stage_raw, str):
-        raise FaultPlanError(f"{path}.stage", f"must be a string, not {_type_name(stage_raw)}")
+    stage_raw = _check.text(raw["stage"], f"{path}.stage", empty=True)
     stage = _canonical_stage(stage_raw, protocol)
     if stage is None:
         alias = _ALIASES.get(" ".join(stage_raw.strip().split()).upper())
@@ -435,14 +393,12 @@ def _parse_rule(raw: Any, path: str, plan_protocol: str = "smtp") -> Rule:
 
     match = raw.get("match")
     if match is not None:
-        if not isinstance(match, str):
-            raise FaultPlanError(f"{path}.match", f"must be a glob string such as \"*@example.net\", not {_type_name(match)}")
+        _check.text(match, f"{path}.match", empty=True,
+                    message='must be a glob string such as "*@example.net", not {type}')
         if stage in _NO_ARGUMENT:
             raise FaultPlanError(f"{path}.match", f"the {stage} stage has no argument to match; remove \"match\"")
-        if not match:
-            raise FaultPlanError(f"{path}.match", "must not be empty; leave it out to match every argument")
-        if len(match) > MAX_MATCH:
-            raise FaultPlanError(f"{path}.match", f"at most {MAX_MATCH} characters, got {len(match)}")
+        _check.text(match, f"{path}.match", blank=True, limit=MAX_MATCH,
+                    empty_message="must not be empty; leave it out to match every argument")
         if any(ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F for c in match):
             raise FaultPlanError(f"{path}.match", "must not contain control characters (CR, LF, TAB...)")
 
@@ -454,10 +410,8 @@ def _parse_rule(raw: Any, path: str, plan_protocol: str = "smtp") -> Rule:
     if text is not None:
         if reply is None:
             raise FaultPlanError(f"{path}.text", "text needs a reply code: add \"reply\"")
-        if not isinstance(text, str):
-            raise FaultPlanError(f"{path}.text", f"must be a string, not {_type_name(text)}")
-        if not text:
-            raise FaultPlanError(f"{path}.text", "must not be empty; leave it out to use the catalogue's text")
+        _check.text(text, f"{path}.text", blank=True,
+                    empty_message="must not be empty; leave it out to use the catalogue's text")
         if "\r" in text or "\n" in text:
             raise FaultPlanError(f"{path}.text", "must be one line: CR and LF are not allowed")
         bad = next((c for c in text if not 0x20 <= ord(c) <= 0x7E), None)
@@ -468,16 +422,10 @@ def _parse_rule(raw: Any, path: str, plan_protocol: str = "smtp") -> Rule:
         if len(text) > MAX_TEXT:
             raise FaultPlanError(f"{path}.text", f"at most {MAX_TEXT} characters, got {len(text)}")
 
-    delay_ms = raw.get("delay_ms", 0)
-    if not _is_int(delay_ms) or not 0 <= delay_ms <= MAX_DELAY_MS:
-        raise FaultPlanError(f"{path}.delay_ms", f"must be a whole number of milliseconds from 0 to {MAX_DELAY_MS}, not {delay_ms!r}")
-
-    disconnect = raw.get("disconnect", False)
-    if not isinstance(disconnect, bool):
-        raise FaultPlanError(f"{path}.disconnect", f"must be true or false, not {disconnect!r}")
-    silent = raw.get("silent", False)
-    if not isinstance(silent, bool):
-        raise FaultPlanError(f"{path}.silent", f"must be true or false, not {silent!r}")
+    delay_ms = _check.integer(raw.get("delay_ms", 0), f"{path}.delay_ms", 0, MAX_DELAY_MS,
+                              message="must be a whole number of milliseconds from {lo} to {hi}, not {value!r}")
+    disconnect = _check.boolean(raw.get("disconnect", False), f"{path}.disconnect")
+    silent = _check.boolean(raw.get("silent", False), f"{path}.silent")
     if disconnect and reply is not None:
         raise FaultPlanError(f"{path}.disconnect", "a rule either replies or disconnects: remove \"reply\" or \"disconnect\"")
     if silent and reply is not None:
@@ -491,28 +439,16 @@ def _parse_rule(raw: Any, path: str, plan_protocol: str = "smtp") -> Rule:
 
     probability = raw.get("probability")
     if probability is not None:
-        if (
-            not isinstance(probability, (int, float))
-            or isinstance(probability, bool)
-            or not math.isfinite(probability)
-            or not 0 <= probability <= 1
-        ):
-            raise FaultPlanError(f"{path}.probability", f"must be a number from 0 to 1, not {probability!r}")
-        probability = float(probability)
+        probability = float(_check.number(probability, f"{path}.probability", 0, 1))
 
     times = raw.get("times")
-    if times is not None and (not _is_int(times) or times < 0):
-        raise FaultPlanError(f"{path}.times", f"must be a whole number 0 or more, not {times!r}")
-    after = raw.get("after", 0)
-    if not _is_int(after) or after < 0:
-        raise FaultPlanError(f"{path}.after", f"must be a whole number 0 or more, not {after!r}")
+    if times is not None:
+        _check.integer(times, f"{path}.times", 0)
+    after = _check.integer(raw.get("after", 0), f"{path}.after", 0)
 
     note = raw.get("note")
     if note is not None:
-        if not isinstance(note, str):
-            raise FaultPlanError(f"{path}.note", f"must be a string, not {_type_name(note)}")
-        if len(note) > MAX_NOTE:
-            raise FaultPlanError(f"{path}.note", f"at most {MAX_NOTE} characters, got {len(note)}")
+        _check.text(note, f"{path}.note", empty=True, limit=MAX_NOTE)
 
     return Rule(
         stage=stage, match=match, reply=reply, text=text, delay_ms=delay_ms,

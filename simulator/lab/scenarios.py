@@ -36,11 +36,12 @@ import threading
 from dataclasses import dataclass
 from json.decoder import scanstring
 from pathlib import Path
-from typing import Any, Iterable, Optional, Union
+from typing import Any, Iterable, NoReturn, Optional, Union
 
 from simulator import paths
 from simulator.lab.faults import FaultPlan, FaultPlanError
 from simulator.protocols.registry import PROTOCOLS, SPECS, spec
+from simulator.validate import Checker, join_path
 
 __all__ = [
     "ScenarioError",
@@ -292,57 +293,42 @@ class _Source:
         return ScenarioError(self.label, path, message, self.line_of(path))
 
 
-def _join(path: str, key: Union[str, int]) -> str:
-    if isinstance(key, int):
-        return f"{path}[{key}]"
-    return f"{path}.{key}" if path else key
-
-
 # --------------------------------------------------------------------------
-# Field checks shared by presets and scenarios
+# Field checks shared by presets and scenarios. ``src`` is anything with
+# ``error(path, message)`` (lesson tasks check their steps here too); the
+# first problem raises it.
+
+
+def _check(src: _Source) -> Checker[NoReturn]:
+    return Checker.raising(src.error)
 
 
 def _check_fields(src: _Source, obj: Any, path: str, allowed: Iterable[str], required: Iterable[str], what: str) -> dict:
-    if not isinstance(obj, dict):
-        raise src.error(path, f"{what} must be an object")
-    allowed = tuple(allowed)
-    for key in obj:
-        if key not in allowed:
-            raise src.error(_join(path, key), f"unknown field; allowed fields: {', '.join(allowed)}")
-    for key in required:
-        if key not in obj:
-            raise src.error(path, f"{what} needs the field {key!r}")
-    return obj
+    check = _check(src)
+    check.obj(obj, path, message=f"{what} must be an object")
+    check.only(obj, path, allowed, message="unknown field; allowed fields: {allowed}")
+    return check.required(obj, path, required, message=f"{what} needs the field {{key!r}}")
 
 
 def _check_languages(src: _Source, obj: Any, path: str, limit: int) -> dict:
-    if not isinstance(obj, dict):
-        raise src.error(path, 'must be an object with one text per language: {"en": "...", "ru": "..."}')
-    for lang in LANGUAGES:
-        if lang not in obj:
-            raise src.error(path, f"the {lang!r} text is missing")
+    check = _check(src)
+    check.obj(obj, path, message='must be an object with one text per language: {{"en": "...", "ru": "..."}}')
+    check.required(obj, path, LANGUAGES, message="the {key!r} text is missing")
     for lang, text in obj.items():
-        sub = _join(path, lang)
-        if lang not in LANGUAGES:
-            raise src.error(sub, f"unknown language; use {', '.join(LANGUAGES)}")
-        if not isinstance(text, str) or not text.strip():
-            raise src.error(sub, "must be a non-empty string")
-        if len(text) > limit:
-            raise src.error(sub, f"at most {limit} characters, got {len(text)}")
+        sub = join_path(path, lang)
+        check.one_of(lang, sub, LANGUAGES, message="unknown language; use {choices}")
+        check.text(text, sub, limit=limit, message="must be a non-empty string",
+                   long_message="at most {limit} characters, got {length}")
     return dict(obj)
 
 
 def _check_name(src: _Source, name: Any, path: str) -> str:
-    if not isinstance(name, str) or not name or not all(c.isascii() and (c.islower() or c.isdigit() or c == "_") for c in name):
-        raise src.error(path, f"a name is lower-case letters, digits and '_', not {name!r}")
-    if len(name) > 60:
-        raise src.error(path, "at most 60 characters")
-    return name
+    return _check(src).pattern(name, path, "[a-z0-9_]+", limit=60, long_message="at most {limit} characters",
+                               message="a name is lower-case letters, digits and '_', not {value!r}")
 
 
 def _check_line(src: _Source, line: Any, path: str, limit: int) -> str:
-    if not isinstance(line, str):
-        raise src.error(path, "must be a string")
+    _check(src).text(line, path, empty=True, message="must be a string")
     bad = next((c for c in line if c in "\r\n\x00"), None)
     if bad is not None:
         raise src.error(path, f"must be one line: {bad!r} is not allowed")
@@ -370,9 +356,7 @@ def reply_codes(protocol: str = "smtp") -> tuple:
 
 
 def _check_protocol(src: _Source, value: Any, path: str) -> str:
-    if value not in PROTOCOLS:
-        raise src.error(path, f"must be one of: {', '.join(PROTOCOLS)}, not {value!r}")
-    return value
+    return _check(src).one_of(value, path, PROTOCOLS)
 
 
 # --------------------------------------------------------------------------
@@ -380,9 +364,8 @@ def _check_protocol(src: _Source, value: Any, path: str) -> str:
 
 
 def _parse_presets(src: _Source) -> dict[str, Preset]:
-    data = src.data
-    if not isinstance(data, dict):
-        raise src.error("", 'must be an object of presets: {"name": {"title": ..., "story": ..., "plan": ...}}')
+    data = _check(src).obj(src.data, "", message='must be an object of presets: '
+                                                 '{{"name": {{"title": ..., "story": ..., "plan": ...}}}}')
     out: dict[str, Preset] = {}
     for name, raw in data.items():
         _check_name(src, name, name)
@@ -423,8 +406,7 @@ def _parse_presets(src: _Source) -> dict[str, Preset]:
 def _check_expect(src: _Source, expect: Any, path: str, protocol: str) -> Union[int, str]:
     codes = reply_codes(protocol)
     if protocol == "smtp":
-        if not isinstance(expect, int) or isinstance(expect, bool) or not 200 <= expect <= 599:
-            raise src.error(path, f"must be a reply code such as 250, not {expect!r}")
+        _check(src).integer(expect, path, 200, 599, message="must be a reply code such as 250, not {value!r}")
         if expect not in codes:
             raise src.error(path, f"{expect} is not in the SMTP reply catalogue; use one of: "
                                   f"{', '.join(map(str, sorted(codes)))}")
@@ -437,35 +419,31 @@ def _check_expect(src: _Source, expect: Any, path: str, protocol: str) -> Union[
 
 
 def _parse_step(src: _Source, raw: Any, path: str, protocol: str = "smtp") -> Step:
-    if not isinstance(raw, dict):
-        raise src.error(path, 'a step is an object: {"send": "..."}, {"data": [...]} or {"pause_ms": 500}')
+    check = _check(src)
+    check.obj(raw, path, message='a step is an object: {{"send": "..."}}, {{"data": [...]}} or {{"pause_ms": 500}}')
     kinds = [k for k in _STEP_KINDS if k in raw]
     if len(kinds) != 1:
         raise src.error(path, "a step has exactly one of: send, data, pause_ms")
     kind = kinds[0]
     if kind == "data" and protocol != "smtp":
-        raise src.error(_join(path, kind), f"a data step is the message after SMTP's DATA; a {protocol.upper()} "
-                                           'scenario has only "send" and "pause_ms" steps')
+        raise src.error(join_path(path, kind), f"a data step is the message after SMTP's DATA; a {protocol.upper()} "
+                                               'scenario has only "send" and "pause_ms" steps')
     allowed = (kind,) if kind == "pause_ms" else (kind, "expect")
-    for key in raw:
-        if key not in allowed:
-            raise src.error(_join(path, key), f"unknown field for a {kind} step; allowed: {', '.join(allowed)}")
+    check.only(raw, path, allowed, message=f"unknown field for a {kind} step; allowed: {{allowed}}")
     expect = raw.get("expect")
     if expect is not None:
-        expect = _check_expect(src, expect, _join(path, "expect"), protocol)
+        expect = _check_expect(src, expect, join_path(path, "expect"), protocol)
     value = raw[kind]
-    sub = _join(path, kind)
+    sub = join_path(path, kind)
     command_limit, text_limit = line_limits(protocol)
     if kind == "send":
         return Step("send", _check_line(src, value, sub, command_limit), expect)
     if kind == "data":
-        if not isinstance(value, list):
-            raise src.error(sub, "must be a list of message lines (without the final '.')")
         # One octet less than the limit: a line may gain a dot when stuffed.
-        lines = tuple(_check_line(src, line, _join(sub, i), text_limit - 1) for i, line in enumerate(value))
-        return Step("data", lines, expect)
-    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_PAUSE_MS:
-        raise src.error(sub, f"must be whole milliseconds from 0 to {MAX_PAUSE_MS}, not {value!r}")
+        lines = check.list_of(value, sub, lambda line, at: _check_line(src, line, at, text_limit - 1),
+                              message="must be a list of message lines (without the final '.')")
+        return Step("data", tuple(lines), expect)
+    check.integer(value, sub, 0, MAX_PAUSE_MS, message="must be whole milliseconds from {lo} to {hi}, not {value!r}")
     return Step("pause", value)
 
 
@@ -487,21 +465,17 @@ def _parse_scenario(src: _Source, stem: str, presets: Optional[dict[str, Preset]
                                   f"{protocol.upper()} (its figures {', '.join(FIGURES)} are SMTP's), not {figure!r}")
     preset = data.get("preset")
     if preset is not None:
-        if not isinstance(preset, str):
-            raise src.error("preset", "must be a preset's name or null")
+        _check(src).text(preset, "preset", empty=True, message="must be a preset's name or null")
         if presets is not None and preset not in presets:
             raise src.error("preset", f"no preset named {preset!r} in {PRESETS_FILE}")
         if presets is not None and presets[preset].protocol != protocol:
             raise src.error("preset", f"the preset {preset!r} is for {presets[preset].protocol}, "
                                       f"this scenario for {protocol}")
-    raw_steps = data["steps"]
-    if not isinstance(raw_steps, list) or not raw_steps:
-        raise src.error("steps", "must be a non-empty list of steps")
-    if len(raw_steps) > MAX_STEPS:
-        raise src.error("steps", f"at most {MAX_STEPS} steps")
-    steps = tuple(_parse_step(src, raw, f"steps[{i}]", protocol) for i, raw in enumerate(raw_steps))
+    steps = _check(src).list_of(data["steps"], "steps", lambda raw, path: _parse_step(src, raw, path, protocol),
+                                lo=1, hi=MAX_STEPS, message="must be a non-empty list of steps",
+                                long_message="at most {hi} steps")
     return Scenario(name=name, title=title, description=description, figure=figure,
-                    preset=preset, steps=steps, protocol=protocol)
+                    preset=preset, steps=tuple(steps), protocol=protocol)
 
 
 # --------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Optional, Union
 
 from simulator import paths
+from simulator.validate import Checker
 
 KINDS = ("local", "list", "moved", "left", "unknown", "remote")
 
@@ -167,42 +168,33 @@ class _Validator:
 
     def __init__(self, source: str):
         self.source = source
+        self.check = Checker.raising(self.fail)
 
     def fail(self, where: str, problem: str) -> WorldError:
         return WorldError(f"{self.source}: {where}: {problem}")
 
     def obj(self, value: Any, where: str) -> dict:
-        if not isinstance(value, dict):
-            raise self.fail(where, "expected an object")
-        return value
+        return self.check.obj(value, where, message="expected an object")
 
     def text(self, value: Any, where: str, *, empty: bool = False) -> str:
-        if not isinstance(value, str) or (not empty and not value.strip()):
-            raise self.fail(where, "expected a non-empty string")
-        return value
+        return self.check.text(value, where, empty=empty, message="expected a non-empty string")
 
     def only(self, value: dict, where: str, allowed: set[str]) -> None:
-        extra = sorted(set(value) - allowed)
-        if extra:
-            raise self.fail(where, f"unknown field {extra[0]!r} (allowed: {', '.join(sorted(allowed))})")
+        # the first unknown field in alphabetical order, reported at the object
+        self.check.only(sorted(value), where, sorted(allowed), at_key=False,
+                        message="unknown field {key!r} (allowed: {allowed})")
 
     def name(self, value: str, where: str) -> str:
-        if not _NAME.match(value):
-            raise self.fail(where, f"{value!r} is not a valid lower-case mailbox name")
-        return value
+        return self.check.pattern(value, where, _NAME, message="{value!r} is not a valid lower-case mailbox name")
 
     def domain(self, value: Any, where: str) -> str:
-        value = self.text(value, where)
-        if not _DOMAIN.match(value):
-            raise self.fail(where, f"{value!r} is not a lower-case domain name like example.org")
-        return value
+        return self.check.pattern(self.text(value, where), where, _DOMAIN,
+                                  message="{value!r} is not a lower-case domain name like example.org")
 
     def world(self, data: Any) -> World:
         data = self.obj(data, "top level")
         self.only(data, "top level", {"domain", "hostname", "users", "lists", "moved", "left"})
-        for required in ("domain", "hostname", "users"):
-            if required not in data:
-                raise self.fail("top level", f"missing field {required!r}")
+        self.check.required(data, "top level", ("domain", "hostname", "users"))
         domain = self.domain(data["domain"], "domain")
         hostname = self.domain(data["hostname"], "hostname")
         seen: dict[str, str] = {}
@@ -247,9 +239,8 @@ class _Validator:
             where = f"lists.{login}"
             spec = self.obj(spec, where)
             self.only(spec, where, {"name", "members"})
-            members = spec.get("members")
-            if not isinstance(members, list) or not members:
-                raise self.fail(f"{where}.members", "expected a non-empty list of names or addresses")
+            members = self.check.list_of(spec.get("members"), f"{where}.members", lo=1,
+                                         message="expected a non-empty list of names or addresses")
             full = []
             for i, member in enumerate(members):
                 mwhere = f"{where}.members[{i}]"

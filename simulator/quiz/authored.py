@@ -36,6 +36,7 @@ from typing import Any, Optional, Union
 from simulator import paths
 from simulator.protocols import registry
 from simulator.quiz.model import LANGUAGES, PROTOCOLS, TOPICS, Question
+from simulator.validate import Checker, join_path
 
 __all__ = ["QuizError", "validate_authored", "load_authored", "questions", "QUIZ_DIR", "main"]
 
@@ -157,77 +158,57 @@ def _check_text(value: Any, where: str, limit: int, errors: list, at, label: str
     """A ``{en, ru}`` table; with ``russian``, the Russian must be Russian (not the English copied).
 
     ``at(lang)`` is the line of the text in ``lang`` (``at(None)``: of the table)."""
-    line = at(None)
-    if not isinstance(value, dict):
-        errors.append(QuizError(label, line, f"{where} must be a table with one text per language: "
-                                             f'{where}.en = "..." and {where}.ru = "..."'))
+    # a path is ``where`` (the table's line) or ``where.<lang>`` (that text's)
+    check = Checker(lambda path, message: errors.append(QuizError(label, at(path[len(where) + 1:] or None), message)))
+    if check.obj(value, where, message='{path} must be a table with one text per language: '
+                                       '{path}.en = "..." and {path}.ru = "..."') is None:
         return None
-    ok = True
-    for lang in value:
-        if lang not in LANGUAGES:
-            errors.append(QuizError(label, line, f"{where}.{lang}: unknown language; use {', '.join(LANGUAGES)}"))
-            ok = False
+    check.only(value, where, LANGUAGES, at_key=False, message="{path}.{key}: unknown language; use {allowed}")
     for lang in LANGUAGES:
-        text = value.get(lang)
-        if not isinstance(text, str) or not text.strip():
-            errors.append(QuizError(label, at(lang), f"{where}.{lang} is missing or empty"))
-            ok = False
-        elif len(text) > limit:
-            errors.append(QuizError(label, at(lang), f"{where}.{lang}: at most {limit} characters, got {len(text)}"))
-            ok = False
-    if ok and russian:
+        check.text(value.get(lang), join_path(where, lang), limit=limit, message="{path} is missing or empty",
+                   long_message="{path}: at most {limit} characters, got {length}")
+    if not check.failures and russian:
         if not _CYRILLIC.search(value["ru"]):
-            errors.append(QuizError(label, at("ru"), f"{where}.ru has no Russian letters: write it in Russian"))
-            ok = False
+            check.report(f"{where}.ru", f"{where}.ru has no Russian letters: write it in Russian")
         elif value["ru"].strip() == value["en"].strip():
-            errors.append(QuizError(label, at("ru"), f"{where}.ru is the same as {where}.en: translate it"))
-            ok = False
-    return {lang: value[lang].strip() for lang in LANGUAGES} if ok else None
+            check.report(f"{where}.ru", f"{where}.ru is the same as {where}.en: translate it")
+    return {lang: value[lang].strip() for lang in LANGUAGES} if not check.failures else None
 
 
 def _parse_question(raw: Any, index: int, lines: _Lines, label: str, errors: list,
                     seen: dict[str, str]) -> Optional[Question]:
     start = len(errors)
     at = lambda key=None, choice=None: lines.of(index, key, choice)  # noqa: E731
-    if not isinstance(raw, dict):
-        errors.append(QuizError(label, at(), "a question must be a [[question]] table"))
+    # a path is a key of the question (its line) or "" (the question's)
+    check = Checker(lambda path, message: errors.append(QuizError(label, at(path or None), message)))
+    if check.obj(raw, "", message="a question must be a [[question]] table") is None:
         return None
-    for key in raw:
-        if key not in _FIELDS:
-            errors.append(QuizError(label, at(key), f"unknown field {key!r}; allowed: {', '.join(_FIELDS)}"))
-    for key in _REQUIRED:
-        if key not in raw:
-            errors.append(QuizError(label, at(), f"the question needs the field {key!r}"))
+    check.only(raw, "", _FIELDS, message="unknown field {key!r}; allowed: {allowed}")
+    check.required(raw, "", _REQUIRED, message="the question needs the field {key!r}")
     if len(errors) > start:
         return None
-    qid = raw["id"]
-    if not isinstance(qid, str) or not _ID.match(qid) or len(qid) > 80:
-        errors.append(QuizError(label, at("id"), f"id: lower-case letters, digits and single '-', at most 80 "
-                                                 f"characters, not {qid!r}"))
-    elif qid in seen:
-        errors.append(QuizError(label, at("id"), f"id {qid!r} is already used ({seen[qid]})"))
-    else:
+    qid = check.pattern(raw["id"], "id", _ID, limit=80,
+                        message="id: lower-case letters, digits and single '-', at most 80 characters, not {value!r}")
+    if qid is not None and qid in seen:
+        check.report("id", f"id {qid!r} is already used ({seen[qid]})")
+    elif qid is not None:
         seen[qid] = f"{label}:{at('id')}"
     topic = raw["topic"]
-    if topic not in TOPICS:
-        errors.append(QuizError(label, at("topic"), f"topic must be one of {', '.join(TOPICS)}, not {topic!r}"))
+    check.one_of(topic, "topic", TOPICS, message="topic must be one of {choices}, not {value!r}")
     protocol = raw.get("protocol")
-    if protocol is not None and protocol not in PROTOCOLS:
-        errors.append(QuizError(label, at("protocol"), f"protocol must be one of {', '.join(PROTOCOLS)}, not {protocol!r}"))
-        protocol = None
+    if protocol is not None:
+        protocol = check.one_of(protocol, "protocol", PROTOCOLS,
+                                message="protocol must be one of {choices}, not {value!r}")
     kind = raw.get("kind", "single")
-    if kind not in ("single", "order"):
-        errors.append(QuizError(label, at("kind"), f"kind must be \"single\" or \"order\", not {kind!r}"))
+    check.one_of(kind, "kind", ("single", "order"), message='kind must be "single" or "order", not {value!r}')
     prompt = _check_text(raw["prompt"], "prompt", MAX_TEXT, errors,
                          lambda lang: at("prompt" + (f".{lang}" if lang else "")), label)
     explanation = _check_text(raw["explanation"], "explanation", MAX_TEXT, errors,
                               lambda lang: at("explanation" + (f".{lang}" if lang else "")), label)
     choices = raw["choices"]
     parsed: list[dict] = []
-    if not isinstance(choices, list) or not MIN_CHOICES <= len(choices) <= MAX_CHOICES:
-        errors.append(QuizError(label, at("choices"), f"choices must be a list of {MIN_CHOICES} to {MAX_CHOICES} "
-                                                      "{en = \"...\", ru = \"...\"} tables"))
-    else:
+    if check.list_of(choices, "choices", lo=MIN_CHOICES, hi=MAX_CHOICES,
+                     message='choices must be a list of {lo} to {hi} {{en = "...", ru = "..."}} tables') is not None:
         for i, choice in enumerate(choices):
             if isinstance(choice, str) and choice.strip() and len(choice) <= MAX_CHOICE:
                 parsed.append(choice.strip())  # the same in every language: a number, a command, a type
@@ -247,12 +228,12 @@ def _parse_question(raw: Any, index: int, lines: _Lines, label: str, errors: lis
     if kind == "single":
         n = len(choices) if isinstance(choices, list) else 0
         if answer is None:
-            errors.append(QuizError(label, at(), "a single-choice question needs answer = N (1 for the first choice)"))
-        elif isinstance(answer, bool) or not isinstance(answer, int) or not 1 <= answer <= max(n, 1):
-            errors.append(QuizError(label, at("answer"), f"answer must be a choice number from 1 to {n}, not {answer!r}"))
+            check.report("", "a single-choice question needs answer = N (1 for the first choice)")
+        else:
+            check.integer(answer, "answer", 1, max(n, 1),
+                          message=f"answer must be a choice number from 1 to {n}, not {{value!r}}")
     elif answer is not None:
-        errors.append(QuizError(label, at("answer"), "an order question has no answer: its choices are the items "
-                                                     "in the right order"))
+        check.report("answer", "an order question has no answer: its choices are the items in the right order")
     codes = _check_list(raw.get("codes", []), "codes", protocol, _known_codes(), errors, at("codes"), label)
     commands = _check_list(raw.get("commands", []), "commands", protocol, _known_commands(), errors,
                            at("commands"), label)
@@ -267,15 +248,15 @@ def _parse_question(raw: Any, index: int, lines: _Lines, label: str, errors: lis
 
 def _check_list(value: Any, name: str, protocol: Optional[str], known: dict[str, set], errors: list,
                 line: Optional[int], label: str) -> list:
-    if not isinstance(value, list):
-        errors.append(QuizError(label, line, f"{name} must be a list"))
+    check = Checker(lambda path, message: errors.append(QuizError(label, line, message)))
+    if check.list_of(value, name, message="{path} must be a list") is None:
         return []
     pool = known[protocol] if protocol else set().union(*known.values())
     out = []
     for item in value:
         if isinstance(item, bool) or item not in pool:
             where = f"the {protocol.upper()} catalogue" if protocol else "any catalogue"
-            errors.append(QuizError(label, line, f"{name}: {item!r} is not in {where}"))
+            check.report(name, f"{name}: {item!r} is not in {where}")
         else:
             out.append(item)
     return out
