@@ -57,6 +57,19 @@ def position(page):
     return page.evaluate("() => view.player.position")
 
 
+# Two animation frames: by then a scroll event or a resize, and the drawing it causes, have been handled.
+FRAMES = "() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))"
+
+
+def settle(page):
+    page.evaluate(FRAMES)
+
+
+def scroll_to(page, top: str):
+    """Scroll the diagram to `top` (a JavaScript expression of `s`, the scroller) and wait until it has drawn."""
+    page.evaluate(f"async () => {{ const s = document.querySelector('.dg-scroll'); s.scrollTop = {top}; await ({FRAMES})(); }}")
+
+
 OVERLAPS = """() => {
     const boxes = [...document.querySelectorAll(
         '.dg-body .dg-label, .dg-body .dg-badge, .dg-body .dg-tcp-text, .dg-body .dg-tcp-step, .dg-body .dg-band-title, '
@@ -126,19 +139,25 @@ def main_thread_task_times(trace):
             and (e["pid"], e["tid"]) in main]
 
 
+# Scrolls to a place, waits until the rows there are drawn, and returns OVERLAPS there with the rows shown.
+LOOK_AT = f"""async (top) => {{
+    document.querySelector('.dg-scroll').scrollTop = top;
+    await ({FRAMES})();
+    const shown = [...document.querySelectorAll('.dg-body .dg-ex')].filter((g) => g.getAttribute('display') !== 'none')
+        .map((g) => Number(g.dataset.index));
+    return {{...({OVERLAPS})(), shown}};
+}}"""
+
+
 def assert_no_overlaps(page, n):
     """Scrolls through the whole diagram (only rows near the view are drawn) checking every screen."""
     seen = set()
     top, height, total = page.evaluate(
         "() => { const s = document.querySelector('.dg-scroll'); return [0, s.clientHeight, s.scrollHeight]; }")
     while True:
-        page.evaluate(f"() => {{ document.querySelector('.dg-scroll').scrollTop = {top}; }}")
-        page.wait_for_timeout(30)
-        result = page.evaluate(OVERLAPS)
+        result = page.evaluate(LOOK_AT, top)
         assert result["bad"] == [], f"overlapping labels at scrollTop {top}: {result['bad'][:5]}"
-        seen.update(page.evaluate(
-            "() => [...document.querySelectorAll('.dg-body .dg-ex')].filter((g) => g.getAttribute('display') !== 'none')"
-            ".map((g) => Number(g.dataset.index))"))
+        seen.update(result["shown"])
         if top + height >= total:
             break
         top += height // 2
@@ -182,11 +201,11 @@ def test_keyboard_shortcuts_drive_the_player(page, mailsim_server):
     assert page.locator(".dg-btn-tcp").get_attribute("aria-pressed") == "false"
     page.keyboard.press("t")
     assert page.locator(".dg-btn-tcp").get_attribute("aria-pressed") == "true"
-    page.evaluate("() => { document.querySelector('.dg-scroll').scrollTop = 0; }")
+    scroll_to(page, "0")
     steps = page.locator(".dg-ex[data-index='0'] .dg-tcp-step")
     assert [steps.nth(i).text_content() for i in range(steps.count())] == ["SYN", "SYN-ACK", "ACK"]
     expect(steps.first).to_be_visible()
-    page.evaluate("() => { const s = document.querySelector('.dg-scroll'); s.scrollTop = s.scrollHeight; }")
+    scroll_to(page, "s.scrollHeight")
     closing = page.locator(f".dg-ex[data-index='{n - 1}'] .dg-tcp-step")
     assert [closing.nth(i).text_content() for i in range(closing.count())] == ["FIN", "ACK", "FIN", "ACK"]
     expect(closing.first).to_be_visible()
@@ -199,8 +218,7 @@ def test_keyboard_shortcuts_drive_the_player(page, mailsim_server):
     page.locator("#typing").press(" ")
     assert position(page) == n
     # Arrows are focusable: Tab reaches one, ↓ moves, Enter selects (onSelect).
-    page.evaluate("() => { document.querySelector('.dg-scroll').scrollTop = 0; }")
-    page.wait_for_timeout(50)
+    scroll_to(page, "0")
     page.locator(".dg-ex[tabindex='0']").focus()  # the one tab stop: the first arrow in view
     page.keyboard.press("ArrowDown")
     page.keyboard.press("ArrowDown")
@@ -315,7 +333,7 @@ def test_a_narrow_column_gets_a_compact_readable_diagram(page, mailsim_server):
     open_harness(page, mailsim_server)
     page.evaluate("() => { document.getElementById('sv').style.width = '420px'; }")
     n = load(page, 39, at="end")
-    page.wait_for_timeout(100)
+    settle(page)
     box = page.evaluate("""() => { const s = document.querySelector('.dg-scroll');
         const label = document.querySelector('.dg-body .dg-ex:not([display=none]) .dg-label');
         return {client: s.clientWidth, scroll: s.scrollWidth, font: label.getBoundingClientRect().height}; }""")
@@ -354,6 +372,7 @@ def test_a_silence_renders_as_no_reply_and_survives_export_and_import(page, mail
         const tl = new Timeline({protocol: 'smtp', session: 's-silent'});
         for (const ex of fixtures.silentSession({rule: 0})) tl.add(ex);
         view.load(tl);
+        view.player.setSpeed(8);  // each step still animates, in 0.09 s instead of 0.7 s
     }""")
     page.locator("h1").click()
     for _ in range(6):
@@ -378,7 +397,7 @@ def test_a_silence_renders_as_no_reply_and_survives_export_and_import(page, mail
     assert row["mark"] == 3, "an hourglass at the end of the stub"
     assert row["aria"] == says
     assert "dg-faulted" in row["classes"]
-    assert page.locator(".dg-ex.dg-k-silence .dg-silence-mark").is_visible()
+    expect(page.locator(".dg-ex.dg-k-silence .dg-silence-mark")).to_be_visible()
     expect(page.locator(".dg-legend .dg-ls")).to_contain_text(
         {"en": "no reply", "ru": "ответа нет"}[lang])
     assert_no_overlaps(page, 6)
@@ -442,7 +461,7 @@ def test_presenter_mode_gives_a_high_contrast_diagram_with_larger_labels(page, m
     n = page.evaluate("() => view.timeline.length")
     plain = page.evaluate(CONTRAST)
     page.evaluate("() => document.body.classList.add('presenter')")
-    page.wait_for_timeout(50)
+    settle(page)
     shown = page.evaluate(CONTRAST)
     assert shown["bg"] == "rgb(255, 255, 255)"
     assert shown["font"] > plain["font"], "larger labels"

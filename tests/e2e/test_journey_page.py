@@ -68,8 +68,7 @@ def test_the_happy_path_plays_hop_by_hop_and_a_hop_opens_its_diagram(page: Page,
     expect(hops.nth(4)).to_be_hidden()
     envelope = page.locator("#jr-envelope")
     first = envelope.get_attribute("transform")
-    page.wait_for_timeout(400)
-    assert envelope.get_attribute("transform") != first
+    expect(envelope).not_to_have_attribute("transform", first)  # it moves (waits for the move, no fixed sleep)
     expect(page.locator("#jr-status")).to_have_text("The message is in Bob's mailbox and Bob has read it.",
                                                   timeout=30000)
     expect(hops.nth(4)).to_be_visible()

@@ -131,6 +131,8 @@ def test_a_newcomer_does_lesson_3_in_russian_and_lesson_6_in_english_and_finds_b
     page.goto(server.url + f"/lessons/when-things-go-wrong/{n6}")
     box = task_box(page, "452-retry")
     lab = lab_of(page, "452-retry")
+    # The visit is saved (and the bar moved for it) before the bar is read.
+    expect(page.locator(f".ls-step-item[data-step='{n6}']")).to_have_class(re.compile(r"\bis-seen\b"))
     before = int(page.locator("#lesson-progress").get_attribute("value"))
 
     # A wrong attempt: a plain session and the wrong answer; both are named.

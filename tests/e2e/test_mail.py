@@ -128,7 +128,7 @@ def test_the_invoice_shows_its_mime_tree_with_the_pdf_attachment(page: Page, mai
     assert Path(download.value.path()).read_bytes() == expected
 
     # The address names the message, so the link can be shared.
-    assert re.search(r"user=bob&folder=Work%2FInvoices&uid=1&tab=mime", page.url)
+    expect(page).to_have_url(re.compile(r"user=bob&folder=Work%2FInvoices&uid=1&tab=mime"))
     page.reload()
     expect(page.locator("#view-title")).to_have_text("Invoice 2026-117")
     expect(tab(page, "mime")).to_have_attribute("aria-selected", "true")
