@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import socket
 import sys
 from pathlib import Path
 from typing import Optional
@@ -187,17 +188,20 @@ def serve(args) -> int:
                          f"(try: telnet {args.host} {sim.ports[protocol]})")
         print("\n".join(lines), flush=True)
 
+    def listen(protocol: str, sock: socket.socket) -> None:
+        listener = wire.Listener(
+            sock,
+            lambda peer, conn: sim.new_port_session(peer, conn, protocol),
+            idle_timeout=args.idle_timeout or registry.spec(protocol).idle_timeout,
+            on_busy=lambda conn: conn.write(sim.busy_reply(protocol).wire()),
+            timeout_reply=lambda: sim.timeout_reply(protocol),
+            name=protocol,
+        )
+        listener.start()
+
     def post_worker_init(worker):
         for protocol, sock in socks.items():
-            listener = wire.Listener(
-                sock,
-                lambda peer, conn, protocol=protocol: sim.new_port_session(peer, conn, protocol),
-                idle_timeout=args.idle_timeout or registry.spec(protocol).idle_timeout,
-                on_busy=lambda conn, protocol=protocol: conn.write(sim.busy_reply(protocol).wire()),
-                timeout_reply=lambda protocol=protocol: sim.timeout_reply(protocol),
-                name=protocol,
-            )
-            listener.start()
+            listen(protocol, sock)
 
     MailSimServer().run()
     return 0

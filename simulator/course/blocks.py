@@ -393,6 +393,7 @@ def _parse_widget(data: dict, block: list[str], first: int, path: Path, errors: 
             return None
         fields["protocol"] = found.protocol
     if kind in ("console", "faults") and "preset" in fields:
+        assert protocol is not None  # required for these kinds
         p = presets.get(fields["preset"])
         if p is None:
             fail("preset", f"unknown preset {fields['preset']!r}")
@@ -416,6 +417,7 @@ def _parse_widget(data: dict, block: list[str], first: int, path: Path, errors: 
                                              message="folder is a folder name like 'INBOX' or 'Work/Invoices'") is None:
             return None
     if kind == "codes" and "codes" in fields:
+        assert protocol is not None  # required for this kind
         try:
             fields["codes"] = list(_reply_values(fields["codes"], protocol))
         except ValueError as exc:

@@ -71,9 +71,10 @@ def _arg_pattern(m: Match, personal_name: Optional[str]) -> Optional[re.Pattern]
 
 
 def _reply_ok(m: Match, reply: Optional[dict]) -> bool:
-    if m.reply or m.cls is not None or m.fault is not None:
-        if reply is None:
-            return False
+    if not (m.reply or m.cls is not None or m.fault is not None):
+        return True
+    if reply is None:
+        return False
     if m.reply and reply.get("code") not in m.reply:
         code = reply.get("code")
         if not (isinstance(code, str) and code.upper() in m.reply):

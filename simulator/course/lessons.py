@@ -240,6 +240,7 @@ def parse_lesson(path: Path, lang: str, errors: _Errors, presets: dict, scenario
                     block = lines[i + 1:close]
                     data = _toml("\n".join(block), path, i + 2, errors)
                     if data is not None:
+                        item: Union[Widget, Task, None]
                         if info == "widget":
                             item = _parse_widget(data, block, i + 2, path, errors, presets, scenarios_by_name,
                                                  journeys)
@@ -367,13 +368,13 @@ def load_course(directory: Optional[Union[str, Path]] = None) -> Course:
                 other = next(iter(by_lang.values()))
                 errors.add(other, None, f"this lesson is missing in {lang}: expected {directory / lang / name}")
     numbers: dict[int, str] = {}
-    for slug, by_lang in sorted(lessons.items()):
-        any_lesson = next(iter(by_lang.values()))
+    for slug, versions in sorted(lessons.items()):
+        any_lesson = next(iter(versions.values()))
         if any_lesson.number in numbers and numbers[any_lesson.number] != slug:
             errors.add(any_lesson.path, None, f"lesson number {any_lesson.number:02d} is also used by "
                                               f"{numbers[any_lesson.number]!r}")
         numbers[any_lesson.number] = slug
-        _compare_languages(by_lang, errors)
+        _compare_languages(versions, errors)
     glossary = parse_glossary(directory / "glossary.toml", errors)
     complete = {slug: by_lang for slug, by_lang in lessons.items() if set(by_lang) == set(LANGUAGES)}
     return Course(complete, glossary, list(errors))

@@ -68,6 +68,7 @@ class Resolver:
                  "action": "reply"} if injected else None
 
         if injected == "timeout":
+            assert fault is not None
             for _ in range(RESOLVER_TRIES):
                 rec.add("client", "command", question, verb="QUERY")
                 clock.advance(RESOLVER_TIMEOUT)

@@ -100,7 +100,7 @@ class JourneyParts:
     sender: Any         # Mailboxes: the learner's copy of example.net (Carol's INBOX)
 
 
-def parts_for(sim: Any, learner: str) -> JourneyParts:
+def parts_for(sim: Any, learner: Optional[str]) -> JourneyParts:
     """The learner's two realms in a :class:`~simulator.server.Simulator`."""
     if not isinstance(learner, str) or not _LEARNER.match(learner):
         raise JourneyError("bad_request", "the learner id must be 1-80 letters, digits, - or _")
@@ -160,6 +160,7 @@ def run_journey(sim_or_parts: Any, learner: Optional[str] = None, *, read: str =
         raise JourneyError("bad_request", "'preset' must be a string")
     spec = data.presets.get(preset) if preset else Preset("free", {}, {}, "delivered")
     if spec is None:
+        assert preset is not None  # only a named preset can be unknown
         raise JourneyError("unknown_preset", f"no preset named {preset[:60]!r}", name=preset[:60])
     chosen = parse_faults(faults, read)
     base = spec.faults

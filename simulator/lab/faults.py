@@ -43,7 +43,7 @@ import random
 import re
 import threading
 from dataclasses import dataclass, field, fields
-from typing import Any, Optional, Union
+from typing import Any, ClassVar, Optional, Union
 
 from simulator.protocols.registry import SPECS, spec
 from simulator.validate import Checker
@@ -201,7 +201,7 @@ class FaultPlan:
     rules: tuple[Rule, ...] = field(default=())
     protocol: str = "smtp"
 
-    EMPTY = None  # set below to the plan with no rules (class attribute)
+    EMPTY: ClassVar[Optional[FaultPlan]] = None  # set below to the plan with no rules
 
     def __post_init__(self):
         if not isinstance(self.rules, tuple):

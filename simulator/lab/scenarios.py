@@ -34,9 +34,9 @@ import os
 import sys
 import threading
 from dataclasses import dataclass
-from json.decoder import scanstring
+from json.decoder import scanstring  # type: ignore[attr-defined]  # public in the module, absent from typeshed
 from pathlib import Path
-from typing import Any, Iterable, NoReturn, Optional, Union
+from typing import Any, Iterable, NoReturn, Optional, Protocol, Union
 
 from simulator import paths
 from simulator.lab.faults import FaultPlan, FaultPlanError
@@ -140,8 +140,10 @@ class Step:
     def lines(self) -> list[str]:
         """The lines this step puts on the wire (without CR LF)."""
         if self.kind == "send":
+            assert isinstance(self.value, str)
             return [self.value]
         if self.kind == "data":
+            assert isinstance(self.value, tuple)
             # RFC 5321 4.5.2: a line starting with "." gets another one.
             return ["." + line if line.startswith(".") else line for line in self.value] + ["."]
         return []
@@ -299,7 +301,11 @@ class _Source:
 # first problem raises it.
 
 
-def _check(src: _Source) -> Checker[NoReturn]:
+class _ErrorSource(Protocol):
+    def error(self, path: str, message: str) -> ScenarioError: ...
+
+
+def _check(src: _ErrorSource) -> Checker[NoReturn]:
     return Checker.raising(src.error)
 
 
@@ -327,7 +333,7 @@ def _check_name(src: _Source, name: Any, path: str) -> str:
                                message="a name is lower-case letters, digits and '_', not {value!r}")
 
 
-def _check_line(src: _Source, line: Any, path: str, limit: int) -> str:
+def _check_line(src: _ErrorSource, line: Any, path: str, limit: int) -> str:
     _check(src).text(line, path, empty=True, message="must be a string")
     bad = next((c for c in line if c in "\r\n\x00"), None)
     if bad is not None:
@@ -403,7 +409,7 @@ def _parse_presets(src: _Source) -> dict[str, Preset]:
 # Scenarios
 
 
-def _check_expect(src: _Source, expect: Any, path: str, protocol: str) -> Union[int, str]:
+def _check_expect(src: _ErrorSource, expect: Any, path: str, protocol: str) -> Union[int, str]:
     codes = reply_codes(protocol)
     if protocol == "smtp":
         _check(src).integer(expect, path, 200, 599, message="must be a reply code such as 250, not {value!r}")
@@ -418,7 +424,7 @@ def _check_expect(src: _Source, expect: Any, path: str, protocol: str) -> Union[
     return expect
 
 
-def _parse_step(src: _Source, raw: Any, path: str, protocol: str = "smtp") -> Step:
+def _parse_step(src: _ErrorSource, raw: Any, path: str, protocol: str = "smtp") -> Step:
     check = _check(src)
     check.obj(raw, path, message='a step is an object: {{"send": "..."}}, {{"data": [...]}} or {{"pause_ms": 500}}')
     kinds = [k for k in _STEP_KINDS if k in raw]
@@ -487,7 +493,7 @@ _cache_lock = threading.Lock()
 
 
 def _signature(paths: list[Path]) -> tuple:
-    out = []
+    out: list[tuple[str, Optional[int], Optional[int]]] = []
     for p in paths:
         try:
             st = p.stat()
@@ -504,7 +510,7 @@ def _scenario_files(directory: Path) -> list[Path]:
         return []
 
 
-def _cached(kind: str, paths: list[Path], build):
+def _cached(kind: tuple[str, str], paths: list[Path], build):
     key = (kind, _signature(paths))
     with _cache_lock:
         if key in _cache:

@@ -313,10 +313,11 @@ class Session:
     def _complete(self, outcome: Outcome, phase: str, fault: Optional[dict], stage: str,
                   item: Any = None, snap: Any = None) -> None:
         if outcome.deliveries or outcome.effects:
-            if self._schedule is not None:
+            schedule = self._schedule
+            if schedule is not None:
                 self._paused = True
                 args = (outcome, phase, fault, stage, item, snap)
-                self._commit_async(outcome, lambda error: self._schedule(lambda: self.resume(error, *args)))
+                self._commit_async(outcome, lambda error: schedule(lambda: self.resume(error, *args)))
                 return
             try:
                 self._commit(outcome)

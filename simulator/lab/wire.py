@@ -173,12 +173,13 @@ class _Worker:
 class _Protocol(asyncio.Protocol):
     """One accepted connection: its session, its idle timer, its flow control."""
 
-    def __init__(self, listener: "Listener"):
+    def __init__(self, listener: "Listener", loop: asyncio.AbstractEventLoop):
         self.listener = listener
-        self.loop = listener._loop
+        self.loop = loop
+        # Set by connection_made, which asyncio calls before anything else.
         self.transport: Optional[asyncio.Transport] = None
         self.conn: Optional[Connection] = None
-        self.session = None
+        self.session: Any = None  # what listener.make_session returned (a lab Session)
         self.peer = "?"
         self.counted = False
         self.worker: Optional[_Worker] = None
@@ -302,12 +303,14 @@ class _Protocol(asyncio.Protocol):
             self._submit(self._guarded, fn, *args)
 
     def _submit(self, fn: Callable, *args: Any) -> None:
+        assert self.worker is not None  # only in worker mode
         self.pending += 1
         self.worker.submit(fn, *args)
 
     def _guarded(self, fn: Callable, *args: Any) -> None:
         """Run a session call; a bug costs this connection, never the listener."""
         session, conn = self.session, self.conn
+        assert conn is not None  # connection_made has run
         try:
             fn(*args)
         except Exception:  # noqa: BLE001
@@ -354,7 +357,7 @@ class _Protocol(asyncio.Protocol):
 
     def _done(self) -> None:
         self.pending -= 1
-        if self.pending == 0 and not self.conn.closed:
+        if self.pending == 0 and self.conn is not None and not self.conn.closed:
             self._arm_idle()  # the idle time counts from the end of a (slow) reply
 
     def _update_reading(self) -> None:
@@ -379,7 +382,7 @@ class _Protocol(asyncio.Protocol):
     def _poll(self) -> None:
         """Let the session report changes made by others (IMAP IDLE), then look again later."""
         self.poll_timer = None
-        if self.conn.closed or self.session is None or self.session.closed:
+        if self.conn is None or self.conn.closed or self.session is None or self.session.closed:
             return
         if not self.pending:
             self._run(self.session.poll)
@@ -392,7 +395,7 @@ class _Protocol(asyncio.Protocol):
 
     def _idle_expired(self) -> None:
         self.idle = None
-        if self.conn.closed or self.session is None:
+        if self.conn is None or self.conn.closed or self.session is None:
             return
         if self.pending:  # still answering (a delay fault): not idle
             self._arm_idle()
@@ -405,7 +408,8 @@ class _Protocol(asyncio.Protocol):
             # The client has read nothing for the whole timeout: it is gone.
             self._run(self.session.client_closed, "gone")
             self.conn.closed = True
-            self.transport.abort()
+            if self.transport is not None:
+                self.transport.abort()
             return
         listener = self.listener
         reply = listener.timeout_reply() if listener.timeout_reply else None
@@ -413,7 +417,8 @@ class _Protocol(asyncio.Protocol):
 
     def _timeout(self, reply: Any) -> None:
         self.session.timeout(reply)
-        self.conn.close()
+        if self.conn is not None:
+            self.conn.close()
 
 
 class Listener:
@@ -482,7 +487,8 @@ class Listener:
     def _shutdown(self) -> None:
         if self._server is not None:
             self._server.close()
-        self._loop.stop()
+        if self._loop is not None:
+            self._loop.stop()
 
     def _main(self) -> None:
         loop = new_event_loop()
@@ -491,7 +497,7 @@ class Listener:
         asyncio.set_event_loop(loop)
         try:
             self._server = loop.run_until_complete(
-                loop.create_server(lambda: _Protocol(self), sock=self.sock))
+                loop.create_server(lambda: _Protocol(self, loop), sock=self.sock))
         except BaseException as exc:  # noqa: BLE001
             self._error = exc
             self._ready.set()

@@ -19,9 +19,11 @@ _COMMENT_STEP = re.compile(rb"[()\\]")
 
 def _addr_tokens(value: bytes) -> list[tuple[str, bytes]]:
     """Tokens of an address list: ("q", unquoted), ("lit", ...), ("sp", ch), ("atom", ...), ("c", comment)."""
-    out, pos, n = [], 0, len(value)
+    out: list[tuple[str, bytes]] = []
+    pos, n = 0, len(value)
     while pos < n:
         m = _ADDR_TOKEN.match(value, pos)
+        assert m is not None and m.lastgroup is not None  # every octet starts some token
         kind = m.lastgroup
         if kind == "c":  # a comment nests; scan to its matching parenthesis
             depth, i = 1, m.end()

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from email.message import Message
 from email.utils import collapse_rfc2231_value
-from typing import Optional
+from typing import Any, Optional
 
 from simulator.mail.message import (Part, ParsedMessage, decode_text, decode_transfer, decode_words, disposition,
     parse, unfold)
@@ -154,7 +154,7 @@ def _mime_params(value: Optional[bytes], fallback: list) -> dict:
         pairs = [(k, collapse_rfc2231_value(v)) for k, v in msg.get_params(failobj=[], header="x")[1:]]
     except (ValueError, LookupError, TypeError, IndexError, UnicodeError):
         pairs = [(k.decode("utf-8", "replace"), v.decode("utf-8", "replace")) for k, v in fallback]
-    out = {}
+    out: dict[str, str] = {}
     for k, v in pairs:
         v = str(v)
         if "=?" in v:
@@ -189,7 +189,7 @@ class _Describer:
         is_text = p.type == b"text" and not p.children and p.message is None
         charset = params.get("charset") or ("us-ascii" if is_text else None)
         declared = b"/".join(p.declared).lower().decode("ascii") if p.declared else None
-        node = {
+        node: dict[str, Any] = {
             "path": path,
             "content_type": (p.type + b"/" + p.subtype).decode("ascii"),
             "declared_type": declared,

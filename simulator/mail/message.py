@@ -154,7 +154,7 @@ class ParsedMessage:
 
     __slots__ = ("raw", "_root", "_texts", "_header_text")
 
-    def __init__(self, raw: bytes):
+    def __init__(self, raw: Union[bytes, bytearray]):
         self.raw = bytes(raw)
         self._root: Optional[Part] = None
         self._texts: Optional[list[str]] = None
@@ -304,7 +304,8 @@ def _header(raw: bytes, start: int, end: int) -> tuple[list[Field], int, list[st
 
 def _split_params(value: bytes) -> list[bytes]:
     """``value`` cut at the semicolons outside quoted strings and comments."""
-    out, cur = [], []
+    out: list[bytes] = []
+    cur: list[bytes] = []
     for m in _PARAM_SPLIT.finditer(value):
         tok = m.group(0)
         if tok == b";":

@@ -173,7 +173,7 @@ class Quizzes:
         cached_for, cached = self._codes_cache
         if cached_for is questions:
             return cached
-        found = {}
+        found: dict[tuple, None] = {}
         for q in questions.values():
             for code in q.codes:
                 found.setdefault((q.protocol, code), None)
@@ -388,6 +388,7 @@ class Quizzes:
         attempt, answers = self._load(attempt_id, learner)
         now = self._clock()
         if self._time_is_up(attempt, now):
+            assert attempt.deadline is not None  # time is up only with a deadline
             self._close(attempt, attempt.deadline)
         position = self._next_position(attempt, answers)
         question = None
@@ -404,6 +405,7 @@ class Quizzes:
         if attempt.finished is not None:
             raise QuizError("finished", 409)
         if self._time_is_up(attempt, now):
+            assert attempt.deadline is not None  # time is up only with a deadline
             self._close(attempt, attempt.deadline)
             raise QuizError("time_up", 409)
         if position in answers:
@@ -558,6 +560,7 @@ class Quizzes:
         """A teacher's quiz: each learner's scores, each question's success rate, the hardest codes."""
         info = self.quiz(quiz_id)
         row = self._quiz_row(quiz_id)
+        assert row is not None  # quiz() raised if it were unknown
         question_ids = json.loads(row[3])
         bank = self.questions()
 

@@ -206,7 +206,7 @@ def _parse_question(raw: Any, index: int, lines: _Lines, label: str, errors: lis
     explanation = _check_text(raw["explanation"], "explanation", MAX_TEXT, errors,
                               lambda lang: at("explanation" + (f".{lang}" if lang else "")), label)
     choices = raw["choices"]
-    parsed: list[dict] = []
+    parsed: list[Union[str, dict]] = []
     if check.list_of(choices, "choices", lo=MIN_CHOICES, hi=MAX_CHOICES,
                      message='choices must be a list of {lo} to {hi} {{en = "...", ru = "..."}} tables') is not None:
         for i, choice in enumerate(choices):
@@ -239,6 +239,7 @@ def _parse_question(raw: Any, index: int, lines: _Lines, label: str, errors: lis
                            at("commands"), label)
     if len(errors) > start:
         return None
+    assert prompt is not None and explanation is not None  # _check_text reported why otherwise
     return Question(
         id=f"authored:{protocol or '-'}:{qid}", type="authored", protocol=protocol, topic=topic, kind=kind,
         prompt=prompt, choices=tuple(parsed), answer=answer - 1 if kind == "single" else None,

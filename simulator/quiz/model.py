@@ -155,6 +155,7 @@ class Question:
         if self.kind == "single":
             if not isinstance(response, str) or response not in known:
                 raise ValueError("the response must be one of the question's choice keys")
+            assert self.answer is not None  # a "single" question has its answer's index
             right = keys[self.answer]
             return Graded(response == right, right, self.explanation)
         if not isinstance(response, (list, tuple)) or not all(isinstance(k, str) for k in response):

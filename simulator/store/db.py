@@ -319,6 +319,7 @@ class MailStore:
 
     def _seed(self, db: sqlite3.Connection, realm: str) -> None:
         """The sample folders and messages of seed.json (lecture section 6: MIME)."""
+        assert self.seed_file is not None  # the caller checked
         seed = json.loads(self.seed_file.read_text(encoding="utf-8"))
         base = self.seed_file.parent
         for login, names in seed.get("folders", {}).items():

@@ -17,7 +17,7 @@ import json
 import sqlite3
 import time
 from dataclasses import dataclass
-from typing import Any, Iterable, Optional
+from typing import Any, Callable, Iterable, Optional
 
 from simulator.store.schema import (DELIMITER, INBOX, BadMailboxName, CannotDelete, MailboxExists,
                                     MailStoreError, NoSuchMailbox, NoSuchMessage, insert_mailbox, insert_message,
@@ -147,6 +147,7 @@ class Mailboxes:
 
     def count(self, user: Optional[str] = None) -> int:
         """Messages in ``user``'s INBOX, or in every folder of the realm."""
+        args: tuple[str, ...]
         if user is not None:
             sql, args = ("SELECT COUNT(*) FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id "
                          "WHERE b.realm = ? AND b.user = ? AND b.name = ?", (self.realm, _login(user), INBOX))
@@ -353,8 +354,9 @@ def _copy(db, realm, now, user, src, uids, dst):
     return _copy_rows(db, source, target, uids)
 
 
-_OPS = {"append": _append, "set_flags": _set_flags, "delete": _delete, "create": _create,
-        "delete_folder": _delete_folder, "rename": _rename, "subscribe": _subscribe, "copy": _copy}
+_OPS: dict[str, Callable[..., Any]] = {
+    "append": _append, "set_flags": _set_flags, "delete": _delete, "create": _create,
+    "delete_folder": _delete_folder, "rename": _rename, "subscribe": _subscribe, "copy": _copy}
 
 
 # --------------------------------------------------------------------------

@@ -280,6 +280,7 @@ def insert_message(db: sqlite3.Connection, box: tuple, content: bytes, flags: It
         (box_id, uid, flags_text(flags), float(internal_date), len(content), mail_from,
          json.dumps(recipients or []), helo, queue_id, subject_of(content) if subject is None else subject,
          sqlite3.Binary(content)))
+    assert cur.lastrowid is not None  # set by the INSERT
     return cur.lastrowid, uid
 
 

@@ -25,7 +25,7 @@ import hmac
 import json
 import re
 import secrets
-from typing import Any, Optional
+from typing import Any, Literal, Optional, overload
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app, g, jsonify, request
@@ -57,6 +57,12 @@ def sim_of(app: Optional[Flask] = None):
 
 def current_language() -> str:
     return i18n.pick_language(request.cookies.get("lang"), request.accept_languages)
+
+
+@overload
+def current_learner(create: Literal[True]) -> str: ...
+@overload
+def current_learner(create: bool = False) -> Optional[str]: ...
 
 
 def current_learner(create: bool = False) -> Optional[str]:
@@ -141,8 +147,9 @@ def json_body(area: str = "web", limit: int = MAX_BODY) -> dict:
 def teacher_key_matches(supplied: Optional[str]) -> bool:
     """The one comparison with the teacher key (constant time; never true without a key)."""
     key = sim_of().teacher_key
-    return bool(key) and bool(supplied) and hmac.compare_digest(supplied.encode("utf-8", "replace"),
-                                                                key.encode("utf-8"))
+    if not key or not supplied:
+        return False
+    return hmac.compare_digest(supplied.encode("utf-8", "replace"), key.encode("utf-8"))
 
 
 def teacher_cookie_value(key: str) -> str:

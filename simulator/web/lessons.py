@@ -210,7 +210,7 @@ def _widget(w: lesson_data.Widget, lang: str, name: str) -> dict:
     return out
 
 
-_CLASS_NAMES = {2: "positive", 3: "intermediate", 4: "transient", 5: "permanent"}
+_CLASS_NAMES: dict[Optional[int], str] = {2: "positive", 3: "intermediate", 4: "transient", 5: "permanent"}
 
 
 def code_rows(protocol: str, lang: str, only: Optional[list] = None) -> list[dict]:
@@ -296,7 +296,7 @@ def api_check(slug: str, task_id: str):
     lang = current_language()
     lesson = the_course().get(slug, lang)
     task = lesson.task(task_id) if lesson else None
-    if task is None:
+    if lesson is None or task is None:
         return _error(404, "unknown_task")
     answer = data.get("answer")
     if answer is not None and (isinstance(answer, bool) or not isinstance(answer, int)):

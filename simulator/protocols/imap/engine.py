@@ -52,20 +52,21 @@ from __future__ import annotations
 import base64
 import binascii
 from collections import OrderedDict
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any, Callable, Optional
 
 from simulator import __version__
 from simulator.mail.world import World
 from simulator.protocols.imap import replies as replies
-from simulator.protocols.base import Outcome, StoreRefused
-from simulator.protocols.imap.fetch import (SYSTEM_FLAGS, Entry, MessageCommands, flag_bytes, has_flag, keywords_of,
+from simulator.protocols.base import Outcome, ReplyLike, StoreRefused
+from simulator.protocols.imap.fetch import (SYSTEM_FLAGS, MessageCommands, flag_bytes, has_flag, keywords_of,
     same_flags)
 from simulator.protocols.imap.folders import FolderCommands
 from simulator.protocols.imap.parse import (UID_VERBS, VERBS, CommandReader, ImapCommand, parse_command,
     partial_command, quote, simple_line)
 from simulator.protocols.imap.replies import ImapReply, untagged
 from simulator.protocols.imap.search import SearchCommand
+from simulator.protocols.imap.state import Entry, ImapLimits, ImapSnapshot
 from simulator.protocols.smtp.parse import LineReader
 
 # Every command verb the engine answers, UID forms as two words (fault rules may name them).
@@ -83,41 +84,6 @@ _PROBLEM_REPLY = {
     "empty": "bad.empty", "no_tag": "bad.no_tag", "missing_command": "bad.missing_command",
     "nul": "bad.nul", "not_implemented": "bad.starttls",
 }
-
-
-@dataclass(frozen=True)
-class ImapLimits:
-    """The server's limits."""
-
-    command_line: int = 8192                   # octets of command text (outside literals), CRLFs included
-    max_literal: int = 10 * 1024 * 1024        # octets of literal data in one command (APPEND's message)
-    max_errors: int = 20                       # BAD replies before BYE and close
-    max_auth_failures: int = 3                 # failed LOGIN/AUTHENTICATE before BYE and close
-    cache_size: int = 16                       # parsed messages kept (LRU)
-
-
-@dataclass(frozen=True)
-class ImapSnapshot:
-    """The protocol state: what a refused command must leave unchanged.
-
-    ``view`` is the selected folder as this session knows it; ``recent`` the
-    UIDs recent for this session; ``keywords`` those announced in FLAGS;
-    ``announced`` per (folder, UIDVALIDITY) the highest UID reported so far
-    (for \\Recent); ``mode`` is "command", "auth" (AUTHENTICATE waits for the
-    client's response) or "idle", and ``pending`` that command's tag.
-    """
-
-    state: str = "not_authenticated"
-    user: Optional[str] = None
-    mailbox: Optional[str] = None
-    read_only: bool = False
-    uidvalidity: int = 0
-    view: tuple[Entry, ...] = ()
-    recent: frozenset = frozenset()
-    keywords: tuple[str, ...] = ()
-    announced: tuple[tuple[str, int, int], ...] = ()
-    mode: str = "command"
-    pending: Optional[str] = None
 
 
 class ImapEngine(FolderCommands, MessageCommands, SearchCommand):
@@ -210,7 +176,7 @@ class ImapEngine(FolderCommands, MessageCommands, SearchCommand):
         """The untagged OK the server opens with, listing its capabilities."""
         return self._reply("ok.greeting", caps=replies.CAPABILITIES)
 
-    def refuse(self, reply: ImapReply) -> None:
+    def refuse(self, reply: ReplyLike) -> None:
         """A fault replaced the greeting: BYE ends the connection; PREAUTH logs in the world's first user."""
         if reply.code == "BYE":
             self._set(state="logout")
@@ -336,6 +302,7 @@ class ImapEngine(FolderCommands, MessageCommands, SearchCommand):
     def _announce(self, top: int) -> None:
         """Remember that this session has reported the selected folder's messages up to UID ``top``."""
         snap = self._snap
+        assert snap.mailbox is not None  # only with a folder selected
         rest = tuple(a for a in snap.announced if a[0] != snap.mailbox)
         old = self._announced(snap.mailbox, snap.uidvalidity)
         self._set(announced=rest + ((snap.mailbox, snap.uidvalidity, max(old, top)),))

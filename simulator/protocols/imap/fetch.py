@@ -12,7 +12,7 @@ UID by ``imap_message.parse`` (a small LRU cache, not part of the snapshot).
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any, Optional
 
 from simulator.mail import message as imap_message
@@ -20,25 +20,10 @@ from simulator.protocols.imap import structure
 from simulator.protocols.base import Effect, Outcome
 from simulator.protocols.imap.parse import FetchAtt, ImapCommand, SeqSet
 from simulator.protocols.imap.replies import literal_text
+from simulator.protocols.imap.state import EngineParts, Entry
 
 SYSTEM_FLAGS = ("\\Answered", "\\Flagged", "\\Deleted", "\\Seen", "\\Draft")
 _NO_CONTENT = frozenset({"UID", "FLAGS", "INTERNALDATE", "RFC822.SIZE"})
-
-
-@dataclass(frozen=True)
-class Entry:
-    """One message of the selected folder as this session knows it.
-
-    ``gone`` marks a message another session expunged that this one may not
-    report yet (no EXPUNGE during FETCH, STORE or SEARCH: RFC 3501 §7.4.1);
-    it keeps its sequence number until then.
-    """
-
-    uid: int
-    flags: tuple[str, ...]
-    date: float
-    size: int
-    gone: bool = False
 
 
 # A literal at least this long has its transcript text cached (shorter ones cost less to convert).
@@ -90,7 +75,7 @@ def literal(data: bytes) -> bytes:
     return b"{%d}\r\n" % len(data) + data
 
 
-class MessageCommands:
+class MessageCommands(EngineParts):
     """FETCH, STORE, COPY, EXPUNGE and CLOSE; mixed into the engine."""
 
     # ------------------------------------------------------------ helpers
@@ -266,6 +251,7 @@ class MessageCommands:
             return b"INTERNALDATE " + structure.internaldate(entry.date)
         if name == "RFC822.SIZE":
             return b"RFC822.SIZE %d" % entry.size
+        assert loaded is not None  # the caller loads the message for every other item
         raw, msg = loaded
         if name == "ENVELOPE":
             return b"ENVELOPE " + structure.envelope(msg)

@@ -17,8 +17,9 @@ pattern length x name length steps.
 from __future__ import annotations
 
 from simulator.protocols.base import Effect, Outcome
-from simulator.protocols.imap.fetch import Entry, has_flag
+from simulator.protocols.imap.fetch import has_flag
 from simulator.protocols.imap.parse import ImapCommand, astring, mutf7_encode
+from simulator.protocols.imap.state import EngineParts, Entry
 
 DELIMITER = "/"
 
@@ -77,7 +78,7 @@ def _ancestors(name: str) -> list[str]:
     return [DELIMITER.join(parts[:i]) for i in range(1, len(parts))]
 
 
-class FolderCommands:
+class FolderCommands(EngineParts):
     """CREATE, DELETE, RENAME, (UN)SUBSCRIBE, LIST, LSUB, STATUS, APPEND; mixed into the engine."""
 
     def _names(self) -> dict[str, object]:
@@ -152,6 +153,7 @@ class FolderCommands:
         full = reference + pattern
         folders = self.mb.folders(self._snap.user)
         existing = {f.name for f in folders}
+        listed: dict[str, list[str]]
         if lsub:
             listed = {f.name: [] for f in folders if f.subscribed}
             if "%" in full:  # a parent of a subscribed folder that % stops at (RFC 3501 §6.3.9)
@@ -172,8 +174,8 @@ class FolderCommands:
         lines = []
         for name in sorted(listed, key=lambda n: (n != "INBOX", n)):
             if list_match(full, name):
-                attrs = " ".join(listed[name]).encode("ascii")
-                lines.append(head + b"(" + attrs + b') "/" ' + wire_name(name))
+                shown = " ".join(listed[name]).encode("ascii")
+                lines.append(head + b"(" + shown + b') "/" ' + wire_name(name))
         return self._say(key, untagged=tuple(lines))
 
     # ------------------------------------------------------------- STATUS

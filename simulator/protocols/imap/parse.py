@@ -192,11 +192,11 @@ def _store(p: Cursor):
     if p.peek() == ord("("):
         flags = p.flag_list()
     else:
-        flags = [p.flag()]
+        more = [p.flag()]
         while not p.at_end():
             p.sp()
-            flags.append(p.flag())
-        flags = tuple(flags)
+            more.append(p.flag())
+        flags = tuple(more)
     p.end()
     return (seqset, mode, item.endswith(".SILENT"), flags)
 

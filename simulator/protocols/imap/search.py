@@ -21,8 +21,9 @@ from typing import Any, Callable
 
 from simulator.mail import message as imap_message
 from simulator.protocols.base import Outcome
-from simulator.protocols.imap.fetch import Entry, has_flag
+from simulator.protocols.imap.fetch import has_flag
 from simulator.protocols.imap.parse import CHARSETS, ImapCommand, seq_contains
+from simulator.protocols.imap.state import EngineParts, Entry
 
 
 class Candidate:
@@ -107,7 +108,7 @@ def _compare(kind: str, day, wanted) -> bool:
     return day >= wanted
 
 
-class SearchCommand:
+class SearchCommand(EngineParts):
     """SEARCH and UID SEARCH; mixed into the engine."""
 
     def _search(self, cmd: ImapCommand) -> Outcome:

@@ -203,13 +203,14 @@ def section(msg: Msg, spec: str) -> Optional[bytes]:
             return part.body
         if kind == "MIME":
             return part.header
-        target = part.message
-        if target is None:
+        if part.message is None:
             return None
+        target = part.message
     if kind == "HEADER":
         return target.header
     if kind == "TEXT":
         return target.body
+    assert fields is not None  # kind is HEADER.FIELDS or HEADER.FIELDS.NOT
     return _header_fields(target, *fields)
 
 

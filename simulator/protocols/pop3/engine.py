@@ -36,11 +36,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import dataclass, replace
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, Union
 
 from simulator.mail.world import World
 from simulator.protocols.pop3 import replies as replies
-from simulator.protocols.base import Command, Effect, Outcome, StoreRefused
+from simulator.protocols.base import Command, Effect, Outcome, ReplyLike, StoreRefused
 from simulator.protocols.pop3.parse import VERBS, LineReader, parse_command
 from simulator.protocols.pop3.replies import ERR, OK, Pop3Reply
 
@@ -181,7 +181,7 @@ class Pop3Engine:
         """The +OK the server opens with, carrying the APOP timestamp (RFC 1939 §4)."""
         return self._reply("ok.greeting", stamp=self.apop_stamp)
 
-    def refuse(self, reply: Pop3Reply) -> None:
+    def refuse(self, reply: ReplyLike) -> None:
         """A fault replaced the greeting: after a -ERR the connection is over."""
         if not reply.ok:
             self._set(state="closed")
@@ -288,22 +288,23 @@ class Pop3Engine:
         visible = self._visible()
         return {"count": len(visible), "octets": sum(size for _, _, size in visible)}
 
-    def _message(self, token: Optional[str]) -> tuple[Optional[tuple[int, int, int]], Optional[Outcome]]:
-        """The message a number names, or the -ERR for a bad one (RFC 1939 §5)."""
+    def _message(self, token: Optional[str]) -> Union[tuple[int, int, int], Outcome]:
+        """The message a number names as (n, uid, size), or the -ERR for a bad one (RFC 1939 §5)."""
         listing, n = self._snap.listing, int(token or "0")
         if not 1 <= n <= len(listing):
-            return None, self._say("err.no_such_message", count=len(listing))
+            return self._say("err.no_such_message", count=len(listing))
         if n in self._snap.deleted:
-            return None, self._say("err.deleted", n=n)
+            return self._say("err.deleted", n=n)
         uid, size = listing[n - 1]
-        return (n, uid, size), None
+        return n, uid, size
 
-    def _content(self, n: int, uid: int) -> tuple[Optional[bytes], Optional[Outcome]]:
+    def _content(self, n: int, uid: int) -> Union[bytes, Outcome]:
+        """The message's content (lines normalised), or the -ERR if it is gone from the store."""
         try:
             content = self.mailboxes.content(self._snap.user, INBOX, uid)
         except StoreRefused:
-            return None, self._say("err.message_gone", n=n)
-        return replies.normalize_lines(content), None
+            return self._say("err.message_gone", n=n)
+        return replies.normalize_lines(content)
 
     # ------------------------------------------------------------- commands
     def _command(self, cmd: Command) -> Outcome:
@@ -356,7 +357,7 @@ class Pop3Engine:
         user = self._login_name(self._arg(cmd, "name") or "")
         account = self.world.users.get(user) if user else None
         digest = (self._arg(cmd, "digest") or "").lower()
-        if account is None:
+        if user is None or account is None:
             return self._say("err.apop_failed")
         expected = hashlib.md5((self.apop_stamp + account.password).encode("utf-8")).hexdigest()
         if not hmac.compare_digest(digest.encode("ascii", "replace"), expected.encode("ascii")):
@@ -388,18 +389,18 @@ class Pop3Engine:
         if token is None:
             rows = [{"n": n, "size": size} for n, _, size in self._visible()]
             return Outcome([self._reply_rows("ok.list", rows, **self._totals())])
-        found, refusal = self._message(token)
-        if found is None:
-            return refusal
+        found = self._message(token)
+        if isinstance(found, Outcome):
+            return found
         return self._say("ok.list_one", n=found[0], size=found[2])
 
     def _reply_rows(self, key: str, rows: list[dict], **params: Any) -> Pop3Reply:
         return replies.reply(key, rows=rows, host=self.hostname, **params)
 
     def _retr(self, cmd: Command) -> Outcome:
-        found, refusal = self._message(self._arg(cmd, "msg"))
-        if found is None:
-            return refusal
+        found = self._message(self._arg(cmd, "msg"))
+        if isinstance(found, Outcome):
+            return found
         n, uid, _ = found
         # A message's content never changes, so its +OK reply (wire form and
         # transcript text built once) is kept in the store's cache shared by
@@ -416,9 +417,9 @@ class Pop3Engine:
             except StoreRefused:
                 there = False
             return Outcome([cached]) if there else self._say("err.message_gone", n=n)
-        content, refusal = self._content(n, uid)
-        if content is None:
-            return refusal
+        content = self._content(n, uid)
+        if isinstance(content, Outcome):
+            return content
         reply = replies.reply("ok.retr", body=content, octets=len(content))
         if cache is not None:
             reply.wire()
@@ -426,12 +427,12 @@ class Pop3Engine:
         return Outcome([reply])
 
     def _top(self, cmd: Command) -> Outcome:
-        found, refusal = self._message(self._arg(cmd, "msg"))
-        if found is None:
-            return refusal
-        content, refusal = self._content(found[0], found[1])
-        if content is None:
-            return refusal
+        found = self._message(self._arg(cmd, "msg"))
+        if isinstance(found, Outcome):
+            return found
+        content = self._content(found[0], found[1])
+        if isinstance(content, Outcome):
+            return content
         lines = int(self._arg(cmd, "n") or "0")
         if content.startswith(b"\r\n"):
             end = 2  # no headers at all: just the blank line
@@ -443,9 +444,9 @@ class Pop3Engine:
         return Outcome([replies.reply("ok.top", body=head + shown, n=found[0])])
 
     def _dele(self, cmd: Command) -> Outcome:
-        found, refusal = self._message(self._arg(cmd, "msg"))
-        if found is None:
-            return refusal
+        found = self._message(self._arg(cmd, "msg"))
+        if isinstance(found, Outcome):
+            return found
         self._set(deleted=self._snap.deleted | {found[0]})
         return self._say("ok.dele", n=found[0])
 
@@ -465,9 +466,9 @@ class Pop3Engine:
         if token is None:
             rows = [{"n": n, "uid": self._uid(uid)} for n, uid, _ in self._visible()]
             return Outcome([self._reply_rows("ok.uidl", rows)])
-        found, refusal = self._message(token)
-        if found is None:
-            return refusal
+        found = self._message(token)
+        if isinstance(found, Outcome):
+            return found
         return self._say("ok.uidl_one", n=found[0], uid=self._uid(found[1]))
 
     def _capa(self, cmd: Command) -> Outcome:

@@ -42,7 +42,7 @@ from typing import Callable, Optional, Union
 
 from simulator.mail.world import World
 from simulator.protocols.smtp import replies
-from simulator.protocols.base import Command, Delivery, MessageData, Outcome, Reply
+from simulator.protocols.base import Command, Delivery, MessageData, Outcome, Reply, ReplyLike
 from simulator.protocols.smtp.parse import VERBS, DataReader, LineReader, parse_command
 
 # Every command verb the engine knows, for validating fault rules.
@@ -199,7 +199,7 @@ class SmtpEngine:
         """The 220 the server opens with (fig. 14.6, step 1)."""
         return self._reply("220.ready")
 
-    def refuse(self, reply: Reply) -> None:
+    def refuse(self, reply: ReplyLike) -> None:
         """A fault replaced the greeting: after 554 only QUIT works; after 421 the connection is over."""
         if reply.code >= 500:
             self._set(state="refused")

@@ -160,7 +160,7 @@ def valid_mailbox(address: str, *, null_ok: bool = False, postmaster_ok: bool = 
     if postmaster_ok and address.lower() == "postmaster":
         return True
     found = _MAILBOX.match(address)
-    return bool(found) and len(found["local"]) <= MAX_LOCAL and len(found["domain"]) <= MAX_DOMAIN \
+    return found is not None and len(found["local"]) <= MAX_LOCAL and len(found["domain"]) <= MAX_DOMAIN \
         and len(address) + 2 <= MAX_PATH
 
 
