@@ -27,9 +27,9 @@ The packages come from Debian (``dovecot-pop3d dovecot-imapd postfix``);
 from __future__ import annotations
 
 import argparse
+import grp
 import os
 import pwd
-import grp
 import re
 import shutil
 import signal
@@ -532,7 +532,7 @@ smtputf8_enable = no
 """
 
 
-def start_postfix(folder: Path, users: list[str] = list(USERS), log_file: bool = False,
+def start_postfix(folder: Path, users: tuple[str, ...] = tuple(USERS), log_file: bool = False,
                   settings: Optional[dict[str, str]] = None) -> Running:
     """Postfix accepting mail for ``<user>@example.org`` on a free loopback port.
 

@@ -20,7 +20,6 @@ from typing import Optional
 
 from simulator.protocols import registry
 
-
 # RFC 5321 §4.5.3.2.7 (5 minutes), RFC 1939 §3 (at least 10), RFC 3501 §5.4 (at least 30).
 
 
@@ -115,9 +114,9 @@ def lessons_check(args) -> int:
 
 
 def serve(args) -> int:
-    from simulator.lab.faults import FaultPlan, FaultPlanError
     from simulator.app import Simulator, default_data_dir, load_teacher_key
     from simulator.lab import wire
+    from simulator.lab.faults import FaultPlan, FaultPlanError
 
     plan = FaultPlan()
     if args.faults:

@@ -149,3 +149,30 @@ def test_the_tests_mirror_the_packages():
     loose = sorted(p.name for p in (ROOT / "tests").glob("test_*.py"))
     # only what belongs to no package stays at the top: the tree itself, the CLI, the catalogues, the shared checks
     assert loose == ["test_architecture.py", "test_cli.py", "test_i18n.py", "test_validate.py"], loose
+
+
+def _tool(name: str) -> list[str]:
+    """A tool of the test environment (beside this Python), as the README's command installs it."""
+    import shutil
+    import sys
+    here = Path(sys.executable).parent / name
+    found = str(here) if here.exists() else shutil.which(name)
+    if found is None:
+        pytest.fail(f"{name} is missing: pip install -e '.[test]'")
+    return [found]
+
+
+def test_ruff_finds_nothing_wrong():
+    """pyproject.toml's [tool.ruff]: pyflakes, pycodestyle, import order, bugbear, on the whole repository."""
+    import subprocess
+    done = subprocess.run(_tool("ruff") + ["check", "--no-cache", "."], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-2000:]
+
+
+def test_mypy_finds_no_type_error_in_simulator():
+    """pyproject.toml's [tool.mypy]: the level chosen there, on simulator/."""
+    import subprocess
+    done = subprocess.run(_tool("mypy") + ["--no-incremental"], cwd=ROOT, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0 and "Success" in done.stdout, done.stdout[-6000:] + done.stderr[-2000:]

@@ -4,8 +4,8 @@ from __future__ import annotations
 import re
 
 from simulator import i18n
-from simulator.protocols.smtp import replies
 from simulator.lab import scenarios
+from simulator.protocols.smtp import replies
 
 CYRILLIC = re.compile("[А-Яа-яЁё]")
 # Keys whose value is a code, a name or a symbol, the same in both languages.

@@ -204,9 +204,9 @@ def solution_script(task: Task, personal_name: Optional[str] = None) -> list[tup
 def play_solution(task: Task, personal_name: Optional[str] = None, mailboxes=None) -> list[dict]:
     """Play the reference solution against a fresh copy of the default world; its transcript."""
     from simulator.lab.faults import FaultRuntime
-    from simulator.store.db import MailStore
     from simulator.lab.session import Session, make_engine
     from simulator.mail.world import World
+    from simulator.store.db import MailStore
 
     store = None
     if mailboxes is None:

@@ -34,9 +34,22 @@ from typing import Callable, Optional, Union
 from markdown_it import MarkdownIt
 
 from simulator import paths
+from simulator.course.blocks import (
+    _ID,
+    PERSONAL_NAME,
+    WIDGET_KINDS,
+    Match,
+    Question,
+    Solution,
+    Task,
+    Widget,
+    _line_of_key,
+    _parse_task,
+    _parse_widget,
+    _text,
+    _unknown,
+)
 from simulator.lab import scenarios as scenario_data
-from simulator.course.blocks import (_ID, PERSONAL_NAME, WIDGET_KINDS, Match, Question, Solution, Task, Widget,
-    _line_of_key, _parse_task, _parse_widget, _text, _unknown)
 
 __all__ = [
     "LessonError", "Lesson", "LessonStep", "Widget", "Task", "Match", "Question", "Solution", "Term",
@@ -321,7 +334,8 @@ def parse_glossary(path: Path, errors: _Errors) -> list[Term]:
                 if not isinstance(value, dict) or set(value) != set(LANGUAGES) or \
                         not all(isinstance(v, str) and v.strip() for v in value.values()):
                     raise ValueError(f"{key} must be {{ en = \"...\", ru = \"...\" }}")
-            terms.append(Term(id=tid, en=_text(raw.get("en"), "en", limit=200), ru=_text(raw.get("ru"), "ru", limit=200),
+            terms.append(Term(id=tid, en=_text(raw.get("en"), "en", limit=200),
+                              ru=_text(raw.get("ru"), "ru", limit=200),
                               definition=raw["definition"], lecture=raw.get("lecture"), note=raw.get("note"),
                               rfc=raw.get("rfc")))
         except ValueError as exc:
@@ -442,8 +456,8 @@ def validate(directory: Optional[Union[str, Path]] = None, *, play: bool = True)
     errors = list(course.errors)
     if play:
         from simulator.course.check import check_solution
-        for slug, by_lang in sorted(course.lessons.items()):
-            for lang, lesson in sorted(by_lang.items()):
+        for _slug, by_lang in sorted(course.lessons.items()):
+            for _lang, lesson in sorted(by_lang.items()):
                 for _, task in lesson.tasks():
                     if task.solution is None:
                         continue

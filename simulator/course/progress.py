@@ -157,7 +157,8 @@ class Progress:
         def save(db: sqlite3.Connection) -> int:
             self._ensure(db, learner, now)
             db.execute(
-                "INSERT INTO lesson_tasks (learner, lesson, task, attempts, done_at, last_at) VALUES (?, ?, ?, 1, ?, ?) "
+                "INSERT INTO lesson_tasks (learner, lesson, task, attempts, done_at, last_at) "
+                "VALUES (?, ?, ?, 1, ?, ?) "
                 "ON CONFLICT(learner, lesson, task) DO UPDATE SET attempts = attempts + 1, "
                 "done_at = COALESCE(done_at, excluded.done_at), last_at = excluded.last_at",
                 (learner, lesson, task, now if done else None, now))

@@ -20,11 +20,12 @@ from __future__ import annotations
 
 import quopri
 import re
+from datetime import datetime, timezone
 from email import message_from_bytes
 from email.message import EmailMessage
-from email.policy import SMTP, default as default_policy
+from email.policy import SMTP
+from email.policy import default as default_policy
 from email.utils import format_datetime, formataddr
-from datetime import datetime, timezone
 from typing import Optional, Union
 
 _ENHANCED = re.compile(r"^([245])\.(\d{1,3})\.(\d{1,3})\b")

@@ -3,8 +3,8 @@
 Carol (carol@example.net) writes to Bob (bob@example.org)::
 
     Carol's UA --submit (SMTP, 587)--> mail.example.net --DNS: MX of example.org?--> resolver
-                                        mail.example.net --relay (SMTP, 25)--> mx.example.org --deliver--> bob's INBOX
-                                                                    Bob's UA <--read (POP3 110 / IMAP 143)-- mx.example.org
+                    mail.example.net --relay (SMTP, 25)--> mx.example.org --deliver--> bob's INBOX
+                                               Bob's UA <--read (POP3 110 / IMAP 143)-- mx.example.org
     on a permanent failure: mail.example.net --bounce (DSN, MAIL FROM:<>)--> Carol's mailbox
 
 Every hop that speaks a protocol is a real :class:`~simulator.session.Session`
@@ -41,18 +41,29 @@ from email.policy import default as default_policy
 from typing import Any, Callable, Optional
 
 from simulator import i18n
-from simulator.lab.faults import FaultPlan, FaultRuntime
 from simulator.journey.clients import ImapClient, Pop3Client, SmtpClient, Verdict
-from simulator.journey.data import (LANGS, MAX_BODY, MAX_SUBJECT, READ_PROTOCOLS, Faults, JourneyData, JourneyError,
-    Preset, check_text, load_data, parse_faults)
+from simulator.journey.data import (
+    LANGS,
+    MAX_BODY,
+    MAX_SUBJECT,
+    READ_PROTOCOLS,
+    Faults,
+    JourneyData,
+    JourneyError,
+    Preset,
+    check_text,
+    load_data,
+    parse_faults,
+)
 from simulator.journey.dns import Resolver
 from simulator.journey.dsn import build_dsn, compose, headers_of, readable_parts, received_line, status_for
-from simulator.protocols.base import Delivery
-from simulator.protocols import registry
-from simulator.store import realms
-from simulator.protocols.smtp.engine import SmtpEngine
+from simulator.lab.faults import FaultPlan, FaultRuntime
 from simulator.lab.session import Session
 from simulator.mail.world import World
+from simulator.protocols import registry
+from simulator.protocols.base import Delivery
+from simulator.protocols.smtp.engine import SmtpEngine
+from simulator.store import realms
 
 __all__ = ["run_journey", "JourneyParts", "parts_for", "JourneyError", "SimClock",
            "RETRY_DELAYS", "MAX_ATTEMPTS", "QUEUE_LIFETIME", "READ_DELAY"]
@@ -375,9 +386,9 @@ class _Journey:
                 return "bounced", {"hop": hop["id"], "explain": both(
                     "journey.explain.expired", n=attempt, life=lambda lang: duration(QUEUE_LIFETIME, lang))}
             hop["retry_in"] = wait
-            self._extend(hop, both("journey.explain.next_retry", wait=lambda lang: duration(wait, lang),
+            self._extend(hop, both("journey.explain.next_retry", wait=lambda lang, wait=wait: duration(wait, lang),
                                    n=attempt + 1))
-            self._event("wait", both("journey.timeline.wait", wait=lambda lang: duration(wait, lang),
+            self._event("wait", both("journey.timeline.wait", wait=lambda lang, wait=wait: duration(wait, lang),
                                      n=attempt + 1), hop["id"], wait=wait)
             self.clock.advance(wait)
         raise AssertionError("unreachable: the last attempt always ends the queue")

@@ -427,7 +427,8 @@ def _parse_rule(raw: Any, path: str, plan_protocol: str = "smtp") -> Rule:
     disconnect = _check.boolean(raw.get("disconnect", False), f"{path}.disconnect")
     silent = _check.boolean(raw.get("silent", False), f"{path}.silent")
     if disconnect and reply is not None:
-        raise FaultPlanError(f"{path}.disconnect", "a rule either replies or disconnects: remove \"reply\" or \"disconnect\"")
+        raise FaultPlanError(f"{path}.disconnect",
+                             "a rule either replies or disconnects: remove \"reply\" or \"disconnect\"")
     if silent and reply is not None:
         raise FaultPlanError(f"{path}.silent", "a rule either replies or stays silent: remove \"reply\" or \"silent\"")
     if silent and disconnect:
@@ -435,7 +436,8 @@ def _parse_rule(raw: Any, path: str, plan_protocol: str = "smtp") -> Rule:
     if silent and delay_ms:
         raise FaultPlanError(f"{path}.delay_ms", "a silent rule sends nothing, so there is nothing to delay")
     if reply is None and not disconnect and not silent and not delay_ms:
-        raise FaultPlanError(path, "the rule does nothing: give it \"reply\", \"delay_ms\", \"disconnect\" or \"silent\"")
+        raise FaultPlanError(path, "the rule does nothing: give it "
+                                   "\"reply\", \"delay_ms\", \"disconnect\" or \"silent\"")
 
     probability = raw.get("probability")
     if probability is not None:

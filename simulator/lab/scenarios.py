@@ -309,7 +309,8 @@ def _check(src: _ErrorSource) -> Checker[NoReturn]:
     return Checker.raising(src.error)
 
 
-def _check_fields(src: _Source, obj: Any, path: str, allowed: Iterable[str], required: Iterable[str], what: str) -> dict:
+def _check_fields(src: _Source, obj: Any, path: str, allowed: Iterable[str], required: Iterable[str],
+                  what: str) -> dict:
     check = _check(src)
     check.obj(obj, path, message=f"{what} must be an object")
     check.only(obj, path, allowed, message="unknown field; allowed fields: {allowed}")
@@ -466,7 +467,8 @@ def _parse_scenario(src: _Source, stem: str, presets: Optional[dict[str, Preset]
     figures = FIGURES_BY_PROTOCOL[protocol]
     if figure is not None and figure not in figures:
         if figures:
-            raise src.error("figure", f"must be null or one of the lecture's figures {', '.join(figures)}, not {figure!r}")
+            raise src.error("figure", f"must be null or one of the lecture's figures {', '.join(figures)}, "
+                                      f"not {figure!r}")
         raise src.error("figure", f"must be null: the lecture's text has no numbered figure for "
                                   f"{protocol.upper()} (its figures {', '.join(FIGURES)} are SMTP's), not {figure!r}")
     preset = data.get("preset")

@@ -12,9 +12,9 @@ itself:
 * **Feeds run inline** on the loop while the session's fault runtime has no
   rule with ``delay_ms`` (engine, faults and the Live events are in-memory
   work; a write to the mail store is committed by the store's writer thread
-  while the session waits, paused, and resumes on the loop: ``commit_on``). A session whose plan *can* delay sleeps synchronously
-  (its injected ``sleep``), so such a connection gets **a worker thread of
-  its own**: every call into its session (``open``, ``feed``,
+  while the session waits, paused, and resumes on the loop: ``commit_on``).
+  A session whose plan *can* delay sleeps synchronously (its injected
+  ``sleep``), so such a connection gets **a worker thread of its own**: every call into its session (``open``, ``feed``,
   ``client_closed``, ``timeout``) is queued to that thread, in order, and the
   loop never touches the session (its lock could be held by a sleeping
   feed). Bytes that arrive while a feed is in flight wait in the queue;

@@ -21,8 +21,16 @@ from email.message import Message
 from email.utils import collapse_rfc2231_value
 from typing import Any, Optional
 
-from simulator.mail.message import (Part, ParsedMessage, decode_text, decode_transfer, decode_words, disposition,
-    parse, unfold)
+from simulator.mail.message import (
+    ParsedMessage,
+    Part,
+    decode_text,
+    decode_transfer,
+    decode_words,
+    disposition,
+    parse,
+    unfold,
+)
 
 PROBLEMS = {
     "header_without_colon": {

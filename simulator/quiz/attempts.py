@@ -40,14 +40,24 @@ from typing import Any, Callable, Optional
 
 from simulator import i18n
 from simulator.course.progress import SCHEMA as PROGRESS
-from simulator.store.db import MailStore
-from simulator.store.schema import Schema
+from simulator.course.progress import personal_name
 from simulator.quiz import bank as quiz_bank
 from simulator.quiz import predict as quiz_predict
 from simulator.quiz.model import ChoiceKeys
-from simulator.course.progress import personal_name
-from simulator.quiz.spec import (DEFAULT_COUNT, MAX_COUNT, MAX_SEED, MAX_TIME_LIMIT, MIN_TIME_LIMIT, PROTOCOLS,
-    QUIZ_MODES, QuizError, clean_spec, valid_response)
+from simulator.quiz.spec import (
+    DEFAULT_COUNT,
+    MAX_COUNT,
+    MAX_SEED,
+    MAX_TIME_LIMIT,
+    MIN_TIME_LIMIT,
+    PROTOCOLS,
+    QUIZ_MODES,
+    QuizError,
+    clean_spec,
+    valid_response,
+)
+from simulator.store.db import MailStore
+from simulator.store.schema import Schema
 
 # Teachers' shared quizzes (their questions fixed at creation), learners' attempts
 # and answers (each written once), the Leitner boxes of spaced review, and the

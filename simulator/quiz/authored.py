@@ -286,7 +286,8 @@ def load_authored(directory: Optional[Union[str, Path]] = None) -> tuple[list[Qu
         lines = _Lines(text)
         for key in data:
             if key != "question":
-                errors.append(QuizError(label, 1, f"unknown top-level key {key!r}: a file holds only [[question]] tables"))
+                errors.append(QuizError(label, 1, f"unknown top-level key {key!r}: "
+                                                  "a file holds only [[question]] tables"))
         raw_questions = data.get("question", [])
         if not isinstance(raw_questions, list) or not raw_questions:
             errors.append(QuizError(label, 1, "no [[question]] tables"))

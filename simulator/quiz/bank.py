@@ -21,8 +21,20 @@ from typing import Any, Iterable, Optional
 from simulator.quiz import authored as quiz_authored
 from simulator.quiz import generate as quiz_generate
 from simulator.quiz import predict as quiz_predict
-from simulator.quiz.model import (KINDS, LANGUAGES, PROCESS_KEYS, PROTOCOLS, TOPICS, TYPES, ChoiceKeys, Graded,
-                                  Question, as_seed, stable_hash, text_in)
+from simulator.quiz.model import (
+    KINDS,
+    LANGUAGES,
+    PROCESS_KEYS,
+    PROTOCOLS,
+    TOPICS,
+    TYPES,
+    ChoiceKeys,
+    Graded,
+    Question,
+    as_seed,
+    stable_hash,
+    text_in,
+)
 
 __all__ = [
     "TYPES", "TOPICS", "KINDS", "LANGUAGES", "PROTOCOLS", "Question", "Graded", "bank", "select",

@@ -12,14 +12,15 @@ retry, command_purpose, purpose_command, command_syntax.
 """
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any, Callable, Iterable, Optional
 
+from simulator.protocols.catalogue import bilingual as _t
 from simulator.protocols.imap import replies as imap_replies
 from simulator.protocols.pop3 import replies as pop3_replies
-from simulator.protocols.smtp import replies
 from simulator.protocols.registry import PROTOCOLS, spec
-from simulator.protocols.catalogue import bilingual as _t
+from simulator.protocols.smtp import replies
 from simulator.quiz.model import Question, stable_hash
 
 __all__ = ["questions", "display_command", "protocol_name"]
@@ -85,14 +86,14 @@ def _smtp_codes() -> Iterable[Question]:
     for code in codes:
         info = replies.CODES[code]
         others = [c for c in codes if c != code]
-        wrong = _pick(others, 3, "code", code, rank=lambda o: _smtp_code_rank(code, o))
+        wrong = _pick(others, 3, "code", code, rank=functools.partial(_smtp_code_rank, code))
         explanation = _smtp_code_explanation(code)
         yield _single(f"code_meaning:smtp:{code}", "code_meaning", "smtp", "replies",
                       _t(f"What does the SMTP reply code `{code}` mean?",
                          f"Что означает код ответа SMTP `{code}`?"),
                       code, wrong, explanation, codes=(code,), order=lambda c: c,
                       text=lambda c: replies.CODES[c].meaning)
-        wrong = _pick(others, 3, "meaning", code, rank=lambda o: _smtp_code_rank(code, o))
+        wrong = _pick(others, 3, "meaning", code, rank=functools.partial(_smtp_code_rank, code))
         yield _single(f"meaning_code:smtp:{code}", "meaning_code", "smtp", "replies",
                       _t(f"Which SMTP reply code means: \u201c{info.meaning['en']}\u201d?",
                          f"Какой код ответа SMTP означает: «{info.meaning['ru']}»?"),
@@ -149,8 +150,10 @@ _SMTP_RETRY = {
           "Не нужно: команда выполнена; можно переходить к следующей."),
     3: _t("No need: the command was accepted and the server waits for more (after DATA: the message text).",
           "Не нужно: команда принята, и сервер ждёт продолжения (после DATA — текста письма)."),
-    4: _t("Yes, later: the failure is temporary, so the same command (on a new connection if this one closes) may succeed.",
-          "Да, позже: неудача временная, поэтому та же команда (по новому соединению, если это закроется) может пройти."),
+    4: _t("Yes, later: the failure is temporary, so the same command "
+          "(on a new connection if this one closes) may succeed.",
+          "Да, позже: неудача временная, поэтому та же команда "
+          "(по новому соединению, если это закроется) может пройти."),
     5: _t("No, not unchanged: the failure is permanent; fix the command or give up and report the error.",
           "Нет, без изменений — нет: неудача постоянная; исправьте команду или откажитесь и сообщите об ошибке."),
 }
@@ -168,8 +171,9 @@ def _smtp_retry() -> Iterable[Question]:
         info = replies.CODES[code]
         by_command = [_t(f"After {verb}: {a.why['en']}", f"После {verb}: {a.why['ru']}")
                       for verb, a in info.advice_by_command.items()]
-        explanation = _join(_t(f"{code} starts with {info.reply_class}: {replies.CLASSES[info.reply_class]['name']['en']}.",
-                               f"{code} начинается с {info.reply_class}: {replies.CLASSES[info.reply_class]['name']['ru']}."),
+        name = replies.CLASSES[info.reply_class]["name"]
+        explanation = _join(_t(f"{code} starts with {info.reply_class}: {name['en']}.",
+                               f"{code} начинается с {info.reply_class}: {name['ru']}."),
                             replies.ADVICE[info.advice], *by_command,
                             replies.CLASSES[info.reply_class].get("note"), info.note)
         line = _first_line(code)
@@ -217,7 +221,8 @@ def _resp_code_questions(protocol: str, status: str) -> Iterable[Question]:
                                f"[{name}] ({cat.RESP_CODES[name]['rfc']}): {meaning['ru']}"),
                             cat.NOTES.get("no_transient_split") if protocol == "imap" else cat.CODES[status].note)
         yield _single(f"code_meaning:{protocol}:[{name}]", "code_meaning", protocol, "replies",
-                      _t(f"The reply of a {spec(protocol).title} server carries the response code `[{name}]`. What does it tell the client?",
+                      _t(f"The reply of a {spec(protocol).title} server carries the response code `[{name}]`. "
+                         "What does it tell the client?",
                          f"В ответе сервера {spec(protocol).title} стоит код `[{name}]`. Что он сообщает клиенту?"),
                       name, wrong, explanation, codes=(_resp_status(protocol, name, status),),
                       text=lambda n: cat.RESP_CODES[n]["meaning"])
@@ -237,7 +242,8 @@ _POP3_RETRY_ANSWERS = {
                       "Не с теми же данными: нужно снова спросить у пользователя имя и пароль."),
     "never": _t("No: the problem is permanent; tell the administrator.",
                 "Нет: неполадка постоянная; сообщите администратору."),
-    "unknown": _t("The status alone does not say: -ERR does not tell a temporary failure from a permanent one; read the text.",
+    "unknown": _t("The status alone does not say: "
+                  "-ERR does not tell a temporary failure from a permanent one; read the text.",
                   "По одному статусу не понять: -ERR не отличает временную неудачу от постоянной; читайте текст."),
 }
 # Which answer each response code of pop3_replies.RESP_CODES leads to (None: -ERR without a code).
@@ -311,7 +317,8 @@ def _command_explanation(protocol: str, verb: str) -> dict:
     head = _t(f"{display_command(protocol, verb)} ({c.rfc}): {c.meaning['en']} Syntax: `{c.syntax}`.",
               f"{display_command(protocol, verb)} ({c.rfc}): {c.meaning['ru']} Синтаксис: `{c.syntax}`.")
     lecture = getattr(c, "lecture", None)
-    lecture_text = (_t(f"The lecture's argument column: {lecture['en']}.", f"В лекции, столбец аргумента: {lecture['ru']}.")
+    lecture_text = (_t(f"The lecture's argument column: {lecture['en']}.",
+                       f"В лекции, столбец аргумента: {lecture['ru']}.")
                     if lecture and protocol == "smtp" else
                     _t(f"The lecture: {lecture['en']}.", f"В лекции: {lecture['ru']}.") if lecture else None)
     obsolete = (_t("Obsolete.", "Устаревшая.") if getattr(c, "obsolete", False) else None)

@@ -32,14 +32,14 @@ import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterable, Optional
 
-from simulator.lab import player
 from simulator import i18n
+from simulator.lab import player
 from simulator.protocols import registry
-from simulator.store import realms
-from simulator.protocols.smtp import replies
 from simulator.protocols.catalogue import bilingual as _t
-from simulator.quiz.model import Question, stable_hash
+from simulator.protocols.smtp import replies
 from simulator.quiz.generate import protocol_name
+from simulator.quiz.model import Question, stable_hash
+from simulator.store import realms
 
 if TYPE_CHECKING:
     from simulator.lab.scenarios import Preset, Scenario
@@ -83,10 +83,10 @@ def play(scenario, plan=None, *, stop_after_inputs: Optional[int] = None) -> lis
     (the connection counts as the first): what the server says up to there.
     """
     from simulator.lab.faults import FaultRuntime
-    from simulator.store.db import MailStore
     from simulator.lab.scenarios import load_presets, scenario_script
     from simulator.lab.session import Session
     from simulator.mail.world import World
+    from simulator.store.db import MailStore
 
     if plan is None:
         plan = _plan(scenario, load_presets()[scenario.preset] if scenario.preset else None)
@@ -180,7 +180,8 @@ def _pairs(transcript: Iterable[dict]) -> list[tuple[int, int]]:
     """(index of a client input or of the connection, index of the reply that answers it)."""
     out, pending = [], None
     for j, ex in enumerate(transcript):
-        if ex["from"] == "client" and (ex["kind"] in ("command", "data") or (ex["kind"] == "tcp" and ex["text"] == "connect")):
+        connect = ex["kind"] == "tcp" and ex["text"] == "connect"
+        if ex["from"] == "client" and (ex["kind"] in ("command", "data") or connect):
             pending = j
         elif ex["from"] == "server" and ex["kind"] == "reply" and pending is not None:
             out.append((pending, j))
@@ -448,8 +449,10 @@ def _order(p: Play, seen: set) -> Iterable[Question]:
         explanation = _t(f"{sc.description['en']} The order: {steps}.", f"{sc.description['ru']} Порядок: {steps_ru}.")
         yield Question(
             id=f"order:{protocol}:{sc.name}:{phase}", type="order", protocol=protocol, topic="phases", kind="order",
-            prompt=_t(f"Put the exchanges of the {_PHASES[phase]['en']} in the order they happen (scenario \u201c{sc.title['en']}\u201d).",
-                      f"Расставьте обмены фазы «{_PHASES[phase]['ru']}» в том порядке, в каком они происходят (сценарий «{sc.title['ru']}»)."),
+            prompt=_t(f"Put the exchanges of the {_PHASES[phase]['en']} in the order they happen "
+                      f"(scenario \u201c{sc.title['en']}\u201d).",
+                      f"Расставьте обмены фазы «{_PHASES[phase]['ru']}» в том порядке, в каком они происходят "
+                      f"(сценарий «{sc.title['ru']}»)."),
             choices=tuple(t for _, t in items), answer=None, explanation=explanation,
             codes=tuple(dict.fromkeys(ex["code"] for ex, _ in items if ex["kind"] == "reply")),
             commands=tuple(dict.fromkeys(ex["verb"] for ex, _ in items if ex["kind"] == "command")),
@@ -520,7 +523,7 @@ def _fill(p: Play, pools: tuple[dict, dict]) -> Iterable[Question]:
         right, verb, phase = tr[ci]["text"], tr[ci]["verb"], tr[ci].get("phase")
         qid = f"fill:{protocol}:{sc.name}:{ci}"
         options = []
-        for v, ph, text in sorted(set(command_pool.get(protocol, [])),
+        for v, _ph, text in sorted(set(command_pool.get(protocol, [])),
                                   key=lambda e: (e[1] != phase, stable_hash(qid, e))):
             text = _retag(protocol, text, right)
             if v == verb or text is None or text == right or text in options:

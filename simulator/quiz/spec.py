@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import secrets
 from typing import Any, Iterable, Optional
+
 from simulator.protocols import registry
 
 __all__ = ["QuizError", "clean_spec", "valid_response", "QUIZ_MODES", "PROTOCOLS", "MAX_COUNT", "DEFAULT_COUNT",

@@ -58,9 +58,22 @@ from simulator import paths
 from simulator.mail.world import World
 from simulator.store import realms
 from simulator.store.mailboxes import Mailboxes
-from simulator.store.schema import (DELIMITER, INBOX, MAIL, BadMailboxName, CannotDelete, MailboxExists,
-                                    MailStoreError, NoSuchMailbox, NoSuchMessage, Schema, insert_mailbox,
-                                    insert_message, migrate, normalize_mailbox)
+from simulator.store.schema import (
+    DELIMITER,
+    INBOX,
+    MAIL,
+    BadMailboxName,
+    CannotDelete,
+    MailboxExists,
+    MailStoreError,
+    NoSuchMailbox,
+    NoSuchMessage,
+    Schema,
+    insert_mailbox,
+    insert_message,
+    migrate,
+    normalize_mailbox,
+)
 
 DATA = paths.DATA
 SEED_FILE = DATA / "seed.json"

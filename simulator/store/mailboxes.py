@@ -19,10 +19,23 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Optional
 
-from simulator.store.schema import (DELIMITER, INBOX, BadMailboxName, CannotDelete, MailboxExists,
-                                    MailStoreError, NoSuchMailbox, NoSuchMessage, insert_mailbox, insert_message,
-                                    flags_text, next_uidvalidity, normalize_mailbox, subject_of)
 from simulator.protocols.base import Delivery, Effect
+from simulator.store.schema import (
+    DELIMITER,
+    INBOX,
+    BadMailboxName,
+    CannotDelete,
+    MailboxExists,
+    MailStoreError,
+    NoSuchMailbox,
+    NoSuchMessage,
+    flags_text,
+    insert_mailbox,
+    insert_message,
+    next_uidvalidity,
+    normalize_mailbox,
+    subject_of,
+)
 
 # How deep nested lists are followed; deeper nesting (or a loop) stops here.
 MAX_LIST_DEPTH = 8

@@ -20,8 +20,15 @@ from simulator import i18n, paths
 from simulator.app import Simulator
 from simulator.course.lessons import CourseFiles
 from simulator.web import events, journey, lab, lessons, mail, quiz
-from simulator.web.common import (LEARNER_COOKIE, LEARNER_MAX_AGE, MAX_PACKET, current_language, current_learner,
-                                  sim_of, socketio)
+from simulator.web.common import (
+    LEARNER_COOKIE,
+    LEARNER_MAX_AGE,
+    MAX_PACKET,
+    current_language,
+    current_learner,
+    sim_of,
+    socketio,
+)
 
 __all__ = ["create_app", "socketio", "sim_of", "current_language", "current_learner", "LEARNER_COOKIE"]
 

@@ -26,8 +26,16 @@ from simulator.lab.faults import FaultPlan, FaultPlanError, FaultRuntime
 from simulator.lab.labs import LabError, Labs, LabSession
 from simulator.lab.session import Session
 from simulator.protocols.registry import PROTOCOLS
-from simulator.web.common import (ApiError, current_language, current_learner, error_body, error_message, find_task,
-                                  sim_of, socketio)
+from simulator.web.common import (
+    ApiError,
+    current_language,
+    current_learner,
+    error_body,
+    error_message,
+    find_task,
+    sim_of,
+    socketio,
+)
 
 log = logging.getLogger(__name__)
 

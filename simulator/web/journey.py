@@ -10,8 +10,8 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, render_template, request
 
 from simulator import i18n
-from simulator.journey.run import MAX_ATTEMPTS, QUEUE_LIFETIME, READ_DELAY, RETRY_DELAYS, journey_fault_model
 from simulator.journey.data import FAULT_HOPS, MAX_BODY, MAX_SUBJECT, READ_PROTOCOLS, presets_for_ui
+from simulator.journey.run import MAX_ATTEMPTS, QUEUE_LIFETIME, READ_DELAY, RETRY_DELAYS, journey_fault_model
 from simulator.web.common import current_language
 
 bp = Blueprint("journey", __name__)

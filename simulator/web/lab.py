@@ -6,8 +6,8 @@ from urllib.parse import urlparse
 from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request
 
 from simulator import __version__, i18n
-from simulator.lab.faults import PSEUDO_STAGES, FaultPlan, FaultPlanError, known_stages
 from simulator.lab import scenarios as scenario_data
+from simulator.lab.faults import PSEUDO_STAGES, FaultPlan, FaultPlanError, known_stages
 from simulator.protocols.registry import PROTOCOLS, spec
 from simulator.web.common import current_language, error_response, may_use_the_real_ports, sim_of
 

@@ -27,8 +27,7 @@ from simulator.course.check import evaluate, fill_name
 from simulator.course.progress import Progress, personal_name
 from simulator.lab.scenarios import load_presets, load_scenarios
 from simulator.protocols.registry import spec
-from simulator.web.common import (ApiError, current_language, current_learner, error_response, json_body,
-                                  sim_of)
+from simulator.web.common import ApiError, current_language, current_learner, error_response, json_body, sim_of
 
 bp = Blueprint("lessons", __name__)
 

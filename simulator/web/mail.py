@@ -25,11 +25,19 @@ from flask import Blueprint, Response, current_app, jsonify, make_response, rend
 from werkzeug.exceptions import HTTPException
 
 from simulator.mail import describe as mime
+from simulator.mail.message import decode_words, parse
 from simulator.store import realms
 from simulator.store.db import BadMailboxName, MailStoreError, NoSuchMailbox, NoSuchMessage
-from simulator.mail.message import decode_words, parse
-from simulator.web.common import (ApiError, current_language, current_learner, error_response, json_body,
-                                  may_use_the_real_ports, private, sim_of)
+from simulator.web.common import (
+    ApiError,
+    current_language,
+    current_learner,
+    error_response,
+    json_body,
+    may_use_the_real_ports,
+    private,
+    sim_of,
+)
 
 bp = Blueprint("mail", __name__)
 

@@ -67,15 +67,35 @@ import re
 from typing import Any, Optional
 from urllib.parse import quote, urlparse
 
-from werkzeug.exceptions import NotFound
 from flask import Blueprint, Response, abort, jsonify, make_response, redirect, render_template, request
+from werkzeug.exceptions import NotFound
 
 from simulator import i18n
-from simulator.quiz.attempts import (DEFAULT_COUNT, MAX_COUNT, MAX_TIME_LIMIT, MIN_TIME_LIMIT, PROTOCOLS,
-    REVIEW_COUNT, QuizError, Quizzes)
-from simulator.web.common import (TEACHER_COOKIE, TEACHER_MAX_AGE, ApiError, current_language, current_learner,
-                                  error_response, is_teacher, json_body, private, same_origin, sim_of,
-                                  teacher_cookie_value, teacher_key_matches)
+from simulator.quiz.attempts import (
+    DEFAULT_COUNT,
+    MAX_COUNT,
+    MAX_TIME_LIMIT,
+    MIN_TIME_LIMIT,
+    PROTOCOLS,
+    REVIEW_COUNT,
+    QuizError,
+    Quizzes,
+)
+from simulator.web.common import (
+    TEACHER_COOKIE,
+    TEACHER_MAX_AGE,
+    ApiError,
+    current_language,
+    current_learner,
+    error_response,
+    is_teacher,
+    json_body,
+    private,
+    same_origin,
+    sim_of,
+    teacher_cookie_value,
+    teacher_key_matches,
+)
 
 bp = Blueprint("quizzes", __name__)
 

@@ -12,14 +12,13 @@ from typing import Optional
 import pytest
 
 from simulator.course import check as lesson_check
-from simulator.lab.faults import FaultPlan, FaultRuntime
 from simulator.course.check import check_solution, count, evaluate, pairs, play_solution
 from simulator.course.lessons import Match, Question, Solution, Task
-from simulator.store.db import MailStore
+from simulator.lab.faults import FaultPlan, FaultRuntime
 from simulator.lab.scenarios import Step
-from simulator.lab.session import make_engine
-from simulator.lab.session import Session
+from simulator.lab.session import Session, make_engine
 from simulator.mail.world import World
+from simulator.store.db import MailStore
 
 
 # ----------------------------------------------------------------- helpers
@@ -501,8 +500,8 @@ def _shipped_tasks():
                          ids=lambda x: getattr(x, "id", None) or f"{x.lang}/{x.slug}")
 def test_a_wrong_attempt_at_every_shipped_task_names_what_is_missing(lesson, task):
     """A session that only connects (or a wrong answer) fails with the task's own feedback, never a generic one."""
-    from simulator.course.lessons import Task
     from simulator.course.check import evaluate, play_solution
+    from simulator.course.lessons import Task
     wrong = None
     if task.question is not None:
         wrong = 1 if task.question.answer != 1 else 2

@@ -7,8 +7,17 @@ from typing import Optional
 import pytest
 
 from simulator import cli
-from simulator.course.lessons import (DEFAULT_DIR, LANGUAGES, LessonError, Task, Widget, load_course, render_inline,
-    render_markdown, validate)
+from simulator.course.lessons import (
+    DEFAULT_DIR,
+    LANGUAGES,
+    LessonError,
+    Task,
+    Widget,
+    load_course,
+    render_inline,
+    render_markdown,
+    validate,
+)
 
 FRONT = '+++\ntitle = "{title}"\nsummary = "{summary}"\nminutes = 10\n+++\n'
 
@@ -1019,7 +1028,7 @@ def test_the_shipped_course_has_lessons_1_to_12():
 
 def test_load_course_reads_the_shipped_lessons_by_default():
     course = load_course()
-    for slug, by_lang in course.lessons.items():
+    for _slug, by_lang in course.lessons.items():
         assert set(by_lang) == set(LANGUAGES)
         assert all(lesson.path.parent.parent == DEFAULT_DIR for lesson in by_lang.values())
 

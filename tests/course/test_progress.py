@@ -5,9 +5,9 @@ import sqlite3
 
 import pytest
 
+from simulator.course.progress import MAX_NAME, Progress, clean_name, personal_name
 from simulator.store import schema
 from simulator.store.db import MailStore
-from simulator.course.progress import MAX_NAME, Progress, clean_name, personal_name
 
 
 @pytest.fixture

@@ -8,9 +8,8 @@ from __future__ import annotations
 import smtplib
 
 import pytest
-from playwright.sync_api import Page, expect
-
 from axe_check import check_axe as check
+from playwright.sync_api import Page, expect
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
 expect.set_options(timeout=15000)

@@ -10,9 +10,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import Page, expect
-
 from axe_check import check_axe
+from playwright.sync_api import Page, expect
 
 from simulator.course import lessons as lesson_data
 
@@ -220,7 +219,7 @@ def test_keyboard_moves_between_steps_and_the_url_keeps_the_place(page: Page, ma
     # In a radio group the arrows choose an answer, not a step.
     n, _ = task_of("connection-establishment", "helo-argument", "en")
     page.goto(f"{base}/{n}")
-    page.locator(f"#task-helo-argument-c1").check()
+    page.locator("#task-helo-argument-c1").check()
     page.keyboard.press("ArrowRight")
     page.wait_for_timeout(300)
     expect(page).to_have_url(re.compile(rf"/connection-establishment/{n}$"))

@@ -19,11 +19,9 @@ from pathlib import Path
 
 import pytest
 import socketio
-from playwright.sync_api import Page, expect
-
 from axe_check import check_axe
-
 from conftest import start_server
+from playwright.sync_api import Page, expect
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
 expect.set_options(timeout=15000)

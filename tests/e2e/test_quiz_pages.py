@@ -12,9 +12,8 @@ import json
 import re
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
-
 from axe_check import check_axe as axe
+from playwright.sync_api import Browser, Page, expect
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 expect.set_options(timeout=15000)

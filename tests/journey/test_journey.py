@@ -7,16 +7,30 @@ from email.policy import default as default_policy
 
 import pytest
 
-from simulator.journey.run import (MAX_ATTEMPTS, QUEUE_LIFETIME, READ_DELAY, RETRY_DELAYS, JourneyParts, duration,
-    run_journey)
-from simulator.journey.clients import ImapClient, Pop3Client, SmtpClient, dot_stuff
-from simulator.journey.data import (DATA_FILE, MAX_BODY, JourneyError, load_data, parse_data, parse_faults,
-    presets_for_ui)
-from simulator.journey.dsn import status_for
-from simulator.store.db import MailStore
 from simulator.app import Simulator
-from simulator.web import socketio
+from simulator.journey.clients import ImapClient, Pop3Client, SmtpClient, dot_stuff
+from simulator.journey.data import (
+    DATA_FILE,
+    MAX_BODY,
+    JourneyError,
+    load_data,
+    parse_data,
+    parse_faults,
+    presets_for_ui,
+)
+from simulator.journey.dsn import status_for
+from simulator.journey.run import (
+    MAX_ATTEMPTS,
+    QUEUE_LIFETIME,
+    READ_DELAY,
+    RETRY_DELAYS,
+    JourneyParts,
+    duration,
+    run_journey,
+)
 from simulator.mail.world import World
+from simulator.store.db import MailStore
+from simulator.web import socketio
 
 WORLD = World.load()
 SENDER_WORLD = load_data().sender.world()

@@ -10,9 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from simulator.lab.faults import EMPTY_PLAN, MAX_RULES, Decision, FaultPlan, FaultPlanError, FaultRuntime, Rule
+from simulator.mail.world import World
 from simulator.protocols.base import Reply
 from simulator.protocols.smtp.engine import SmtpEngine
-from simulator.mail.world import World
 
 LECTURE_CODES = (211, 214, 220, 221, 250, 251, 354, 421, 450, 451, 452,
                  500, 501, 502, 503, 504, 550, 551, 552, 553, 554)

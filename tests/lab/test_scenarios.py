@@ -14,14 +14,26 @@ import pytest
 
 from simulator.lab import scenarios
 from simulator.lab.faults import FaultPlan, FaultRuntime
-from simulator.store.db import MailStore
+from simulator.lab.scenarios import (
+    PROTOCOLS,
+    Scenario,
+    ScenarioError,
+    Step,
+    line_limits,
+    load_presets,
+    load_scenarios,
+    presets_for_ui,
+    reply_codes,
+    scenario_lines,
+    scenario_script,
+    scenarios_for_ui,
+)
+from simulator.lab.session import Session
+from simulator.mail.world import World
 from simulator.protocols.imap.engine import ImapEngine, ImapLimits
 from simulator.protocols.pop3.engine import Pop3Engine, Pop3Limits
 from simulator.protocols.smtp.engine import SmtpEngine, SmtpLimits
-from simulator.lab.scenarios import (PROTOCOLS, Scenario, ScenarioError, Step, line_limits, load_presets,
-    load_scenarios, presets_for_ui, reply_codes, scenario_lines, scenario_script, scenarios_for_ui)
-from simulator.lab.session import Session
-from simulator.mail.world import World
+from simulator.store.db import MailStore
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "simulator" / "data"

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 from simulator.lab.faults import FaultPlan, FaultRuntime
-from simulator.protocols.smtp.engine import SmtpEngine
 from simulator.lab.session import Session
 from simulator.mail.world import World
+from simulator.protocols.smtp.engine import SmtpEngine
 
 
 class Harness:
@@ -182,8 +182,8 @@ def test_client_closed_records_the_tcp_close_from_the_client():
 
 
 # ------------------------------------------------------- commits to the store
-from simulator.store.db import MailStore  # noqa: E402
 from simulator.protocols.base import Effect, Outcome  # noqa: E402
+from simulator.store.db import MailStore  # noqa: E402
 
 MESSAGE_LINES = ("EHLO c.example", "MAIL FROM:<a@b.example>", "RCPT TO:<bob@example.org>", "DATA",
                  "Subject: one", "", "hi", ".")

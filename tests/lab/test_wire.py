@@ -10,9 +10,8 @@ import time
 import urllib.request
 
 import pytest
-
-from smtpclient import RawSMTP
 from conftest import clear_faults, have, start_server
+from smtpclient import RawSMTP
 
 LECTURE_CODES = [211, 214, 220, 221, 250, 251, 354, 421, 450, 451, 452,
                  500, 501, 502, 503, 504, 550, 551, 552, 553, 554]
@@ -84,7 +83,7 @@ def produce(code: int, server) -> tuple[int, str]:
             return c.cmd("DATA")
         if code == 452:
             last = None
-            for i in range(101):
+            for _i in range(101):
                 last = c.cmd("RCPT TO:<alice@example.org>")
             return last
         assert c.cmd("RCPT TO:<alice@example.org>")[0] == 250
@@ -240,9 +239,9 @@ def test_live_registry_forgets_finished_sessions_while_one_stays_open(tmp_path):
 import contextlib  # noqa: E402
 import socket  # noqa: E402
 
+from simulator.app import Simulator  # noqa: E402
 from simulator.lab import wire  # noqa: E402
 from simulator.lab.faults import FaultPlan  # noqa: E402
-from simulator.app import Simulator  # noqa: E402
 
 
 @contextlib.contextmanager

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from simulator.mail.describe import PROBLEMS, describe, part_bytes
 from simulator.mail import message as im
+from simulator.mail.describe import PROBLEMS, describe, part_bytes
 from simulator.protocols.imap import structure as ims
 
 MESSAGES = Path(__file__).resolve().parents[2] / "simulator" / "data" / "messages"

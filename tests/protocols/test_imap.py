@@ -8,11 +8,11 @@ from datetime import datetime, timezone
 
 import pytest
 
-from simulator.store.db import MailStore, MailStoreError
+from simulator.mail.world import World
 from simulator.protocols.base import Command, Delivery, Effect
 from simulator.protocols.imap.engine import PHASES, STAGES, STATES, ImapEngine, ImapLimits
 from simulator.protocols.imap.replies import COMMANDS, REPLIES, ImapReply
-from simulator.mail.world import World
+from simulator.store.db import MailStore, MailStoreError
 
 WORLD = World.load()
 STORE = MailStore(WORLD, seed_file=None)
@@ -434,7 +434,7 @@ def test_a_refused_continuation_cancels_the_literal(mb):
 
 def test_overlong_lines_are_discarded_and_answered(mb):
     client = Client(mb, limits=ImapLimits(command_line=200))
-    for i in range(10):
+    for _i in range(10):
         assert client.feed(b"A1 LOGIN " + b"x" * 100) == []
         assert client.engine.buffered < 1200
     [reply] = client.feed(b"\r\n")
@@ -549,7 +549,7 @@ def test_list_patterns_and_attributes(mb):
     client = logged_in(mb)
 
     def names(line):
-        return [re.sub(rb'^\* LIST ', b"", l).decode() for l in client.cmd(line).lines]
+        return [re.sub(rb'^\* LIST ', b"", ln).decode() for ln in client.cmd(line).lines]
 
     assert names('a LIST "" *') == ['(\\HasNoChildren) "/" INBOX', '(\\HasChildren) "/" Archive',
                                     '(\\HasNoChildren) "/" Archive/2025', '(\\HasChildren) "/" Archive/2026',
@@ -584,7 +584,7 @@ def test_extended_list_is_refused_cleanly(mb):
 def test_subscriptions_and_lsub(mb):
     mb.apply([Effect("create", ("alice", "Lists/imap")), Effect("create", ("alice", "Spam"))])
     client = logged_in(mb)
-    assert [client.key(l) for l in ("a UNSUBSCRIBE Spam", "b UNSUBSCRIBE Lists")] == ["ok.unsubscribe"] * 2
+    assert [client.key(ln) for ln in ("a UNSUBSCRIBE Spam", "b UNSUBSCRIBE Lists")] == ["ok.unsubscribe"] * 2
     assert client.cmd('c LSUB "" *').lines == (b'* LSUB () "/" INBOX', b'* LSUB () "/" Lists/imap')
     assert client.cmd('d LSUB "" %').lines == (b'* LSUB () "/" INBOX', b'* LSUB (\\Noselect) "/" Lists')
     assert client.key("e SUBSCRIBE Spam") == "ok.subscribe"
@@ -661,7 +661,7 @@ def test_uid_sets_name_uids_and_star_is_the_highest_uid(mb):
     client = selected(mb)
 
     def uids(line):
-        return [int(re.search(rb"UID (\d+)", l).group(1)) for l in client.cmd(line).lines if b"FETCH" in l]
+        return [int(re.search(rb"UID (\d+)", ln).group(1)) for ln in client.cmd(line).lines if b"FETCH" in ln]
 
     assert uids("a UID FETCH 1:* FLAGS") == [1, 3, 4, 5]
     assert uids("b UID FETCH 2:4 FLAGS") == [3, 4]
@@ -915,7 +915,7 @@ def test_two_sessions_see_each_others_changes(mb):
     one.send("d STORE 2 +FLAGS.SILENT (\\Deleted)", "e EXPUNGE")
     # No EXPUNGE during FETCH, STORE or SEARCH: the message keeps its number (and last known flags) until then.
     reply = two.cmd("f FETCH 1:* FLAGS")
-    assert fetched(reply) == [1, 2, 3] and not any(b"EXPUNGE" in l for l in reply.lines)
+    assert fetched(reply) == [1, 2, 3] and not any(b"EXPUNGE" in ln for ln in reply.lines)
     assert two.cmd("g FETCH 2 BODY.PEEK[]").final == b"g NO [EXPUNGEISSUED] Some of the requested messages no longer exist"
     assert two.cmd("h SEARCH ALL").lines == (b"* SEARCH 1 3",)
     assert two.cmd("i NOOP").lines == (b"* 2 EXPUNGE",)
@@ -1060,7 +1060,7 @@ def test_thunderbirds_opening(mb):
     assert replies[-1].lines == (b"* 1 FETCH (UID 1 FLAGS (\\Seen))", b"* 2 FETCH (UID 2 FLAGS (\\Recent))",
                                  b"* 3 FETCH (UID 3 FLAGS (\\Flagged \\Recent))")
     headers = client.cmd(f"10 UID fetch 2:* (UID RFC822.SIZE FLAGS BODY.PEEK[HEADER.FIELDS ({THUNDERBIRD_FIELDS})])")
-    assert [l.split(b" ", 6)[:6] for l in headers.lines] == [
+    assert [ln.split(b" ", 6)[:6] for ln in headers.lines] == [
         [b"*", b"2", b"FETCH", b"(UID", b"2", b"RFC822.SIZE"], [b"*", b"3", b"FETCH", b"(UID", b"3", b"RFC822.SIZE"]]
     assert b"BODY[HEADER.FIELDS (From To Cc Bcc Subject" in headers.lines[0]
     assert b"Subject: =?UTF-8?B?0J7RgtGH0ZHRgg==?= for September\r\n" in headers.lines[0]

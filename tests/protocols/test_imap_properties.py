@@ -9,11 +9,11 @@ from typing import Optional
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from simulator.store.db import MailStore, MailStoreError
+from simulator.mail.world import World
 from simulator.protocols.base import Effect
 from simulator.protocols.imap.engine import PHASES, STATES, ImapEngine, ImapLimits
 from simulator.protocols.imap.replies import CODES, REPLIES
-from simulator.mail.world import World
+from simulator.store.db import MailStore, MailStoreError
 
 WORLD = World.load()
 STORE = MailStore(WORLD, seed_file=None)

@@ -10,9 +10,26 @@ import pytest
 
 from simulator.protocols.imap import replies as imap_replies
 from simulator.protocols.imap.engine import STAGES, STATES
-from simulator.protocols.imap.replies import (ADVICE, CLASSES, CODES, COMMANDS, DEFAULT_KEYS, FEATURES,
-    GREETING_CODES, NOTES, REPLIES, RESP_CODES, STATUS_LINES, STATES as STATE_INFO, UNTAGGED, ImapReply,
-    catalogue_for_ui, default_reply, reply, untagged)
+from simulator.protocols.imap.replies import (
+    ADVICE,
+    CLASSES,
+    CODES,
+    COMMANDS,
+    DEFAULT_KEYS,
+    FEATURES,
+    GREETING_CODES,
+    NOTES,
+    REPLIES,
+    RESP_CODES,
+    STATUS_LINES,
+    UNTAGGED,
+    ImapReply,
+    catalogue_for_ui,
+    default_reply,
+    reply,
+    untagged,
+)
+from simulator.protocols.imap.replies import STATES as STATE_INFO
 
 CYRILLIC = re.compile("[а-яА-ЯёЁ]")
 ENGINE_SOURCES = [Path(imap_replies.__file__).with_name(n) for n in
@@ -172,7 +189,7 @@ def test_command_entries(verb):
 
 def test_the_lectures_imap_features_each_have_commands():
     assert set(FEATURES) == {"headers", "search", "partial", "folders"}
-    for name, text in FEATURES.items():
+    for _name, text in FEATURES.items():
         assert bilingual(text)
     served = {c.feature for c in COMMANDS.values()}
     assert {"headers", "search", "folders"} <= served
@@ -200,6 +217,6 @@ def test_catalogue_for_ui_is_json_with_the_replies_shape():
 
 def test_an_imap_reply_is_immutable():
     r = reply("ok.noop", tag="a")
-    with pytest.raises(Exception):
+    with pytest.raises(AttributeError):  # a frozen dataclass: FrozenInstanceError
         r.code = "NO"  # type: ignore[misc]
     assert isinstance(r, ImapReply) and r.text == "a OK NOOP completed"

@@ -6,11 +6,11 @@ import itertools
 
 import pytest
 
-from simulator.store.db import MailStore
+from simulator.mail.world import World
 from simulator.protocols.base import Command, Effect
 from simulator.protocols.pop3.engine import PHASES, SEQUENCE, STAGES, STATES, Pop3Engine, Pop3Limits
 from simulator.protocols.pop3.replies import CAPABILITIES, Pop3Reply, reply
-from simulator.mail.world import World
+from simulator.store.db import MailStore
 
 WORLD = World.load()
 STORE = MailStore(WORLD, seed_file=None)
@@ -136,7 +136,7 @@ def test_login_name_is_case_insensitive_and_may_be_the_address(mb, name):
 def test_wrong_credentials_are_refused_and_stay_in_authorization(mb, user, password):
     engine = new(mb)
     assert keys(engine, f"USER {user}") == ["ok.user"]  # any name: USER reveals nothing
-    snap = engine.snapshot()
+    engine.snapshot()
     [answer] = send(engine, f"PASS {password}")
     assert (answer.key, answer.text) == ("err.auth_failed", "-ERR [AUTH] invalid user name or password")
     assert engine.state == "authorization" and engine.snapshot().pending_user is None

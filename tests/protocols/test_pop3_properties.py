@@ -7,11 +7,11 @@ import itertools
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from simulator.store.db import MailStore
+from simulator.mail.world import World
 from simulator.protocols.base import Command, Effect
 from simulator.protocols.pop3.engine import PHASES, STATES, Pop3Engine, Pop3Limits
 from simulator.protocols.pop3.replies import CODES, REPLIES
-from simulator.mail.world import World
+from simulator.store.db import MailStore
 
 WORLD = World.load()
 STORE = MailStore(WORLD, seed_file=None)
@@ -112,8 +112,8 @@ def drive(engine: Pop3Engine, chunks: list[bytes], faults: list[bool] = ()) -> N
                 check_lock(engine)
 
 
-def fresh(limits: Pop3Limits = Pop3Limits()) -> Pop3Engine:
-    engine = Pop3Engine(WORLD, MB, owner=f"p{next(_owners)}", limits=limits)
+def fresh(limits: "Pop3Limits | None" = None) -> Pop3Engine:
+    engine = Pop3Engine(WORLD, MB, owner=f"p{next(_owners)}", limits=limits or Pop3Limits())
     check_reply(engine.greeting())
     return engine
 

@@ -9,8 +9,23 @@ import pytest
 
 from simulator.protocols.pop3 import replies as pop3_replies
 from simulator.protocols.pop3.engine import STAGES, STATES
-from simulator.protocols.pop3.replies import (ADVICE, CAPABILITIES, CLASSES, CODES, COMMANDS, DEFAULT_KEYS,
-    GREETING_CODES, GREETING_KEYS, MODES, REPLIES, RESP_CODES, Pop3Reply, catalogue_for_ui, default_reply, reply)
+from simulator.protocols.pop3.replies import (
+    ADVICE,
+    CAPABILITIES,
+    CLASSES,
+    CODES,
+    COMMANDS,
+    DEFAULT_KEYS,
+    GREETING_CODES,
+    GREETING_KEYS,
+    MODES,
+    REPLIES,
+    RESP_CODES,
+    Pop3Reply,
+    catalogue_for_ui,
+    default_reply,
+    reply,
+)
 
 CYRILLIC = re.compile("[а-яА-ЯёЁ]")
 

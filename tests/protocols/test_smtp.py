@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import pytest
 
-from simulator.protocols.base import Command, MessageData
-from simulator.protocols.smtp.replies import reply
-from simulator.protocols.smtp.engine import STAGES, SmtpEngine, SmtpLimits
 from simulator.mail.world import World
+from simulator.protocols.base import Command, MessageData
+from simulator.protocols.smtp.engine import STAGES, SmtpEngine, SmtpLimits
+from simulator.protocols.smtp.replies import reply
 
 WORLD = World.load()
 

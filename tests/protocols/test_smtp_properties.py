@@ -4,10 +4,10 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from simulator.protocols.base import Command, MessageData
-from simulator.protocols.smtp.replies import CODES, REPLIES, reply
-from simulator.protocols.smtp.engine import SmtpEngine, SmtpLimits
 from simulator.mail.world import World
+from simulator.protocols.base import Command, MessageData
+from simulator.protocols.smtp.engine import SmtpEngine, SmtpLimits
+from simulator.protocols.smtp.replies import CODES, REPLIES, reply
 
 WORLD = World.load()
 
@@ -69,8 +69,8 @@ def drive(engine: SmtpEngine, chunks: list[bytes]) -> None:
         while (item := engine.next_input()) is not None:
             before = engine.snapshot()
             outcome = engine.handle(item)
-            for reply in outcome.replies:
-                check_reply(reply)
+            for sent in outcome.replies:
+                check_reply(sent)
             assert engine.state in ("greeted", "ready", "mail", "rcpt", "data", "refused", "closed")
             assert engine.phase_of(item) in ("establishment", "transfer", "termination")
             final = outcome.replies[-1] if outcome.replies else None

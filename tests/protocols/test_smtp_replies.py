@@ -8,8 +8,19 @@ import string
 import pytest
 
 from simulator.protocols.smtp import replies
-from simulator.protocols.smtp.replies import (ADVICE, CATEGORIES, CLASSES, CODES, COMMANDS, DEFAULT_KEYS, REPLIES,
-    catalogue_for_ui, default_reply, reply, reply_rows)
+from simulator.protocols.smtp.replies import (
+    ADVICE,
+    CATEGORIES,
+    CLASSES,
+    CODES,
+    COMMANDS,
+    DEFAULT_KEYS,
+    REPLIES,
+    catalogue_for_ui,
+    default_reply,
+    reply,
+    reply_rows,
+)
 
 LECTURE_CODES = (211, 214, 220, 221, 250, 251, 354, 421, 450, 451, 452,
                  500, 501, 502, 503, 504, 550, 551, 552, 553, 554)
@@ -42,7 +53,7 @@ def test_class_category_and_advice(code):
         assert info.advice in ("retry_later", "close")
     if info.reply_class == 5:
         assert info.advice == "give_up"
-    for verb, special in info.advice_by_command.items():
+    for _verb, special in info.advice_by_command.items():
         assert special.advice in ADVICE and bilingual(special.why)
     if info.note is not None:
         assert bilingual(info.note)

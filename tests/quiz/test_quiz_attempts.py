@@ -11,11 +11,12 @@ import io
 import json
 
 import pytest
+from quizkit import ALICE, BOB, Clock, FakeBank, attempt_seed, make_questions, right_response, wrong_response  # noqa: F401
 
 from simulator.quiz import bank as quiz_bank
-from simulator.store.db import MailStore
 from simulator.quiz.attempts import DAY, GRACE, INTERVALS, QuizError, Quizzes
-from quizkit import ALICE, BOB, Clock, FakeBank, attempt_seed, make_questions, right_response, wrong_response  # noqa: F401
+from simulator.store.db import MailStore
+
 
 @pytest.fixture
 def store():
@@ -152,8 +153,8 @@ def _grade_every_choice(quizzes, bank, mode):
             for key in (right if isinstance(right, list) else [right]):
                 assert before.count(key) == 1
             # later questions are not in it
-            ids = json.loads(quizzes.store.read(lambda db: db.execute(
-                "SELECT question_ids FROM quiz_attempts WHERE id = ?", (attempt["id"],)).fetchone()[0]))
+            ids = json.loads(quizzes.store.read(lambda db, aid=attempt["id"]: db.execute(
+                "SELECT question_ids FROM quiz_attempts WHERE id = ?", (aid,)).fetchone()[0]))
             for later in ids[state["position"] + 1:]:
                 assert json.dumps(later) not in before
             # the choices' order does not give the right one away: with keys sorted, its place varies
@@ -511,7 +512,8 @@ def test_a_new_store_has_its_own_secret_for_the_keys(tmp_path, bank, clock):
     one = Quizzes(MailStore(seed_file=None), clock=clock, bank=bank)
     first_keys = one.keys.keys("code_meaning:smtp:452", 1, 4)
     two = Quizzes(MailStore(seed_file=None), clock=clock, bank=bank)
-    read = lambda q: q.store.read(lambda db: db.execute("SELECT value FROM meta WHERE key = 'quiz_secret'").fetchone()[0])
+    def read(q):
+        return q.store.read(lambda db: db.execute("SELECT value FROM meta WHERE key = 'quiz_secret'").fetchone()[0])
     assert len(read(one)) == 64 and read(one) != read(two)
     # the second store does not change the first one's keys (the secret is the store's, not the process's)
     assert one.keys.keys("code_meaning:smtp:452", 1, 4) == first_keys != two.keys.keys("code_meaning:smtp:452", 1, 4)

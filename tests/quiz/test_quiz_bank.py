@@ -6,10 +6,10 @@ import re
 
 import pytest
 
-from simulator.quiz import bank as quiz_bank
 from simulator.protocols.imap import replies as imap_replies
 from simulator.protocols.pop3 import replies as pop3_replies
 from simulator.protocols.smtp import replies
+from simulator.quiz import bank as quiz_bank
 from simulator.quiz.bank import TOPICS, TYPES, Question, bank, select
 
 # The lecture's table 14.2 (shared/lecture/README.md section 3) and table 14.1.

@@ -5,17 +5,17 @@ import dataclasses
 
 import pytest
 
-from simulator.quiz import predict as quiz_predict
 from simulator.lab.faults import FaultPlan, FaultRuntime
-from simulator.store.db import MailStore
-from simulator.protocols.smtp import replies
-from simulator.protocols.imap.engine import ImapEngine
-from simulator.protocols.pop3.engine import Pop3Engine
-from simulator.protocols.smtp.engine import SmtpEngine
-from simulator.quiz.bank import bank
 from simulator.lab.scenarios import load_presets, load_scenarios
 from simulator.lab.session import Session
 from simulator.mail.world import World
+from simulator.protocols.imap.engine import ImapEngine
+from simulator.protocols.pop3.engine import Pop3Engine
+from simulator.protocols.smtp import replies
+from simulator.protocols.smtp.engine import SmtpEngine
+from simulator.quiz import predict as quiz_predict
+from simulator.quiz.bank import bank
+from simulator.store.db import MailStore
 
 WORLD = World.load()
 

@@ -12,12 +12,19 @@ from pathlib import Path
 import pytest
 from conftest import start_server
 
-from simulator.store import schema
-from simulator.store.mailboxes import Mailboxes
-from simulator.store.db import (BadMailboxName, CannotDelete, MailboxExists, MailStore, MailStoreError, NoSuchMailbox,
-    NoSuchMessage)
-from simulator.protocols.base import Delivery, Effect
 from simulator.mail.world import World
+from simulator.protocols.base import Delivery, Effect
+from simulator.store import schema
+from simulator.store.db import (
+    BadMailboxName,
+    CannotDelete,
+    MailboxExists,
+    MailStore,
+    MailStoreError,
+    NoSuchMailbox,
+    NoSuchMessage,
+)
+from simulator.store.mailboxes import Mailboxes
 
 MESSAGE = b"Subject: Tea party\r\nFrom: bob@example.net\r\n\r\nSix o'clock.\r\n"
 

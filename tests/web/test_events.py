@@ -7,7 +7,6 @@ import time
 
 import pytest
 import socketio
-
 from conftest import clear_faults
 
 

@@ -9,15 +9,15 @@ from pathlib import Path
 from urllib.parse import quote, unquote
 
 import pytest
+from conftest import TEACHER_KEY as KEY
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from simulator.protocols.base import Delivery
 from simulator.app import Simulator
+from simulator.protocols.base import Delivery
 from simulator.web import LEARNER_COOKIE, create_app
 
 SAMPLES = Path(__file__).resolve().parents[2] / "simulator" / "data" / "messages"
-from conftest import TEACHER_KEY as KEY
 
 
 @pytest.fixture

@@ -10,15 +10,15 @@ import io
 import json
 
 import pytest
-
-from simulator.quiz.attempts import GRACE, Quizzes
-from simulator.app import Simulator
-from simulator.web import LEARNER_COOKIE, create_app
-from simulator.web.quiz import TEACHER_COOKIE
+from conftest import TEACHER_KEY as KEY
 from quizkit import Clock, FakeBank, right_response, wrong_response
 
+from simulator.app import Simulator
+from simulator.quiz.attempts import GRACE, Quizzes
+from simulator.web import LEARNER_COOKIE, create_app
+from simulator.web.quiz import TEACHER_COOKIE
+
 ALICE, BOB = "learner-alice-0123456789", "learner-bob-0123456789ab"
-from conftest import TEACHER_KEY as KEY
 
 
 @pytest.fixture
@@ -163,8 +163,8 @@ def test_pages_and_api_never_hold_the_answer_before_it_is_given(app, sim, bank, 
     for pick in range(3):  # grade every choice: whichever is picked, nothing leaked before
         web = client(app, f"learner-leak-{mode}-{pick}-0123456789")
         attempt = start(web, mode=mode, protocols=["smtp"], count=5)
-        ids = json.loads(sim.store.read(lambda db: db.execute(
-            "SELECT question_ids FROM quiz_attempts WHERE id = ?", (attempt["id"],)).fetchone()[0]))
+        ids = json.loads(sim.store.read(lambda db, aid=attempt["id"]: db.execute(
+            "SELECT question_ids FROM quiz_attempts WHERE id = ?", (aid,)).fetchone()[0]))
         seed = seed_of(sim, attempt["id"])
         while True:
             page = web.get(attempt["url"]).get_data(as_text=True)
@@ -498,8 +498,8 @@ def test_with_the_real_bank_no_explanation_or_later_question_leaks(tmp_path, clo
         for lang in ("en", "ru"):
             web = client(app, f"learner-real-{lang}-0123456789", lang=lang)
             attempt = start(web, mode="test", count=20)
-            ids = json.loads(sim.store.read(lambda db: db.execute(
-                "SELECT question_ids FROM quiz_attempts WHERE id = ?", (attempt["id"],)).fetchone()[0]))
+            ids = json.loads(sim.store.read(lambda db, aid=attempt["id"]: db.execute(
+                "SELECT question_ids FROM quiz_attempts WHERE id = ?", (aid,)).fetchone()[0]))
             while (state := web.get(f"/api/quizzes/attempts/{attempt['id']}").json)["question"]:
                 q = real[state["question"]["id"]]
                 text = json.dumps(state, ensure_ascii=False)

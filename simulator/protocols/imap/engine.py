@@ -57,13 +57,20 @@ from typing import Any, Callable, Optional
 
 from simulator import __version__
 from simulator.mail.world import World
-from simulator.protocols.imap import replies as replies
 from simulator.protocols.base import Outcome, ReplyLike, StoreRefused
-from simulator.protocols.imap.fetch import (SYSTEM_FLAGS, MessageCommands, flag_bytes, has_flag, keywords_of,
-    same_flags)
+from simulator.protocols.imap import replies as replies
+from simulator.protocols.imap.fetch import SYSTEM_FLAGS, MessageCommands, flag_bytes, has_flag, keywords_of, same_flags
 from simulator.protocols.imap.folders import FolderCommands
-from simulator.protocols.imap.parse import (UID_VERBS, VERBS, CommandReader, ImapCommand, parse_command,
-    partial_command, quote, simple_line)
+from simulator.protocols.imap.parse import (
+    UID_VERBS,
+    VERBS,
+    CommandReader,
+    ImapCommand,
+    parse_command,
+    partial_command,
+    quote,
+    simple_line,
+)
 from simulator.protocols.imap.replies import ImapReply, untagged
 from simulator.protocols.imap.search import SearchCommand
 from simulator.protocols.imap.state import Entry, ImapLimits, ImapSnapshot

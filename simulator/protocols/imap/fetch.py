@@ -16,8 +16,8 @@ from dataclasses import replace
 from typing import Any, Optional
 
 from simulator.mail import message as imap_message
-from simulator.protocols.imap import structure
 from simulator.protocols.base import Effect, Outcome
+from simulator.protocols.imap import structure
 from simulator.protocols.imap.parse import FetchAtt, ImapCommand, SeqSet
 from simulator.protocols.imap.replies import literal_text
 from simulator.protocols.imap.state import EngineParts, Entry

@@ -21,9 +21,25 @@ from dataclasses import dataclass
 from typing import Any, Optional
 
 from simulator.protocols.base import Command
-from simulator.protocols.imap.reader import (ASTRING_CHARS, ATOM_CHARS, MAX_LINE_TEXT, NAME_CHARS, SEQ_CHARS,
-    STATUS_ITEMS, CommandReader, Cursor, SeqSet, SyntaxProblem, astring, date_time, decode_text, mutf7_decode,
-    mutf7_encode, quote, transcript)
+from simulator.protocols.imap.reader import (
+    ASTRING_CHARS,
+    ATOM_CHARS,
+    MAX_LINE_TEXT,
+    NAME_CHARS,
+    SEQ_CHARS,
+    STATUS_ITEMS,
+    CommandReader,
+    Cursor,
+    SeqSet,
+    SyntaxProblem,
+    astring,
+    date_time,
+    decode_text,
+    mutf7_decode,
+    mutf7_encode,
+    quote,
+    transcript,
+)
 
 __all__ = ["VERBS", "UID_VERBS", "ImapCommand", "CommandReader", "parse_command", "partial_command",
            "FetchAtt", "SeqSet", "mutf7_encode", "mutf7_decode", "quote", "astring", "transcript"]

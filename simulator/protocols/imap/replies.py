@@ -36,7 +36,6 @@ from simulator.protocols.catalogue import Text, clean_param
 from simulator.protocols.catalogue import bilingual as _t
 from simulator.protocols.imap.commands import ANY, AUTH, COMMANDS, FEATURES, SEL, CommandInfo  # noqa: F401  (part of this catalogue)
 
-
 DEFAULT_HOST = "mx.example.org"
 # What the server announces (RFC 3501 §7.2.1) before and after authentication.
 CAPABILITIES = "IMAP4rev1 LITERAL+ SASL-IR CHILDREN ID NAMESPACE IDLE AUTH=PLAIN"

@@ -39,8 +39,8 @@ from dataclasses import dataclass, replace
 from typing import Any, Callable, Optional, Union
 
 from simulator.mail.world import World
-from simulator.protocols.pop3 import replies as replies
 from simulator.protocols.base import Command, Effect, Outcome, ReplyLike, StoreRefused
+from simulator.protocols.pop3 import replies as replies
 from simulator.protocols.pop3.parse import VERBS, LineReader, parse_command
 from simulator.protocols.pop3.replies import ERR, OK, Pop3Reply
 

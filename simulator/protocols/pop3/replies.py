@@ -32,7 +32,6 @@ from typing import Any, Iterable, Optional
 from simulator.protocols.catalogue import Text, clean_param
 from simulator.protocols.catalogue import bilingual as _t
 
-
 DEFAULT_HOST = "mx.example.org"
 # A status line is at most 512 octets with its CRLF (RFC 2449 §4).
 MAX_STATUS_LINE = 512

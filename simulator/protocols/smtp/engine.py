@@ -41,8 +41,8 @@ from dataclasses import dataclass, replace
 from typing import Callable, Optional, Union
 
 from simulator.mail.world import World
-from simulator.protocols.smtp import replies
 from simulator.protocols.base import Command, Delivery, MessageData, Outcome, Reply, ReplyLike
+from simulator.protocols.smtp import replies
 from simulator.protocols.smtp.parse import VERBS, DataReader, LineReader, parse_command
 
 # Every command verb the engine knows, for validating fault rules.

@@ -28,7 +28,6 @@ from simulator.protocols.base import Reply
 from simulator.protocols.catalogue import Text, clean_param
 from simulator.protocols.catalogue import bilingual as _t
 
-
 # The host name used when a caller does not say which server is speaking.
 DEFAULT_HOST = "mx.example.org"
 # A reply line is at most 512 octets with code, separator and CRLF (RFC 5321 §4.5.3.1.5).
