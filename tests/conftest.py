@@ -106,6 +106,20 @@ def sim(tmp_path):
 
 
 @pytest.fixture
+def clock():
+    """A clock the test moves (``clock.now += ...``), for quizzes and progress."""
+    from quizkit import Clock
+    return Clock()
+
+
+@pytest.fixture
+def bank():
+    """A small bank of real quiz questions (tests/quizkit.py)."""
+    from quizkit import FakeBank
+    return FakeBank()
+
+
+@pytest.fixture
 def app(sim):
     """The Flask app around ``sim``."""
     from simulator.web import create_app

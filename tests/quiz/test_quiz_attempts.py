@@ -26,16 +26,6 @@ def store():
 
 
 @pytest.fixture
-def clock():
-    return Clock()
-
-
-@pytest.fixture
-def bank():
-    return FakeBank()
-
-
-@pytest.fixture
 def quizzes(store, clock, bank):
     return Quizzes(store, clock=clock, bank=bank)
 

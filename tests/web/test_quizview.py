@@ -11,24 +11,12 @@ import json
 
 import pytest
 from conftest import TEACHER_KEY as KEY
-from quizkit import Clock, FakeBank, right_response, wrong_response
+from quizkit import ALICE, BOB, Clock, FakeBank, right_response, wrong_response  # noqa: F401
 
 from simulator.app import Simulator
 from simulator.quiz.attempts import GRACE, Quizzes
 from simulator.web import LEARNER_COOKIE, create_app
 from simulator.web.quiz import TEACHER_COOKIE
-
-ALICE, BOB = "learner-alice-0123456789", "learner-bob-0123456789ab"
-
-
-@pytest.fixture
-def clock():
-    return Clock()
-
-
-@pytest.fixture
-def bank():
-    return FakeBank()
 
 
 @pytest.fixture
