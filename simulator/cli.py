@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 from typing import Optional
 
+from simulator import i18n
 from simulator.protocols import registry
 
 # RFC 5321 §4.5.3.2.7 (5 minutes), RFC 1939 §3 (at least 10), RFC 3501 §5.4 (at least 30).
@@ -88,12 +89,12 @@ def quizzes_check(args) -> int:
     errors = validate_authored(args.dir)
     for error in errors:
         print(error, file=sys.stderr)
+    lang = i18n.terminal_language()
     if errors:
-        print(f"{len(errors)} problem(s) found.", file=sys.stderr)
+        print(i18n.t(lang, "cli.problems", n=len(errors)), file=sys.stderr)
         return 1
-    found = quiz_authored.load_authored(args.dir)[0] if hasattr(quiz_authored, "load_authored") else None
-    counted = f"{len(found)} authored questions" if found is not None else "The authored questions"
-    print(f"{counted}: all valid.")
+    found = quiz_authored.load_authored(args.dir)[0]
+    print(i18n.t(lang, "cli.quizzes.valid", n=len(found)))
     return 0
 
 
@@ -106,7 +107,7 @@ def lessons_check(args) -> int:
     lessons = sum(len(by_lang) for by_lang in course.lessons.values())
     tasks = sum(len(lesson.tasks()) for by_lang in course.lessons.values() for lesson in by_lang.values())
     if errors:
-        print(f"{len(errors)} problem(s) found.", file=sys.stderr)
+        print(i18n.t(i18n.terminal_language(), "cli.problems", n=len(errors)), file=sys.stderr)
         return 1
     print(f"{lessons} lesson files ({len(course.lessons)} lessons), {tasks} tasks and "
           f"{len(course.glossary)} glossary terms: all valid.")

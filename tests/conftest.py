@@ -96,6 +96,13 @@ def start_server(tmp: Path, *extra: str, host: str = "127.0.0.1") -> RunningServ
 TEACHER_KEY = "teacher-key-for-tests-0123"
 
 
+@pytest.fixture(autouse=True)
+def _english_terminal(monkeypatch):
+    """The command line speaks the terminal's language (i18n.terminal_language); tests expect English
+    unless they ask for another, whatever the machine's locale."""
+    monkeypatch.setenv("MAILSIM_LANG", "en")
+
+
 @pytest.fixture
 def sim(tmp_path):
     """A MailSim of its own (data in a temporary folder, the teacher key TEACHER_KEY)."""

@@ -151,3 +151,15 @@ def pick_language(cookie: Optional[str], accept) -> str:
         if best:
             return best
     return DEFAULT_LANGUAGE
+
+
+def terminal_language(environ: Optional[dict] = None) -> str:
+    """The language of the command line (``mailsim ... check``): MAILSIM_LANG, else the locale's
+    (LC_ALL, LC_MESSAGES, LANG, as gettext reads them), else English."""
+    import os
+    env = os.environ if environ is None else environ
+    for name in ("MAILSIM_LANG", "LC_ALL", "LC_MESSAGES", "LANG"):
+        value = env.get(name)
+        if value:
+            return normalise(value) or DEFAULT_LANGUAGE
+    return DEFAULT_LANGUAGE

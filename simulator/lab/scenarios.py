@@ -38,7 +38,7 @@ from json.decoder import scanstring  # type: ignore[attr-defined]  # public in t
 from pathlib import Path
 from typing import Any, Iterable, NoReturn, Optional, Protocol, Union
 
-from simulator import paths
+from simulator import i18n, paths
 from simulator.lab.faults import FaultPlan, FaultPlanError
 from simulator.protocols.registry import PROTOCOLS, SPECS, spec
 from simulator.validate import Checker, join_path
@@ -600,7 +600,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     for exc in errors:
         print(f"{os.path.join(str(base), '')}{exc}", file=sys.stderr)
     if errors:
-        print(f"{len(errors)} file(s) with errors", file=sys.stderr)
+        print(i18n.t(i18n.terminal_language(), "cli.files_with_errors", n=len(errors)), file=sys.stderr)
         return 1
     print(f"ok: {n_presets} presets, {n_scenarios} scenarios in {base}")
     return 0

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional, Union
 
-from simulator import paths
+from simulator import i18n, paths
 from simulator.protocols import registry
 from simulator.quiz.model import LANGUAGES, PROTOCOLS, TOPICS, Question
 from simulator.validate import Checker, join_path
@@ -321,9 +321,11 @@ def main(argv: Optional[list[str]] = None) -> int:
     for error in errors:
         print(error, file=sys.stderr)
     if errors:
-        print(f"{len(errors)} error(s)", file=sys.stderr)
+        print(i18n.t(i18n.terminal_language(), "cli.problems", n=len(errors)), file=sys.stderr)
         return 1
-    print(f"ok: {len(found)} questions in {len(_files(directory))} file(s)")
+    lang = i18n.terminal_language()
+    print(i18n.t(lang, "cli.quizzes.ok", questions=i18n.t(lang, "cli.quizzes.questions", n=len(found)),
+                 files=i18n.t(lang, "cli.files", n=len(_files(directory)))))
     return 0
 
 

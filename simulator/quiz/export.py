@@ -24,6 +24,7 @@ import re
 import xml.etree.ElementTree as ET
 from typing import Iterable, Optional
 
+from simulator import i18n
 from simulator.quiz.model import Question, text_in
 
 __all__ = ["to_gift", "to_moodle_xml", "question_html", "escape_gift"]
@@ -79,7 +80,8 @@ def _replay_lines(question: Question, lang: str) -> list[str]:
             continue
         lines = text.replace("\r\n", "\n").split("\n")
         if len(lines) > MAX_REPLAY_LINES:
-            lines = lines[:MAX_REPLAY_LINES - 1] + [f"... ({len(lines) - MAX_REPLAY_LINES + 1} more lines)"]
+            more = i18n.t(lang, "diagram.more_lines", n=len(lines) - MAX_REPLAY_LINES + 1)
+            lines = lines[:MAX_REPLAY_LINES - 1] + [f"... {more}"]
         for line in lines:
             line = line if len(line) <= MAX_REPLAY_LINE else line[:MAX_REPLAY_LINE - 3] + "..."
             out.append(f"{side}: {line}")

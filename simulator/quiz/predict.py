@@ -166,7 +166,8 @@ def plays() -> list[Play]:
 def _shown(ex: dict, hide: bool = False) -> dict:
     text = ex.get("text") or ""
     if len(text) > _MAX_SHOWN:
-        text = text[:_MAX_SHOWN] + f"\n... ({len(ex['text']) - _MAX_SHOWN} more characters)"
+        # the same replay is shown in either language: a count, no words
+        text = text[:_MAX_SHOWN] + f"\n… (+{len(ex['text']) - _MAX_SHOWN})"
     fault = ex.get("fault")
     out = {"from": ex["from"], "kind": ex["kind"], "text": text, "code": ex.get("code"),
            "verb": ex.get("verb"), "phase": ex.get("phase"),

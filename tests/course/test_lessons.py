@@ -969,8 +969,17 @@ def test_cli_prints_each_problem_as_file_line_message_and_exits_1(tmp_path, monk
     assert err.splitlines() == [
         f"lessons/en/03-x.md:{line}: unknown widget kind 'consol' (one of: {kinds})",
         f"lessons/ru/03-x.md:{line}: unknown widget kind 'consol' (one of: {kinds})",
-        "2 problem(s) found."]
+        "2 problems found."]
     assert out == ""
+
+
+def test_cli_speaks_the_terminals_language(tmp_path, monkeypatch, capsys):
+    text = simple(step(fence("widget", 'kind = "consol"\nprotocol = "smtp"')))
+    write_course(tmp_path / "lessons", {"03-x.md": text})
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MAILSIM_LANG", "ru_RU.UTF-8")
+    assert cli.main(["lessons", "check", "lessons"]) == 1
+    assert capsys.readouterr().err.splitlines()[-1] == "Найдено 2 ошибки."
 
 
 def test_cli_exits_0_with_a_summary_on_a_valid_folder(tmp_path, capsys):

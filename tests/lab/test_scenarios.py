@@ -721,7 +721,7 @@ def test_command_line_reports_a_pop3_mistake_with_file_and_line(data_copy, capsy
     err = capsys.readouterr().err
     line = _line_of(text, '"expect": 250')
     assert f"pop3_top_headers.json:{line}: steps[0].expect:" in err
-    assert "1 file(s) with errors" in err
+    assert "1 file with errors." in err
 
 
 def test_every_protocol_has_scenarios_without_faults_and_stories():

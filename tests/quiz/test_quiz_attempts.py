@@ -533,7 +533,7 @@ def test_mailsim_quizzes_check_reports_file_and_line_and_exits_1(tmp_path, capsy
     (bad / "broken.toml").write_text('[[question]]\nid = "x"\ntopic = "mime"\n', encoding="utf-8")
     assert cli.main(["quizzes", "check", str(bad)]) == 1
     err = capsys.readouterr().err
-    assert "broken.toml:1:" in err and "problem(s) found" in err
+    assert "broken.toml:1:" in err and "problems found." in err
     assert cli.main(["quizzes", "check", str(tmp_path / "missing")]) == 1
     assert "not a folder" in capsys.readouterr().err
 
