@@ -274,8 +274,8 @@ def _rule_text(rule) -> dict:
     elif rule.kind == "silent":
         out = _t(f"the server says nothing to {stage['en']}", f"сервер ничего не отвечает на {stage['ru']}")
     else:
-        out = _t(f"the server answers {stage['en']} {rule.delay_ms} ms late",
-                 f"сервер отвечает на {stage['ru']} с задержкой {rule.delay_ms} мс")
+        out = _t(f"the server answers {stage['en']} {i18n.number('en', rule.delay_ms)} ms late",
+                 f"сервер отвечает на {stage['ru']} с задержкой {i18n.number('ru', rule.delay_ms)} мс")
     return {lang: out[lang] + (f" ({when[lang]})" if when[lang] else "") for lang in ("en", "ru")}
 
 
