@@ -50,6 +50,7 @@ class ProtocolSpec:
     figures: tuple[str, ...] = ()  # scenario hook: the lecture's figures this protocol's scenarios may reproduce
     status_choices: tuple[str, ...] = ()   # quiz hook: the statuses a "predict the status" question offers
     predict_stages: frozenset[str] = frozenset()  # quiz hook: the stages whose reply is worth predicting
+    example: str = ""              # the console's first command, shown as its placeholder
     factory: Optional[EngineFactory] = None
     busy: Optional[Callable[["ProtocolSpec", World], ReplyLike]] = None  # a port with too many connections
 
@@ -99,18 +100,19 @@ SPECS: dict[str, ProtocolSpec] = {s.name: s for s in (
                  figures=("14.6", "14.7", "14.8"),
                  predict_stages=frozenset({"MAIL", "RCPT", "DATA", "DATA_END", "QUIT", "VRFY", "EXPN", "HELP",
                                            "TURN", "SEND", "SOML", "SAML", "RSET", "NOOP", "greeting"}),
-                 factory=_smtp, busy=lambda spec, world: smtp_replies.reply("421.too_busy")),
+                 example="HELO client.example.net", factory=_smtp,
+                 busy=lambda spec, world: smtp_replies.reply("421.too_busy")),
     ProtocolSpec("pop3", "POP3", "RFC 1939", "RFC 1939 4", pop3_engine, pop3_replies, pop3_engine.Pop3Limits,
                  default_port=1100, standard_port=110, idle_timeout=600.0, reads_mailboxes=True,
                  status_choices=("+OK", "-ERR"),
                  predict_stages=frozenset({"greeting", "PASS", "DELE", "RSET", "QUIT"}),
-                 factory=_pop3, busy=_refuse_greeting("-ERR")),
+                 example="USER bob", factory=_pop3, busy=_refuse_greeting("-ERR")),
     ProtocolSpec("imap", "IMAP", "RFC 3501", "RFC 3501 7.1", imap_engine, imap_replies, imap_engine.ImapLimits,
                  default_port=1430, standard_port=143, idle_timeout=1800.0, reads_mailboxes=True,
                  status_choices=("OK", "NO", "BAD", "BYE"),
                  predict_stages=frozenset({"greeting", "LOGIN", "SELECT", "CREATE", "DELETE", "RENAME", "UID FETCH",
                                            "EXPUNGE", "LOGOUT"}),
-                 factory=_imap, busy=_refuse_greeting("BYE")),
+                 example="a1 LOGIN bob bob", factory=_imap, busy=_refuse_greeting("BYE")),
 )}
 
 PROTOCOLS: tuple[str, ...] = tuple(SPECS)

@@ -19,6 +19,7 @@ from flask import Flask, request, url_for
 from simulator import i18n, paths
 from simulator.app import Simulator
 from simulator.course.lessons import CourseFiles
+from simulator.protocols import registry
 from simulator.web import events, journey, lab, lessons, mail, quiz
 from simulator.web.common import (
     LEARNER_COOKIE,
@@ -57,6 +58,7 @@ def create_app(config: Optional[dict[str, Any]] = None, simulator: Optional[Simu
             # The page links its language's catalogue (static/js/lib/i18n.js fetches it), by content hash.
             "i18n_url": url_for("pages.strings", lang=lang, version=i18n.catalogue_json(lang)[1]),
             "ports": dict(sim.ports),
+            "protocols": registry.SPECS,  # the protocols, in order: pages list them from the one table
             "page": request.endpoint or "",
         }
 
