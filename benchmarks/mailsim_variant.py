@@ -13,7 +13,7 @@ target beside the plain ``mailsim``.
 
 Patches (each is one of the suggestions in docs/performance.md):
 
-* ``subject``: ``mailstore._subject`` parses only the header block with the
+* ``subject``: ``store.schema.subject_of`` parses only the header block with the
   compat32 policy and decodes RFC 2047 words with ``email.header``, instead
   of ``BytesHeaderParser(policy=default)`` over the whole message.
 * ``live``: the real port's events are emitted to the ``live`` room only
@@ -43,7 +43,7 @@ def patch_subject() -> None:
     from email.parser import BytesHeaderParser
     from email.policy import compat32
 
-    from simulator.store import db as mailstore
+    from simulator.store import mailboxes, schema
 
     parser = BytesHeaderParser(policy=compat32)
 
@@ -58,13 +58,18 @@ def patch_subject() -> None:
         except Exception:
             return ""
 
-    mailstore._subject = _subject
+    # the store's rows and the mailbox views both take the subject from schema.subject_of
+    schema.subject_of = _subject
+    mailboxes.subject_of = _subject
 
 
 def patch_live() -> None:
     from simulator.web import events
 
+    original = events.attach
+
     def attach(app) -> None:
+        original(app)  # lab.send and the Live listener
         sim = events.sim_of(app)
 
         def to_watchers(name: str, payload: dict) -> None:
@@ -72,7 +77,7 @@ def patch_live() -> None:
             if rooms.get(events.LIVE_ROOM):
                 events.socketio.emit(name, payload, to=events.LIVE_ROOM)
 
-        sim.live_listeners.append(to_watchers)
+        sim.live_listeners[-1] = to_watchers  # in place of the one attach added
 
     events.attach = attach
 
@@ -106,9 +111,9 @@ def patch_sync_handlers() -> None:
 def patch_inline_feed() -> None:
     import queue
 
-    from simulator.web import events
+    from simulator.lab import labs
 
-    original_init = events.LabSession.__init__
+    original_init = labs.LabSession.__init__
 
     class InlineQueue(queue.Queue):
         def __init__(self, lab):
@@ -121,7 +126,7 @@ def patch_inline_feed() -> None:
                 try:
                     self.lab._send_typed(payload)
                 except Exception:
-                    events.log.exception("lab session %s failed", self.lab.session.sid)
+                    labs.log.exception("lab session %s failed", self.lab.session.sid)
                     self.lab.session.client_closed("gone")
                 return
             super().put(item, block, timeout)
@@ -130,7 +135,7 @@ def patch_inline_feed() -> None:
         original_init(self, session)
         self.queue = InlineQueue(self)
 
-    events.LabSession.__init__ = __init__
+    labs.LabSession.__init__ = __init__
 
 
 def main(argv=None) -> int:
