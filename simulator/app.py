@@ -77,6 +77,9 @@ class Simulator:
         self.labs = Labs()  # the browsers' lab sessions and who holds them
         self.host = host
         self.teacher_key = teacher_key
+        # The address learners reach MailSim at (``mailsim serve --public-url``), or None to work it
+        # out per request (web.common.public_url).
+        self.public_url: Optional[str] = None
         self.ports: dict[str, Optional[int]] = {"http": None, **{p: None for p in PROTOCOLS}}
         self._plan_lock = threading.Lock()
         # One plan for every real port: each rule names its protocol, and each

@@ -36,6 +36,18 @@ def _port(value: str) -> Optional[int]:
     return port
 
 
+def _public_url(value: str) -> str:
+    from urllib.parse import urlsplit
+    try:
+        parts = urlsplit(value.strip())
+        parts.port  # noqa: B018 - raises ValueError for a bad port
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise argparse.ArgumentTypeError(f"not an http:// or https:// address: {value!r}")
+    return value.strip().rstrip("/")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mailsim", description="MailSim: e-mail protocols, animated.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -46,6 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
         serve.add_argument(f"--{proto.name}-port", type=_port, default=proto.default_port,
                            help=f"real {proto.title} port (default {proto.default_port}; 0 picks a free one; "
                                 "'off' disables it)")
+    serve.add_argument("--public-url", type=_public_url, default=None,
+                       help="the address learners reach MailSim at (e.g. http://192.168.1.20:5000), for the "
+                            "links it shows; default: worked out from --host and each request")
     serve.add_argument("--faults", type=Path,
                        help="fault plan (JSON) for the real ports; each rule's \"protocol\" says which port")
     serve.add_argument("--data", type=Path, help="data folder (default: the user's data directory)")
@@ -136,6 +151,7 @@ def serve(args) -> int:
         return 2
 
     sim = Simulator(data_dir=data_dir, port_faults=plan, teacher_key=key, host=args.host)
+    sim.public_url = args.public_url
     expired = sim.expire_learners()
     if expired:
         print(f"Dropped {len(expired)} learners' mail unused for a year.", flush=True)

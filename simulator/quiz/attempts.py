@@ -5,8 +5,12 @@ module keeps what happens to them, in the mail store's SQLite file (schema 6
 of ``simulator/mailstore.py``), and knows nothing of Flask.
 
 * A teacher's quiz fixes its question ids when it is created, so everyone who
-  opens its link gets the same questions (and, with the quiz's seed, the same
-  order of choices).
+  opens its link gets the same questions. Shuffled (the default), each attempt
+  has a seed of its own that orders the questions and their choices; not
+  shuffled, everyone gets the quiz's order and seed. Results are kept and
+  counted per question id, so they stay comparable either way. A quiz can
+  require a name at the start (kept with the attempt, shown in the results),
+  be closed to new attempts, and be deleted.
 * An attempt (practice, test or review; or a teacher's quiz) fixes its
   questions and seed when it starts. Only the current question's public form
   (:meth:`Question.public`) ever leaves this module before it is answered;
@@ -31,6 +35,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import random
 import secrets
 import sqlite3
 import time
@@ -40,7 +45,7 @@ from typing import Any, Callable, Optional
 
 from simulator import i18n
 from simulator.course.progress import SCHEMA as PROGRESS
-from simulator.course.progress import personal_name
+from simulator.course.progress import clean_name, personal_name
 from simulator.quiz import bank as quiz_bank
 from simulator.quiz import predict as quiz_predict
 from simulator.quiz.model import ChoiceKeys
@@ -105,6 +110,15 @@ SCHEMA = Schema("quizzes", (
            )""",
         "CREATE INDEX quiz_boxes_by_due ON quiz_boxes (learner, due)",
         "INSERT OR IGNORE INTO meta (key, value) VALUES ('quiz_secret', lower(hex(randomblob(32))))",
+    ),
+    # 2: a quiz's settings (questions and choices shuffled per attempt; a name required), whether it is
+    # closed to new attempts, and the name a learner gave when starting it. Quizzes made before keep
+    # their one order for everyone (shuffle 0), as they were shared.
+    (
+        "ALTER TABLE quizzes ADD COLUMN shuffle INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE quizzes ADD COLUMN require_name INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE quizzes ADD COLUMN closed REAL",
+        "ALTER TABLE quiz_attempts ADD COLUMN name TEXT NOT NULL DEFAULT ''",
     ),
 ), requires=(PROGRESS,))
 
@@ -210,7 +224,12 @@ class Quizzes:
 
     # ---------------------------------------------------------- teachers
     def create_quiz(self, title: Any, spec: Any) -> dict:
-        """A teacher's quiz: its questions are chosen now and kept (everyone gets the same)."""
+        """A teacher's quiz: its questions are chosen now and kept (everyone gets the same questions).
+
+        Besides the selection, ``spec`` may hold two settings kept with the quiz:
+        ``shuffle`` (default true: each attempt gets the questions and their choices
+        in an order of its own) and ``require_name`` (default false: a learner must
+        give a name to start)."""
         if title is None:
             title = ""
         if not isinstance(title, str):
@@ -218,6 +237,9 @@ class Quizzes:
         title = " ".join("".join(ch if ch.isprintable() else " " for ch in title).split())
         if len(title) > MAX_TITLE:
             raise QuizError("bad_title")
+        shuffle = _flag(spec.get("shuffle") if isinstance(spec, dict) else None, True, "bad_shuffle")
+        require_name = _flag(spec.get("require_name") if isinstance(spec, dict) else None, False,
+                             "bad_require_name")
         spec = self._clean(spec, teacher=True)
         ids = self._select(spec, spec["seed"])
         if not ids:
@@ -228,8 +250,10 @@ class Quizzes:
             for _ in range(10):
                 quiz_id = secrets.token_urlsafe(6)
                 try:
-                    db.execute("INSERT INTO quizzes (id, title, spec, question_ids, created) VALUES (?, ?, ?, ?, ?)",
-                               (quiz_id, title, json.dumps(spec), json.dumps(ids), now))
+                    db.execute("INSERT INTO quizzes (id, title, spec, question_ids, created, shuffle, require_name) "
+                               "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                               (quiz_id, title, json.dumps(spec), json.dumps(ids), now, int(shuffle),
+                                int(require_name)))
                     return quiz_id
                 except sqlite3.IntegrityError:
                     continue
@@ -241,7 +265,8 @@ class Quizzes:
         if not isinstance(quiz_id, str) or not quiz_id or len(quiz_id) > 64:
             return None
         return self.store.read(lambda db: db.execute(
-            "SELECT id, title, spec, question_ids, created FROM quizzes WHERE id = ?", (quiz_id,)).fetchone())
+            "SELECT id, title, spec, question_ids, created, shuffle, require_name, closed FROM quizzes WHERE id = ?",
+            (quiz_id,)).fetchone())
 
     def quiz(self, quiz_id: Any) -> dict:
         """A teacher's quiz as shown to anyone with its link (no answers in it); QuizError 404 if unknown."""
@@ -252,7 +277,27 @@ class Quizzes:
         bank = self.questions()
         return {"id": row[0], "title": row[1], "count": sum(q in bank for q in json.loads(row[3])),
                 "mode": spec["mode"], "time_limit_s": spec.get("time_limit_s"), "created": row[4],
-                "spec": spec}
+                "spec": spec, "shuffle": bool(row[5]), "require_name": bool(row[6]), "closed": row[7] is not None}
+
+    def close_quiz(self, quiz_id: Any, closed: Any = True) -> dict:
+        """Close a teacher's quiz to new attempts (``closed=False`` opens it again); attempts made stay."""
+        if not isinstance(closed, bool):
+            raise QuizError("bad_closed")
+        row = self._quiz_row(quiz_id)
+        if row is None:
+            raise QuizError("unknown_quiz", 404)
+        now = self._clock()
+        self.store.write(lambda db: db.execute(
+            "UPDATE quizzes SET closed = CASE WHEN ? THEN COALESCE(closed, ?) ELSE NULL END WHERE id = ?",
+            (int(closed), now, row[0])))
+        return self.quiz(row[0])
+
+    def delete_quiz(self, quiz_id: Any) -> None:
+        """Delete a teacher's quiz with its attempts and answers (the learners' review boxes stay)."""
+        row = self._quiz_row(quiz_id)
+        if row is None:
+            raise QuizError("unknown_quiz", 404)
+        self.store.write(lambda db: db.execute("DELETE FROM quizzes WHERE id = ?", (row[0],)))
 
     def quiz_questions(self, quiz_id: Any) -> list:
         """The questions of a teacher's quiz (for the exports), in the quiz's order."""
@@ -279,20 +324,37 @@ class Quizzes:
         db.execute("INSERT INTO learners (id, created, seen) VALUES (?, ?, ?) "
                    "ON CONFLICT(id) DO UPDATE SET seen = excluded.seen", (learner, now, now))
 
-    def start(self, learner: str, mode: Any, quiz_id: Any = None, spec: Any = None) -> dict:
-        """Start an attempt: a teacher's quiz (``quiz_id``), or the learner's own practice, test or review."""
+    def start(self, learner: str, mode: Any, quiz_id: Any = None, spec: Any = None, name: Any = None) -> dict:
+        """Start an attempt: a teacher's quiz (``quiz_id``), or the learner's own practice, test or review.
+
+        For a teacher's quiz, ``name`` is the name the learner gives (shown in the quiz's
+        results; required when the quiz says so); a shuffled quiz gives this attempt a seed
+        of its own, which orders both its questions and their choices."""
         if not isinstance(learner, str) or not learner:
             raise QuizError("no_learner", 400)
         now = self._clock()
         deadline = None
+        given = ""
         if quiz_id is not None:
             row = self._quiz_row(quiz_id)
             if row is None:
                 raise QuizError("unknown_quiz", 404)
+            if row[7] is not None:
+                raise QuizError("quiz_closed", 409)
+            if name is not None:
+                try:
+                    given = clean_name(name)
+                except ValueError:
+                    raise QuizError("bad_name") from None
+            if row[6] and not given:
+                raise QuizError("name_required")
             quiz_spec = json.loads(row[2])
             bank = self.questions()
             ids = [q for q in json.loads(row[3]) if q in bank]
             mode, seed, quiz_id = quiz_spec["mode"], quiz_spec["seed"], row[0]
+            if row[5]:  # shuffled: this attempt's own order of the same questions
+                seed = secrets.randbelow(MAX_SEED)
+                random.Random(seed).shuffle(ids)
             if quiz_spec.get("time_limit_s"):
                 deadline = now + quiz_spec["time_limit_s"]
         elif mode == "review":
@@ -316,9 +378,9 @@ class Quizzes:
 
         def save(db: sqlite3.Connection) -> None:
             self._ensure_learner(db, learner, now)
-            db.execute("INSERT INTO quiz_attempts (id, learner, quiz, mode, seed, question_ids, started, deadline) "
-                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                       (attempt_id, learner, quiz_id, mode, seed, json.dumps(ids), now, deadline))
+            db.execute("INSERT INTO quiz_attempts (id, learner, quiz, mode, seed, question_ids, started, deadline, "
+                       "name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                       (attempt_id, learner, quiz_id, mode, seed, json.dumps(ids), now, deadline, given))
 
         self.store.write(save)
         return {"id": attempt_id, "mode": mode, "quiz": quiz_id, "total": len(ids), "deadline": deadline,
@@ -567,40 +629,56 @@ class Quizzes:
 
     # ---------------------------------------------------------- results
     def results(self, quiz_id: Any, lang: str = "en") -> dict:
-        """A teacher's quiz: each learner's scores, each question's success rate, the hardest codes."""
+        """A teacher's quiz: each learner's scores, each question's success rate and the count of
+        each of its choices, the hardest codes.
+
+        Everything is per question id, not per position: in a shuffled quiz each attempt
+        has its own order of the same questions. An ordering question counts towards no
+        code (failing to order MAIL, RCPT, DATA says nothing about knowing 250 or 354)."""
         info = self.quiz(quiz_id)
         row = self._quiz_row(quiz_id)
         assert row is not None  # quiz() raised if it were unknown
-        question_ids = json.loads(row[3])
         bank = self.questions()
+        question_ids = [q for q in json.loads(row[3]) if q in bank]
 
         def read(db: sqlite3.Connection):
             attempts = db.execute(
-                "SELECT a.id, a.learner, COALESCE(l.name, ''), a.started, a.deadline, a.finished "
-                "FROM quiz_attempts a LEFT JOIN learners l ON l.id = a.learner WHERE a.quiz = ? "
+                "SELECT a.id, a.learner, COALESCE(NULLIF(a.name, ''), l.name, ''), a.started, a.deadline, "
+                "a.finished, a.seed FROM quiz_attempts a LEFT JOIN learners l ON l.id = a.learner WHERE a.quiz = ? "
                 "ORDER BY a.started, a.rowid", (info["id"],)).fetchall()
             answers = db.execute(
-                "SELECT x.attempt, x.position, x.correct FROM quiz_answers x "
+                "SELECT x.attempt, x.question_id, x.correct, x.response FROM quiz_answers x "
                 "JOIN quiz_attempts a ON a.id = x.attempt WHERE a.quiz = ?", (info["id"],)).fetchall()
             return attempts, answers
 
         attempts, answers = self.store.read(read)
+        seeds = {a[0]: a[6] for a in attempts}
         by_attempt: dict = {}
-        for aid, position, correct in answers:
-            by_attempt.setdefault(aid, {})[position] = bool(correct)
-        live = [i for i, q in enumerate(question_ids) if q in bank]
+        chosen: dict = {}  # question id -> canonical choice index -> how many chose it
+        for aid, question_id, correct, response in answers:
+            by_attempt.setdefault(aid, {})[question_id] = bool(correct)
+            q = bank.get(question_id)
+            if q is None or q.kind != "single" or aid not in seeds:
+                continue
+            keys = self.keys.keys(q.id, seeds[aid], len(q.choices))
+            picked = json.loads(response)
+            if picked in keys:
+                counts = chosen.setdefault(question_id, {})
+                counts[keys.index(picked)] = counts.get(keys.index(picked), 0) + 1
         now = self._clock()
         learners: dict = {}
-        for aid, learner, name, started, deadline, finished in attempts:
+        for aid, learner, name, started, deadline, finished, _seed in attempts:
             done = finished is not None or (deadline is not None and now > deadline + GRACE)
             marks = by_attempt.get(aid, {})
-            score = sum(marks.get(p, False) for p in live)
+            score = sum(marks.get(q, False) for q in question_ids)
             entry = learners.get(learner)
             if entry is None:
                 entry = learners[learner] = {
-                    "name": name or i18n.t(lang, "quizapi.learner_n", n=len(learners) + 1),
-                    "named": bool(name), "personal_name": personal_name(learner), "attempts": 0, "best": None,
+                    "name": "", "named": False, "number": len(learners) + 1,
+                    "personal_name": personal_name(learner), "attempts": 0, "best": None,
                     "last": None, "last_finished": False, "last_started": None, "last_answers": {}}
+            if name:  # the latest name given wins
+                entry.update(name=name, named=True)
             entry["attempts"] += 1
             if done:
                 entry["best"] = score if entry["best"] is None else max(entry["best"], score)
@@ -610,19 +688,29 @@ class Quizzes:
         people = []
         for entry in learners.values():
             marks = entry.pop("last_answers")
-            entry["answers"] = [marks.get(p) for p in live]  # True / False / None (not answered)
-            entry["total"] = len(live)
+            number = entry.pop("number")
+            if not entry["named"]:
+                entry["name"] = i18n.t(lang, "quizapi.learner_n", n=number)
+            entry["answers"] = [marks.get(q) for q in question_ids]  # True / False / None (not answered)
+            entry["total"] = len(question_ids)
             people.append(entry)
         questions = []
         code_stats: dict = {}
-        for number, position in enumerate(live, 1):
-            q = bank[question_ids[position]]
-            marks = [m[position] for m in by_attempt.values() if position in m]
+        for number, question_id in enumerate(question_ids, 1):
+            q = bank[question_id]
+            marks = [m[question_id] for m in by_attempt.values() if question_id in m]
             right = sum(marks)
-            questions.append({"number": number, "position": position, "id": q.id, "type": q.type,
-                              "protocol": q.protocol, "prompt": i18n_text(q.prompt, lang),
+            options = None
+            if q.kind == "single":
+                counts = chosen.get(question_id, {})
+                options = [{"text": text_of_choice(choice, lang), "right": i == q.answer, "count": counts.get(i, 0)}
+                           for i, choice in enumerate(q.choices)]
+            questions.append({"number": number, "position": number - 1, "id": q.id, "type": q.type,
+                              "kind": q.kind, "protocol": q.protocol, "prompt": i18n_text(q.prompt, lang),
                               "codes": list(q.codes), "answered": len(marks), "correct": right,
-                              "rate": round(right / len(marks), 3) if marks else None})
+                              "rate": round(right / len(marks), 3) if marks else None, "options": options})
+            if q.kind == "order":
+                continue
             for code in q.codes:
                 stat = code_stats.setdefault((q.protocol, code), {"protocol": q.protocol, "code": code,
                                                                   "answered": 0, "correct": 0})
@@ -632,8 +720,22 @@ class Quizzes:
         hardest.sort(key=lambda s: (s["rate"], -s["answered"], _code_sort_key((s["protocol"], s["code"]))))
         return {"quiz": info, "learners": people, "questions": questions, "hardest": hardest[:10]}
 
+    def preview(self, quiz_id: Any, lang: str = "en") -> list[dict]:
+        """A teacher's quiz as the teacher checks it before sharing: each question with its choices in
+        their canonical order and which is right (for an ordering question, that order is the answer)."""
+        out = []
+        for number, q in enumerate(self.quiz_questions(quiz_id), 1):
+            out.append({"number": number, "id": q.id, "type": q.type, "kind": q.kind, "protocol": q.protocol,
+                        "prompt": i18n_text(q.prompt, lang), "codes": list(q.codes),
+                        "replay": [dict(ex) for ex in q.replay] if q.replay is not None else None,
+                        "choices": [{"text": text_of_choice(c, lang), "right": q.kind == "single" and i == q.answer}
+                                    for i, c in enumerate(q.choices)],
+                        "explanation": i18n_text(q.explanation, lang)})
+        return out
+
     def results_csv(self, quiz_id: Any, lang: str = "en") -> str:
-        """The results as CSV: one row per learner, the last attempt's answer to each question (1, 0 or empty)."""
+        """The learners as CSV, one table with a header row: one row per learner, the last attempt's
+        answer to each question (1, 0 or empty; q1, q2... in the quiz's order, as in questions_csv)."""
         data = self.results(quiz_id, lang)
         buf = io.StringIO()
         writer = csv.writer(buf, lineterminator="\r\n")
@@ -645,11 +747,22 @@ class Quizzes:
                              "" if person["best"] is None else person["best"], person["last"], person["total"],
                              _iso(person["last_started"]), _iso(person.get("last_finished_at"))]
                             + ["" if a is None else int(a) for a in person["answers"]])
-        writer.writerow([])
-        writer.writerow(["question", "id", "answered", "correct", "success_rate"])
+        return buf.getvalue()
+
+    def questions_csv(self, quiz_id: Any, lang: str = "en") -> str:
+        """The questions as CSV, one table with a header row: one row per question (q1, q2... as in
+        results_csv) with its success rate and how many chose each choice ("text: n; ...", the right
+        one marked with a leading "*")."""
+        data = self.results(quiz_id, lang)
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\r\n")
+        writer.writerow(["question", "id", "type", "codes", "prompt", "answered", "correct", "success_rate",
+                         "choices"])
         for q in data["questions"]:
-            writer.writerow([f"q{q['number']}", q["id"], q["answered"], q["correct"],
-                             "" if q["rate"] is None else q["rate"]])
+            choices = "; ".join(f"{'*' if o['right'] else ''}{o['text']}: {o['count']}" for o in q["options"] or [])
+            writer.writerow([f"q{q['number']}", q["id"], q["type"], " ".join(str(c) for c in q["codes"]),
+                             _csv_cell(q["prompt"]), q["answered"], q["correct"],
+                             "" if q["rate"] is None else q["rate"], _csv_cell(choices)])
         return buf.getvalue()
 
 
@@ -658,6 +771,19 @@ def i18n_text(value: Any, lang: str) -> str:
     if isinstance(value, dict):
         return value.get(lang) or value.get("en") or ""
     return "" if value is None else str(value)
+
+
+def text_of_choice(value: Any, lang: str) -> str:
+    return i18n_text(value, lang) if isinstance(value, dict) else str(value)
+
+
+def _flag(value: Any, default: bool, code: str) -> bool:
+    """A quiz setting that is true or false (absent: ``default``)."""
+    if value is None:
+        return default
+    if not isinstance(value, bool):
+        raise QuizError(code)
+    return value
 
 
 def _code_sort_key(key: tuple) -> tuple:

@@ -25,6 +25,7 @@ import hmac
 import json
 import re
 import secrets
+import socket
 from typing import Any, Literal, Optional, overload
 from urllib.parse import urlsplit
 
@@ -183,3 +184,75 @@ def find_task(slug: str, task_id: str):
     """A lesson task by lesson and id (any language: the checks are the same)."""
     lesson = sim_of().course.current().get(slug, "en")
     return lesson.task(task_id) if lesson else None
+
+
+# ------------------------------------------------------ the public address
+_WILDCARD = ("0.0.0.0", "::", "")
+
+
+def _is_loopback_name(host: str) -> bool:
+    host = host.lower().strip("[]")
+    return host in ("localhost", "::1") or host.startswith("127.") or host.endswith(".localhost")
+
+
+def _network_address() -> Optional[str]:
+    """This machine's address on its network (the one a packet out would leave from), or None.
+
+    A UDP socket's connect sends nothing; it only picks the route."""
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            sock.connect(("10.255.255.255", 1))
+            address = sock.getsockname()[0]
+    except OSError:
+        return None
+    return None if not address or _is_loopback_name(address) or address == "0.0.0.0" else address
+
+
+def _trusted_proxy() -> Optional[str]:
+    """What a reverse proxy on this machine says the request was for (X-Forwarded-Proto/Host), or None.
+
+    Only a proxy on the loopback interface is trusted: anyone else could send the headers."""
+    if not _is_loopback_name(request.remote_addr or ""):
+        return None
+    host = request.headers.get("X-Forwarded-Host", "").split(",")[0].strip()
+    if not host or not re.fullmatch(r"[A-Za-z0-9.\-:\[\]]{1,255}", host):
+        return None
+    proto = request.headers.get("X-Forwarded-Proto", "").split(",")[0].strip().lower()
+    return f"{proto if proto in ('http', 'https') else request.scheme}://{host}"
+
+
+def public_url() -> str:
+    """MailSim's public address, without a trailing slash: the one resolver every link learners get uses.
+
+    In order: the explicit ``mailsim serve --public-url``; then what a trusted proxy
+    says (X-Forwarded-Host and -Proto, from a proxy on this machine); then the bound
+    address: a server bound to one network address gives it, a server bound to every
+    interface gives the address the request came to unless that was a loopback one
+    (the teacher's own browser), in which case this machine's network address, with
+    the request's port. A loopback-only server gives the request's address (it is
+    reachable from this machine only; :func:`reachable_only_here` says so)."""
+    sim = sim_of()
+    explicit = getattr(sim, "public_url", None)
+    if explicit:
+        return str(explicit).rstrip("/")
+    proxied = _trusted_proxy()
+    if proxied:
+        return proxied
+    here = request.host_url.rstrip("/")
+    if sim.loopback_only:
+        return here
+    parts = urlsplit(here)
+    if not _is_loopback_name(parts.hostname or ""):
+        return here
+    bound = (sim.host or "").strip("[]")
+    address = bound if bound not in _WILDCARD else _network_address()
+    if not address:
+        return here
+    netloc = f"[{address}]" if ":" in address else address
+    return f"{parts.scheme}://{netloc}" + (f":{parts.port}" if parts.port else "")
+
+
+def reachable_only_here() -> bool:
+    """Do the links :func:`public_url` builds work only on this machine (a loopback-only server, no --public-url)?"""
+    sim = sim_of()
+    return not getattr(sim, "public_url", None) and bool(sim.loopback_only) and _trusted_proxy() is None

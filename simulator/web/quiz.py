@@ -16,7 +16,8 @@ Pages (template and context; every page also gets base.html's globals)
     ({count, max_count, time_limit_s, min_time_limit_s, max_time_limit_s, review_count}),
     ``api_url`` (POST here to start), ``me_url``.
 ``GET /quizzes/q/<quiz_id>`` -> quiz_shared.html
-    ``quiz`` {id, title, count, mode, time_limit_s, spec (without the seed)}, ``api_url``. 404 if unknown.
+    ``quiz`` {id, title, count, mode, time_limit_s, spec (without the seed), shuffle, require_name, closed},
+    ``name`` (the learner's name saved on /lessons, to prefill the name field), ``api_url``. 404 if unknown.
 ``GET /quizzes/attempt/<attempt_id>`` -> quiz_take.html
     ``attempt_id``, ``api_url`` (GET it for the state, POST ``api_url + "/answer"`` and
     ``"/finish"``), ``title`` (a shared quiz's title or None). 404 if unknown or not this learner's.
@@ -27,17 +28,22 @@ Pages (template and context; every page also gets base.html's globals)
     wrong key). ``POST /teacher`` (form fields ``key``, ``next``) sets the cookie and redirects;
     ``POST /teacher/logout`` clears it.
 ``GET /teacher/quizzes`` -> teacher_quizzes.html
-    ``quizzes`` [{id, title, count, mode, time_limit_s, spec, created, learners, attempts,
-    link, results_url}], ``protocols``, ``types``, ``topics``,
-    ``codes`` and ``codes_by_protocol`` ({protocol: [code]}), ``defaults``, ``api_url``.
+    ``quizzes`` [{id, title, count, mode, time_limit_s, spec, created, shuffle, require_name, closed,
+    learners, attempts, link, results_url, preview_url}], ``protocols``, ``types``, ``topics``,
+    ``codes`` and ``codes_by_protocol`` ({protocol: [code]}), ``defaults``, ``api_url``,
+    ``only_here`` (the links work on this computer only: the page says how to serve a class).
 ``GET /teacher/quizzes/<quiz_id>`` -> teacher_results.html
-    ``quiz`` (as in the list), ``results`` (as the results API below). 404 if unknown.
+    ``quiz`` (as in the list), ``results`` (as the results API below), ``only_here``. 404 if unknown.
+``GET /teacher/quizzes/<quiz_id>/preview`` -> teacher_preview.html
+    ``quiz`` (as in the list), ``questions`` (:meth:`Quizzes.preview`: each with its choices, the right
+    one marked, and the explanation). 404 if unknown.
 Teacher pages without the teacher key redirect to ``/teacher?next=<the page>``.
 
 Learner API (JSON; POSTs need a JSON body from this site)
 ---------------------------------------------------------
-``POST /api/quizzes/attempts`` {mode: practice|test|review, quiz?, protocols?, types?, topics?,
-codes?, count?, time_limit_s?} -> {ok, attempt: {id, url, api_url, mode, total, deadline}}
+``POST /api/quizzes/attempts`` {mode: practice|test|review, quiz?, name? (a teacher's quiz: shown in
+its results), protocols?, types?, topics?, codes?, count?, time_limit_s?} -> {ok, attempt: {id, url,
+api_url, mode, total, deadline}}
 ``GET /api/quizzes/attempts/<id>`` -> {ok, attempt: {id, mode, quiz, total, answered, score
 (practice/review, or a finished test), deadline, time_left, finished}, question (the current
 question's public form, or null), position (0-based index of that question, or null)}
@@ -53,9 +59,14 @@ correct, rate, box, level}], known, shaky, unknown, unseen}, due}
 Teacher API (the ``mailsim_teacher`` cookie set by /teacher, or ``Authorization: Bearer <key>``)
 -----------------------------------------------------------------------------------------------
 ``GET /api/teacher/quizzes`` -> {ok, quizzes}; ``POST /api/teacher/quizzes`` {title, protocols,
-codes, types, topics, count, seed, time_limit_s, mode} -> {ok, quiz: {..., link, results_url}};
-``GET /api/teacher/quizzes/<id>/results`` -> {ok, results: {quiz, learners, questions, hardest}};
-``GET /teacher/quizzes/<id>/results.csv``; ``GET /teacher/quizzes/<id>/export.gift?lang=en|ru``;
+codes, types, topics, count, seed, time_limit_s, mode, shuffle, require_name} -> {ok, quiz: {...,
+link, results_url, preview_url}}; the link is built from :func:`public_url`;
+``GET /api/teacher/quizzes/<id>/results`` -> {ok, results: {quiz, learners, questions (each with
+options: [{text, right, count}] or null), hardest}};
+``POST /api/teacher/quizzes/<id>/close`` {closed} -> {ok, quiz}; ``DELETE /api/teacher/quizzes/<id>``
+-> {ok, deleted};
+``GET /teacher/quizzes/<id>/results.csv`` (learners) and ``.../questions.csv`` (questions), one table
+each; ``GET /teacher/quizzes/<id>/export.gift?lang=en|ru``;
 ``GET /teacher/quizzes/<id>/export.xml?lang=en|ru`` (downloads).
 
 Errors are ``{"ok": false, "error": {"code", "message"}}`` with the message in the page's
@@ -91,6 +102,8 @@ from simulator.web.common import (
     is_teacher,
     json_body,
     private,
+    public_url,
+    reachable_only_here,
     same_origin,
     sim_of,
     teacher_cookie_value,
@@ -157,8 +170,8 @@ def _vocabulary(lang: str) -> dict:
 
 
 def _quiz_links(quiz: dict) -> dict:
-    return {**quiz, "link": request.host_url.rstrip("/") + f"/quizzes/q/{quiz['id']}",
-            "results_url": f"/teacher/quizzes/{quiz['id']}"}
+    return {**quiz, "link": public_url() + f"/quizzes/q/{quiz['id']}",
+            "results_url": f"/teacher/quizzes/{quiz['id']}", "preview_url": f"/teacher/quizzes/{quiz['id']}/preview"}
 
 
 # ---------------------------------------------------------- learner pages
@@ -172,10 +185,12 @@ def home():
 
 @bp.get("/quizzes/q/<quiz_id>")
 def shared(quiz_id: str):
-    current_learner(create=True)
+    learner = current_learner(create=True)
     quiz = quizzes().quiz(_id_or_404(quiz_id))
     quiz["spec"] = {k: v for k, v in quiz["spec"].items() if k != "seed"}  # the teacher's business
-    return render_template("quiz_shared.html", quiz=quiz, api_url="/api/quizzes/attempts")
+    name = sim_of().progress.name(learner) or ""  # the name saved on /lessons, to prefill
+    return _private(make_response(render_template("quiz_shared.html", quiz=quiz, name=name,
+                                                  api_url="/api/quizzes/attempts")))
 
 
 @bp.get("/quizzes/attempt/<attempt_id>")
@@ -212,7 +227,7 @@ def api_start():
     if quiz_id is not None:
         if not isinstance(quiz_id, str) or not _ID.fullmatch(quiz_id):
             raise QuizError("unknown_quiz", 404)
-        attempt = quizzes().start(learner, None, quiz_id=quiz_id)
+        attempt = quizzes().start(learner, None, quiz_id=quiz_id, name=data.get("name"))
     else:
         mode = data.get("mode")
         spec = {k: data[k] for k in ("protocols", "types", "topics", "codes", "count", "time_limit_s") if k in data}
@@ -320,7 +335,8 @@ def teacher_quizzes():
     by_protocol = quizzes().codes_by_protocol()
     return _private(make_response(render_template(
         "teacher_quizzes.html", quizzes=[_quiz_links(q) for q in quizzes().quizzes()], **_vocabulary(lang),
-        codes=by_protocol, codes_by_protocol=by_protocol, api_url="/api/teacher/quizzes")))
+        codes=by_protocol, codes_by_protocol=by_protocol, api_url="/api/teacher/quizzes",
+        only_here=reachable_only_here())))
 
 
 @bp.get("/teacher/quizzes/<quiz_id>")
@@ -330,7 +346,19 @@ def teacher_results(quiz_id: str):
         return refused
     results = quizzes().results(_id_or_404(quiz_id), current_language())
     return _private(make_response(render_template(
-        "teacher_results.html", quiz=_quiz_links(results["quiz"]), results=results)))
+        "teacher_results.html", quiz=_quiz_links(results["quiz"]), results=results, only_here=reachable_only_here())))
+
+
+@bp.get("/teacher/quizzes/<quiz_id>/preview")
+def teacher_preview(quiz_id: str):
+    refused = _teacher_page_or_login()
+    if refused is not None:
+        return refused
+    quiz_id = _id_or_404(quiz_id)
+    lang = current_language()
+    quiz = _quiz_links(quizzes().quiz(quiz_id))
+    return _private(make_response(render_template(
+        "teacher_preview.html", quiz=quiz, questions=quizzes().preview(quiz_id, lang))))
 
 
 @bp.get("/api/teacher/quizzes")
@@ -343,10 +371,27 @@ def api_teacher_list():
 def api_teacher_create():
     _teacher_api()
     data = _json_body()
-    spec = {k: data[k] for k in ("protocols", "codes", "types", "topics", "count", "seed", "time_limit_s", "mode")
-            if k in data}
+    spec = {k: data[k] for k in ("protocols", "codes", "types", "topics", "count", "seed", "time_limit_s", "mode",
+                                  "shuffle", "require_name") if k in data}
     quiz = quizzes().create_quiz(data.get("title"), spec)
     return _ok(quiz=_quiz_links(quiz))
+
+
+@bp.post("/api/teacher/quizzes/<quiz_id>/close")
+def api_teacher_close(quiz_id: str):
+    _teacher_api()
+    data = _json_body()
+    quiz = quizzes().close_quiz(_id_or_404(quiz_id), data.get("closed", True))
+    return _ok(quiz=_quiz_links(quiz))
+
+
+@bp.delete("/api/teacher/quizzes/<quiz_id>")
+def api_teacher_delete(quiz_id: str):
+    _teacher_api()
+    if not same_origin():
+        raise QuizError("cross_site", 403)
+    quizzes().delete_quiz(_id_or_404(quiz_id))
+    return _ok(deleted=quiz_id)
 
 
 @bp.get("/api/teacher/quizzes/<quiz_id>/results")
@@ -382,6 +427,16 @@ def teacher_csv(quiz_id: str):
     quiz_id = _id_or_404(quiz_id)
     csv_text = quizzes().results_csv(quiz_id, _export_lang())
     return _download("\ufeff" + csv_text, "text/csv; charset=utf-8", f"mailsim-quiz-{quiz_id}-results.csv")
+
+
+@bp.get("/teacher/quizzes/<quiz_id>/questions.csv")
+def teacher_questions_csv(quiz_id: str):
+    refused = _teacher_page_or_login()
+    if refused is not None:
+        return refused
+    quiz_id = _id_or_404(quiz_id)
+    csv_text = quizzes().questions_csv(quiz_id, _export_lang())
+    return _download("\ufeff" + csv_text, "text/csv; charset=utf-8", f"mailsim-quiz-{quiz_id}-questions.csv")
 
 
 def _export(quiz_id: str, kind: str):

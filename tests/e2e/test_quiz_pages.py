@@ -175,13 +175,33 @@ def test_a_time_limit_counts_down_says_one_minute_left_and_ends_the_test(page: P
     assert errors == []
 
 
-def take_shared(browser: Browser, server, link: str, lang: str, pick: int) -> str:
-    """One learner (a browser context of their own) takes a shared quiz; returns the score line."""
+def take_shared(browser: Browser, server, link: str, lang: str, pick: int, name: str = "",
+                shown: list | None = None) -> str:
+    """One learner (a browser context of their own) takes a shared quiz, giving ``name``; returns the score line.
+
+    The questions the server sent (their public forms, in the order shown) are added to ``shown``."""
     context = browser.new_context(locale="en-GB", viewport={"width": 1280, "height": 900})
     try:
         page = context.new_page()
         errors = open_as(page, server, lang)
+        questions: list = []
+
+        def keep(response):
+            if re.search(r"/api/quizzes/attempts/[\w-]+$", response.url):
+                try:
+                    question = response.json().get("question")
+                except Exception:  # noqa: BLE001 - a body the browser no longer holds
+                    return
+                if question and question["id"] not in [q["id"] for q in questions]:
+                    questions.append(question)
+
+        page.on("response", keep)
         page.goto(link)
+        if page.locator("#shared-name").get_attribute("required") is not None:
+            page.locator("#shared-form button[type=submit]").click()  # a name is required: said, not started
+            expect(page.locator("#shared-error")).to_be_visible()
+            expect(page.locator("#shared-name")).to_have_attribute("aria-invalid", "true")
+        page.fill("#shared-name", name)
         page.locator("#shared-form button[type=submit]").click()
         expect(page).to_have_url(re.compile(r"/quizzes/attempt/"))
         n = 0
@@ -197,6 +217,8 @@ def take_shared(browser: Browser, server, link: str, lang: str, pick: int) -> st
             page.locator("#q-submit").click()
         assert n == 3
         assert errors == []
+        if shown is not None:
+            shown.extend(questions)
         return page.locator("#quiz-end-score").inner_text()
     finally:
         context.close()
@@ -220,6 +242,8 @@ def test_a_teacher_composes_a_quiz_two_learners_take_it_and_the_results_show_bot
     page.check("#compose-form input[name=mode][value=test]")
     page.fill("#quiz-count-input", "3")
     page.fill("#quiz-seed", "42")
+    expect(page.locator("#quiz-shuffle")).to_be_checked()  # shuffled per learner unless the teacher says not
+    page.check("#quiz-require-name")
     page.locator("#compose-form button[type=submit]").click()
     share = page.locator("#quiz-share")
     expect(share).to_be_visible()
@@ -228,9 +252,16 @@ def test_a_teacher_composes_a_quiz_two_learners_take_it_and_the_results_show_bot
     link = share_url.input_value()
     assert re.fullmatch(re.escape(mailsim_server.url) + r"/quizzes/q/[\w-]+", link)
     expect(page.locator("#quiz-list .qz-quiz-item").first.locator("h3")).to_have_text(title)
+    expect(page.locator("#quiz-share-local")).to_contain_text("--host 0.0.0.0")  # a loopback-only server says so
     axe(page, "teacher compose, a quiz made")
 
-    scores = [take_shared(browser, mailsim_server, link, "en", 0), take_shared(browser, mailsim_server, link, "ru", 1)]
+    names = ["Ada Lovelace", "Борис"]
+    shown: list[list] = [[], []]
+    scores = [take_shared(browser, mailsim_server, link, "en", 0, names[0], shown[0]),
+              take_shared(browser, mailsim_server, link, "ru", 1, names[1], shown[1])]
+    assert len(shown[0]) == len(shown[1]) == 3
+    assert sorted(q["id"] for q in shown[0]) == sorted(q["id"] for q in shown[1])  # the same questions...
+    assert [[c["key"] for c in q["choices"]] for q in shown[0]] != [[c["key"] for c in q["choices"]] for q in shown[1]]
     assert re.fullmatch(r"[0-3] of 3 right \(\d+%\)", scores[0])
     assert re.fullmatch(r"Верно [0-3] из 3 \(\d+\s?%\)", scores[1])
 
@@ -238,18 +269,53 @@ def test_a_teacher_composes_a_quiz_two_learners_take_it_and_the_results_show_bot
     expect(page.locator("h1")).to_have_text(f"Results: {title}")
     rows = page.locator("#learners-table tbody tr")
     expect(rows).to_have_count(2)
-    for row, score in zip(rows.all(), scores):
+    for row, score, name in zip(rows.all(), scores, names):
         n = re.search(r"(\d) (of|из) 3", score).group(1)
+        expect(row.locator("th")).to_have_text(name)  # the names they gave, not "Learner 1, 2"
         expect(row.locator("td").nth(1)).to_contain_text(f"{n} of 3")
     expect(page.locator("#questions-table tbody tr")).to_have_count(3)
     expect(page.locator("#questions-table tbody tr").first).to_contain_text("of 2 right")
+    for row in page.locator("#questions-table tbody tr").all():  # how many chose each choice: two answers each
+        counts = [int(c) for c in row.locator(".qz-option-counts li").evaluate_all("(l) => l.map((e) => e.dataset.count)")]
+        assert not counts or sum(counts) == 2
     expect(page.locator("#hardest-list li").first).to_be_visible()
     quiz_id = link.rsplit("/", 1)[1]
     expect(page.locator(f'a[href="/teacher/quizzes/{quiz_id}/results.csv"]')).to_be_visible()
     expect(page.locator(f'a[href="/teacher/quizzes/{quiz_id}/export.gift?lang=ru"]')).to_be_visible()
     csv = page.evaluate("async (u) => (await fetch(u)).text()", f"/teacher/quizzes/{quiz_id}/results.csv")
-    assert csv.count("\r\n") >= 3 and csv.startswith("learner,")
+    assert csv.count("\r\n") == 3 and csv.startswith("learner,") and "\r\n\r\n" not in csv  # one table
+    questions_csv = page.evaluate("async (u) => (await fetch(u)).text()", f"/teacher/quizzes/{quiz_id}/questions.csv")
+    assert questions_csv.count("\r\n") == 4 and questions_csv.lstrip("\ufeff").startswith("question,")
     axe(page, "teacher results")
+
+    # Results refresh by themselves: a third learner shows up without pressing Refresh.
+    take_shared(browser, mailsim_server, link, "en", 2, "Third")
+    expect(rows).to_have_count(3, timeout=20000)
+
+    # The preview, then close (no new attempts), open again, and delete with a confirmation.
+    page.goto(mailsim_server.url + f"/teacher/quizzes/{quiz_id}/preview")
+    expect(page.locator(".qz-preview-item")).to_have_count(3)
+    axe(page, "teacher preview")
+    page.goto(mailsim_server.url + f"/teacher/quizzes/{quiz_id}")
+    page.locator("#results-close").click()
+    expect(page.locator("#results-closed")).to_be_visible()
+    learner = browser.new_context()
+    try:
+        other = learner.new_page()
+        other.goto(link)
+        expect(other.locator("#shared-closed")).to_be_visible()
+        expect(other.locator("#shared-form")).to_have_count(0)
+    finally:
+        learner.close()
+    page.locator("#results-close").click()
+    expect(page.locator("#results-closed")).to_be_hidden()
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    page.locator("#results-delete").click()
+    expect(page).to_have_url(re.compile(rf"/teacher/quizzes/{quiz_id}$"))
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.locator("#results-delete").click()
+    expect(page).to_have_url(re.compile(r"/teacher/quizzes$"))
+    expect(page.locator(f'#quiz-list [data-quiz="{quiz_id}"]')).to_have_count(0)
     assert errors == []
 
 

@@ -377,9 +377,10 @@ def test_history_lists_attempts_newest_first(quizzes, bank, clock):
 
 
 # ------------------------------------------------------- teachers' quizzes
-def test_a_shared_quiz_gives_everyone_the_same_questions(quizzes, bank):
-    quiz = quizzes.create_quiz("Replies", {"protocols": ["smtp"], "count": 4, "seed": 7, "mode": "test"})
-    assert quiz["count"] == 4 and quiz["mode"] == "test"
+def test_a_shared_quiz_without_shuffle_gives_everyone_the_same_order(quizzes, bank):
+    quiz = quizzes.create_quiz("Replies", {"protocols": ["smtp"], "count": 4, "seed": 7, "mode": "test",
+                                           "shuffle": False})
+    assert quiz["count"] == 4 and quiz["mode"] == "test" and quiz["shuffle"] is False
     seen = {}
     for learner in (ALICE, BOB):
         attempt = quizzes.start(learner, "practice", quiz_id=quiz["id"])  # the quiz's mode wins
@@ -390,7 +391,8 @@ def test_a_shared_quiz_gives_everyone_the_same_questions(quizzes, bank):
             answer_current(quizzes, bank, attempt["id"], learner=learner)
         seen[learner] = shown
     assert seen[ALICE] == seen[BOB]  # same questions, same choices in the same order
-    again = quizzes.create_quiz("Replies", {"protocols": ["smtp"], "count": 4, "seed": 7, "mode": "test"})
+    again = quizzes.create_quiz("Replies", {"protocols": ["smtp"], "count": 4, "seed": 7, "mode": "test",
+                                            "shuffle": False})
     assert again["id"] != quiz["id"]
     assert quizzes.quiz_questions(again["id"]) == quizzes.quiz_questions(quiz["id"])
 
@@ -440,7 +442,8 @@ def test_unknown_quizzes_are_404(quizzes):
 
 def test_results_show_each_learner_each_question_and_the_hardest_codes(quizzes, bank, store):
     from simulator.course.progress import Progress
-    quiz = quizzes.create_quiz("Week 1", {"protocols": ["smtp"], "types": ["code_meaning"], "count": 3, "seed": 1})
+    quiz = quizzes.create_quiz("Week 1", {"protocols": ["smtp"], "types": ["code_meaning"], "count": 3, "seed": 1,
+                                          "shuffle": False})
     Progress(store).set_name(BOB, "=HYPERLINK(\"evil\")")
     for learner, rights in ((ALICE, (True, True, True)), (BOB, (True, False, False))):
         attempt = quizzes.start(learner, "practice", quiz_id=quiz["id"])
@@ -454,15 +457,149 @@ def test_results_show_each_learner_each_question_and_the_hardest_codes(quizzes, 
     assert all(ALICE not in json.dumps(results) and BOB not in json.dumps(results) for _ in [0])
     assert [q["rate"] for q in results["questions"]] == [1.0, 0.5, 0.5]
     assert results["hardest"][0]["rate"] == 0.5 and results["hardest"][-1]["rate"] == 1.0
-    assert quizzes.results(quiz["id"], "ru")["learners"][0]["name"] == "Ученик 1"
+    from simulator import i18n
+    assert quizzes.results(quiz["id"], "ru")["learners"][0]["name"] == i18n.t("ru", "quizapi.learner_n", n=1)
     rows = list(csv.reader(io.StringIO(quizzes.results_csv(quiz["id"]))))
     assert rows[0][:6] == ["learner", "personal_name", "attempts", "best_score", "last_score", "total"]
     by_name = {r[0]: r for r in rows[1:3]}
     assert by_name["Learner 1"][3:6] == ["3", "3", "3"] and by_name["Learner 1"][-3:] == ["1", "1", "1"]
     assert "'=HYPERLINK(\"evil\")" in by_name  # a spreadsheet would run it: quoted
-    assert rows[4] == ["question", "id", "answered", "correct", "success_rate"]
+    assert len(rows) == 3  # one table: the header and one row per learner, nothing after
+    questions = list(csv.reader(io.StringIO(quizzes.questions_csv(quiz["id"]))))
+    assert questions[0] == ["question", "id", "type", "codes", "prompt", "answered", "correct", "success_rate",
+                            "choices"]
+    assert [r[0] for r in questions[1:]] == ["q1", "q2", "q3"] and all(len(r) == 9 for r in questions)
     listed = quizzes.quizzes()
     assert listed[0]["id"] == quiz["id"] and listed[0]["learners"] == 2
+
+
+def _take(quizzes, bank, quiz_id, learner, right_ids=None, name=None):
+    """Take a shared quiz to the end: right on ``right_ids`` (None: every question); the ids in the order shown."""
+    attempt = quizzes.start(learner, "practice", quiz_id=quiz_id, name=name)
+    shown = []
+    while (state := quizzes.current(attempt["id"], learner, "en"))["question"]:
+        shown.append(state["question"])
+        qid = state["question"]["id"]
+        answer_current(quizzes, bank, attempt["id"], learner=learner, right=right_ids is None or qid in right_ids)
+    return attempt, shown
+
+
+def test_a_shuffled_quiz_gives_each_learner_an_order_of_their_own_over_the_same_questions(quizzes, bank):
+    quiz = quizzes.create_quiz("Shuffled", {"protocols": ["smtp"], "types": ["code_meaning"], "count": 5, "seed": 2})
+    assert quiz["shuffle"] is True  # the default
+    learners = [ALICE, BOB] + [f"learner-extra-{i}-0123456789" for i in range(4)]
+    shown = {learner: _take(quizzes, bank, quiz["id"], learner)[1] for learner in learners}
+    ids = {learner: [q["id"] for q in questions] for learner, questions in shown.items()}
+    assert all(sorted(i) == sorted(ids[ALICE]) for i in ids.values())  # the same question set for all
+    assert len({tuple(i) for i in ids.values()}) > 1  # ...in orders of their own
+    keys = {learner: [[c["key"] for c in q["choices"]] for q in questions] for learner, questions in shown.items()}
+    assert keys[ALICE] != keys[BOB]  # and choices under keys (so in an order) of their own
+    assert quizzes.quiz_questions(quiz["id"]) == quizzes.quiz_questions(quiz["id"])
+
+
+def test_shuffled_results_stay_per_question_with_counts_per_choice(quizzes, bank):
+    quiz = quizzes.create_quiz("Per question", {"protocols": ["smtp"], "types": ["code_meaning"], "count": 3,
+                                                "seed": 1})
+    ids = [q.id for q in quizzes.quiz_questions(quiz["id"])]
+    _take(quizzes, bank, quiz["id"], ALICE)
+    _take(quizzes, bank, quiz["id"], BOB, right_ids={ids[0]})
+    results = quizzes.results(quiz["id"], "en")
+    assert [q["id"] for q in results["questions"]] == ids  # the quiz's own order, whatever each learner saw
+    assert [q["rate"] for q in results["questions"]] == [1.0, 0.5, 0.5]
+    people = {p["name"]: p for p in results["learners"]}
+    assert people["Learner 2"]["answers"] == [True, False, False]  # per question id, not per position shown
+    for q in results["questions"]:
+        options = q["options"]
+        assert sum(o["count"] for o in options) == 2 and sum(o["right"] for o in options) == 1
+        right = next(o for o in options if o["right"])
+        assert right["count"] == q["correct"]
+        assert right["text"] == bank.questions[q["id"]].choices[0]["en"]
+
+
+def test_an_ordering_question_counts_towards_no_code(quizzes, bank):
+    quiz = quizzes.create_quiz("Order", {"protocols": ["smtp"], "types": ["order", "code_meaning"], "count": 6,
+                                         "seed": 3, "shuffle": False})
+    ids = [q.id for q in quizzes.quiz_questions(quiz["id"])]
+    assert "order:smtp:transaction" in ids
+    _take(quizzes, bank, quiz["id"], ALICE, right_ids=set(ids) - {"order:smtp:transaction"})
+    results = quizzes.results(quiz["id"], "en")
+    order = next(q for q in results["questions"] if q["id"] == "order:smtp:transaction")
+    assert order["rate"] == 0.0 and order["options"] is None
+    assert all(h["rate"] == 1.0 for h in results["hardest"])  # the failed ordering blames no code
+
+
+def test_a_name_given_at_the_start_is_shown_in_the_results(quizzes, bank, store):
+    from simulator.course.progress import Progress
+    quiz = quizzes.create_quiz("Names", {"protocols": ["smtp"], "count": 2, "seed": 1})
+    Progress(store).set_name(BOB, "Bobby")
+    _take(quizzes, bank, quiz["id"], ALICE, name="  Alice \n Smith ")
+    _take(quizzes, bank, quiz["id"], BOB)  # no name given: the saved one
+    _take(quizzes, bank, quiz["id"], "learner-carol-0123456789")
+    names = [p["name"] for p in quizzes.results(quiz["id"], "en")["learners"]]
+    assert names == ["Alice Smith", "Bobby", "Learner 3"]
+    with pytest.raises(QuizError) as err:
+        quizzes.start(ALICE, None, quiz_id=quiz["id"], name="x" * 61)
+    assert err.value.code == "bad_name"
+
+
+def test_a_quiz_may_require_a_name(quizzes, bank):
+    quiz = quizzes.create_quiz("Named", {"count": 2, "seed": 1, "require_name": True})
+    assert quiz["require_name"] is True
+    for name in (None, "", "   "):
+        with pytest.raises(QuizError) as err:
+            quizzes.start(ALICE, None, quiz_id=quiz["id"], name=name)
+        assert (err.value.code, err.value.status) == ("name_required", 400)
+    assert quizzes.start(ALICE, None, quiz_id=quiz["id"], name="Alice")["quiz"] == quiz["id"]
+
+
+@pytest.mark.parametrize("field, value", [("shuffle", "yes"), ("require_name", 1)])
+def test_quiz_settings_must_be_true_or_false(quizzes, field, value):
+    with pytest.raises(QuizError) as err:
+        quizzes.create_quiz("x", {field: value})
+    assert err.value.code == f"bad_{field}"
+
+
+def test_a_closed_quiz_takes_no_new_attempts_and_keeps_the_old_ones(quizzes, bank):
+    quiz = quizzes.create_quiz("Closing", {"count": 2, "seed": 1})
+    _take(quizzes, bank, quiz["id"], ALICE)
+    running = quizzes.start(BOB, None, quiz_id=quiz["id"])
+    assert quizzes.close_quiz(quiz["id"])["closed"] is True
+    with pytest.raises(QuizError) as err:
+        quizzes.start(BOB, None, quiz_id=quiz["id"])
+    assert (err.value.code, err.value.status) == ("quiz_closed", 409)
+    answer_current(quizzes, bank, running["id"], learner=BOB)  # an attempt already started may end
+    assert len(quizzes.results(quiz["id"])["learners"]) == 2
+    assert quizzes.close_quiz(quiz["id"], False)["closed"] is False
+    assert quizzes.start(BOB, None, quiz_id=quiz["id"])["quiz"] == quiz["id"]
+    with pytest.raises(QuizError):
+        quizzes.close_quiz(quiz["id"], "yes")
+
+
+def test_a_deleted_quiz_is_gone_with_its_attempts(quizzes, bank):
+    quiz = quizzes.create_quiz("Deleting", {"count": 2, "seed": 1})
+    attempt, _ = _take(quizzes, bank, quiz["id"], ALICE)
+    quizzes.delete_quiz(quiz["id"])
+    for call in (lambda: quizzes.quiz(quiz["id"]), lambda: quizzes.results(quiz["id"]),
+                 lambda: quizzes.delete_quiz(quiz["id"]), lambda: quizzes.current(attempt["id"], ALICE, "en")):
+        with pytest.raises(QuizError) as err:
+            call()
+        assert err.value.status == 404
+    assert quizzes.quizzes() == [] and quizzes.history(ALICE) == []
+    assert boxes(quizzes)  # the learner's own review boxes stay
+
+
+def test_the_preview_shows_every_question_with_its_right_answer(quizzes, bank):
+    quiz = quizzes.create_quiz("Preview", {"protocols": ["smtp"], "types": ["order", "code_meaning"], "count": 6,
+                                           "seed": 3})
+    preview = quizzes.preview(quiz["id"], "ru")
+    assert [q["id"] for q in preview] == [q.id for q in quizzes.quiz_questions(quiz["id"])]
+    for q in preview:
+        source = bank.questions[q["id"]]
+        if q["kind"] == "single":
+            assert [c["text"] for c in q["choices"] if c["right"]] == [source.choices[source.answer]["ru"]]
+        else:
+            assert [c["text"] for c in q["choices"]] == list(source.choices) and not any(c["right"] for c in q["choices"])
+        assert q["explanation"].startswith("ОБЪЯСНЕНИЕ")
 
 
 def test_a_removed_question_is_skipped_not_stuck(quizzes, bank):
@@ -559,3 +696,24 @@ def test_a_real_predict_answer_brings_the_real_reply_only_after_answering(store,
         result, _ = answer_current(quizzes, wrapper, attempt["id"], right=False)
         reply = result["replay_reply"]
         assert reply and reply["from"] == "server" and str(reply["code"]) == result["right_text"]
+
+
+def test_quizzes_made_before_the_settings_keep_one_order_for_everyone(tmp_path, bank, clock):
+    from simulator.quiz.attempts import SCHEMA
+    from simulator.store.schema import Schema
+    path = tmp_path / "mail.sqlite3"
+    store = MailStore(path=path, seed_file=None)
+    store.ensure(Schema(SCHEMA.part, SCHEMA.migrations[:1], requires=SCHEMA.requires))  # version 1: no settings
+    ids = [q.id for q in bank.select(protocols=["smtp"], count=3, seed=5)]
+    store.write(lambda db: db.execute(
+        "INSERT INTO quizzes (id, title, spec, question_ids, created) VALUES (?, ?, ?, ?, ?)",
+        ("old", "Old", json.dumps({"protocols": ["smtp"], "codes": None, "types": None, "topics": None, "count": 3,
+                                   "mode": "practice", "time_limit_s": None, "seed": 5}), json.dumps(ids), 1.0)))
+    store.close()
+    store = MailStore(path=path, seed_file=None)
+    quizzes = Quizzes(store, clock=clock, bank=bank)  # migrates the part to version 2
+    quiz = quizzes.quiz("old")
+    assert (quiz["shuffle"], quiz["require_name"], quiz["closed"]) == (False, False, False)
+    shown = [_take(quizzes, bank, "old", learner)[1] for learner in (ALICE, BOB)]
+    assert shown[0] == shown[1] and [q["id"] for q in shown[0]] == ids
+    store.close()

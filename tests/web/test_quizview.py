@@ -275,13 +275,14 @@ def test_the_learner_pages_render(web, sim, bank):
 
 # ------------------------------------------------------------ the teacher
 TEACHER_URLS = ["/teacher/quizzes", "/teacher/quizzes/{id}", "/teacher/quizzes/{id}/results.csv",
+                "/teacher/quizzes/{id}/questions.csv", "/teacher/quizzes/{id}/preview",
                 "/teacher/quizzes/{id}/export.gift", "/teacher/quizzes/{id}/export.xml"]
 
 
 @pytest.fixture
 def quiz(teacher):
     answer = teacher.post("/api/teacher/quizzes", json={"title": "Week 2", "protocols": ["smtp"], "count": 3,
-                                                        "seed": 4, "mode": "practice"})
+                                                        "seed": 4, "mode": "practice", "shuffle": False})
     assert answer.status_code == 200, answer.json
     return answer.json["quiz"]
 
@@ -311,6 +312,10 @@ def test_teacher_api_refuses_without_or_with_a_wrong_key(app, web, quiz):
         results = web.get(f"/api/teacher/quizzes/{quiz['id']}/results", headers=headers)
         assert results.status_code == 401
         assert web.get("/api/teacher/quizzes", headers=headers).status_code == 401
+        closed = web.post(f"/api/teacher/quizzes/{quiz['id']}/close", json={"closed": True}, headers=headers)
+        assert closed.status_code == 401
+        assert web.delete(f"/api/teacher/quizzes/{quiz['id']}", headers=headers).status_code == 401
+    assert web.get(f"/quizzes/q/{quiz['id']}").status_code == 200  # neither closed nor deleted
 
 
 def test_a_teacher_key_is_needed_even_on_loopback(app, sim):
@@ -354,7 +359,7 @@ def test_the_login_never_redirects_off_site(app, target):
     assert answer.headers["Location"] == "/teacher/quizzes"
 
 
-def test_a_shared_quiz_gives_everyone_the_same_questions(app, sim, bank, quiz):
+def test_a_shared_quiz_without_shuffle_gives_everyone_the_same_questions(app, sim, bank, quiz):
     assert quiz["link"].endswith(f"/quizzes/q/{quiz['id']}") and quiz["count"] == 3
     shown = {}
     for learner in (ALICE, BOB):
@@ -397,6 +402,162 @@ def test_results_show_both_learners_and_the_csv_parses(app, sim, bank, teacher, 
     assert [by_name["Боб"][f"q{n}"] for n in (1, 2, 3)] == ["1", "0", "0"]
 
 
+def _csv_tables(text):
+    """The rows of a CSV download, after checking it is one table: a header row, every row as wide, no blank row."""
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows and all(rows) and len({len(r) for r in rows}) == 1, rows
+    return rows
+
+
+def test_a_shuffled_quiz_gives_two_students_their_own_orders_and_shows_their_names(app, sim, bank, teacher):
+    made = teacher.post("/api/teacher/quizzes", json={"title": "Shuffled", "protocols": ["smtp"],
+                                                      "types": ["code_meaning"], "count": 5, "seed": 9}).json["quiz"]
+    assert made["shuffle"] is True and made["require_name"] is False
+    shown, names = {}, {ALICE: "Алиса", BOB: "Bob B."}
+    for learner in (ALICE, BOB):
+        c = client(app, learner)
+        page = c.get(f"/quizzes/q/{made['id']}").get_data(as_text=True)
+        assert 'id="shared-name"' in page and "shown to your teacher in this quiz" in page.lower()
+        attempt = start(c, quiz=made["id"], name=names[learner])
+        questions = []
+        while (state := c.get(f"/api/quizzes/attempts/{attempt['id']}").json)["question"]:
+            questions.append(state["question"])
+            answer_current(c, sim, bank, attempt["id"])
+        shown[learner] = questions
+    assert sorted(q["id"] for q in shown[ALICE]) == sorted(q["id"] for q in shown[BOB])
+    assert shown[ALICE] != shown[BOB]  # another order of questions or of choices (their keys differ per attempt)
+    results = teacher.get(f"/api/teacher/quizzes/{made['id']}/results").json["results"]
+    assert [p["name"] for p in results["learners"]] == ["Алиса", "Bob B."]
+    assert all(q["rate"] == 1.0 and q["answered"] == 2 for q in results["questions"])
+    for q in results["questions"]:  # the count of each choice: both chose the right one
+        assert [o["count"] for o in q["options"] if o["right"]] == [2] and sum(o["count"] for o in q["options"]) == 2
+    page = teacher.get(f"/teacher/quizzes/{made['id']}").get_data(as_text=True)
+    assert "/questions.csv" in page and "/results.csv" in page and "/preview" in page
+
+
+def test_the_shared_page_prefills_the_saved_name_and_a_quiz_may_require_one(app, sim, teacher):
+    made = teacher.post("/api/teacher/quizzes", json={"title": "Named", "count": 2, "seed": 1,
+                                                      "require_name": True}).json["quiz"]
+    c = client(app, BOB)
+    assert c.post("/api/learner/name", json={"name": "Боб"}).status_code == 200
+    page = c.get(f"/quizzes/q/{made['id']}").get_data(as_text=True)
+    assert 'value="Боб"' in page and 'data-require-name="true"' in page and " required" in page
+    refused = c.post("/api/quizzes/attempts", json={"quiz": made["id"], "name": " "})
+    assert refused.status_code == 400 and refused.json["error"]["code"] == "name_required"
+    assert "name" in refused.json["error"]["message"].lower()
+    assert start(c, quiz=made["id"], name="Боб")["quiz"] == made["id"]
+    lessons = c.get("/lessons").get_data(as_text=True)  # the name's hint there says where else it shows
+    assert "shown to your teacher in the results of the quizzes" in lessons
+    assert "Only for greeting you" not in lessons
+
+
+def test_each_csv_is_one_table_with_a_header_row(app, sim, bank, teacher, quiz):
+    _two_learners_take(app, sim, bank, quiz)
+    learners = teacher.get(f"/teacher/quizzes/{quiz['id']}/results.csv")
+    questions = teacher.get(f"/teacher/quizzes/{quiz['id']}/questions.csv")
+    for download in (learners, questions):
+        assert download.status_code == 200 and download.mimetype == "text/csv"
+        assert "attachment" in download.headers["Content-Disposition"]
+    assert "questions.csv" in questions.headers["Content-Disposition"]
+    rows = _csv_tables(learners.get_data().decode("utf-8-sig"))
+    assert rows[0][0] == "learner" and len(rows) == 3
+    rows = _csv_tables(questions.get_data().decode("utf-8-sig"))
+    assert rows[0][:3] == ["question", "id", "type"] and [r[0] for r in rows[1:]] == ["q1", "q2", "q3"]
+    by_q = {r[0]: dict(zip(rows[0], r)) for r in rows[1:]}
+    assert by_q["q1"]["answered"] == "2" and by_q["q1"]["choices"].count(": ") >= 2
+
+
+def test_the_teacher_closes_reopens_and_deletes_a_quiz(app, sim, bank, teacher, quiz):
+    _two_learners_take(app, sim, bank, quiz)
+    closed = teacher.post(f"/api/teacher/quizzes/{quiz['id']}/close", json={"closed": True})
+    assert closed.status_code == 200 and closed.json["quiz"]["closed"] is True
+    learner = client(app, "learner-carol-0123456789")
+    page = learner.get(f"/quizzes/q/{quiz['id']}").get_data(as_text=True)
+    assert 'id="shared-closed"' in page and 'id="shared-form"' not in page
+    refused = learner.post("/api/quizzes/attempts", json={"quiz": quiz["id"]})
+    assert refused.status_code == 409 and refused.json["error"]["code"] == "quiz_closed"
+    results = teacher.get(f"/api/teacher/quizzes/{quiz['id']}/results").json["results"]
+    assert len(results["learners"]) == 2  # the attempts made are kept
+    assert 'data-closed="true"' in teacher.get(f"/teacher/quizzes/{quiz['id']}").get_data(as_text=True)
+    assert teacher.post(f"/api/teacher/quizzes/{quiz['id']}/close", json={"closed": False}).json["quiz"]["closed"] \
+        is False
+    assert start(learner, quiz=quiz["id"])["quiz"] == quiz["id"]
+    bad = teacher.post(f"/api/teacher/quizzes/{quiz['id']}/close", json={"closed": "yes"})
+    assert bad.status_code == 400 and bad.json["error"]["code"] == "bad_closed"
+    cross = teacher.delete(f"/api/teacher/quizzes/{quiz['id']}", headers={"Origin": "http://evil.example"})
+    assert cross.status_code == 403
+    deleted = teacher.delete(f"/api/teacher/quizzes/{quiz['id']}")
+    assert deleted.status_code == 200 and deleted.json["deleted"] == quiz["id"]
+    assert teacher.get(f"/teacher/quizzes/{quiz['id']}").status_code == 404
+    assert learner.get(f"/quizzes/q/{quiz['id']}").status_code == 404
+    assert teacher.get("/api/teacher/quizzes").json["quizzes"] == []
+
+
+def test_the_preview_shows_the_questions_and_answers_to_the_teacher_only(app, sim, bank, teacher, quiz):
+    page = teacher.get(f"/teacher/quizzes/{quiz['id']}/preview")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    for q in sim.quizzes.quiz_questions(quiz["id"]):
+        assert q.explanation["en"] in text
+        if q.kind == "single":
+            assert q.choices[q.answer]["en"] in text
+    assert text.count("is-right") == sum(q.kind == "single" for q in sim.quizzes.quiz_questions(quiz["id"]))
+    assert client(app).get(f"/teacher/quizzes/{quiz['id']}/preview").status_code == 302
+
+
+# ------------------------------------------------------- the public address
+def _link(teacher, **kwargs):
+    return teacher.get("/api/teacher/quizzes", **kwargs).json["quizzes"][0]["link"]
+
+
+def test_a_loopback_only_server_links_to_itself_and_says_how_to_serve_a_class(teacher, quiz):
+    assert _link(teacher) == f"http://localhost/quizzes/q/{quiz['id']}"
+    for page in (teacher.get("/teacher/quizzes"), teacher.get(f"/teacher/quizzes/{quiz['id']}")):
+        assert "--host 0.0.0.0" in page.get_data(as_text=True)
+    teacher.set_cookie("lang", "ru")
+    assert "только на этом компьютере" in teacher.get("/teacher/quizzes").get_data(as_text=True)
+
+
+def test_an_explicit_public_url_comes_first(sim, teacher, quiz):
+    sim.public_url = "https://mail.school.example/sim"
+    headers = {"X-Forwarded-Host": "proxy.example"}
+    assert _link(teacher, headers=headers) == f"https://mail.school.example/sim/quizzes/q/{quiz['id']}"
+    assert "--host 0.0.0.0" not in teacher.get("/teacher/quizzes").get_data(as_text=True)
+
+
+def test_a_proxy_on_this_machine_is_trusted_and_one_elsewhere_is_not(teacher, quiz):
+    headers = {"X-Forwarded-Host": "mailsim.lan", "X-Forwarded-Proto": "https"}
+    assert _link(teacher, headers=headers) == f"https://mailsim.lan/quizzes/q/{quiz['id']}"
+    far = _link(teacher, headers=headers, environ_overrides={"REMOTE_ADDR": "192.168.1.50"})
+    assert far == f"http://localhost/quizzes/q/{quiz['id']}"
+
+
+def test_a_server_on_the_network_links_to_the_address_students_reach(sim, teacher, quiz, monkeypatch):
+    from simulator.web import common
+    sim.host = "192.168.1.20"  # bound to one address: that one, with the request's port
+    assert _link(teacher, base_url="http://localhost:5000") == f"http://192.168.1.20:5000/quizzes/q/{quiz['id']}"
+    sim.host = "0.0.0.0"  # every interface: the address the request came to, unless it was loopback
+    assert _link(teacher, base_url="http://10.0.0.7:8080") == f"http://10.0.0.7:8080/quizzes/q/{quiz['id']}"
+    monkeypatch.setattr(common, "_network_address", lambda: "10.0.0.7")
+    assert _link(teacher, base_url="http://127.0.0.1:8080") == f"http://10.0.0.7:8080/quizzes/q/{quiz['id']}"
+    assert "--host 0.0.0.0" not in teacher.get("/teacher/quizzes").get_data(as_text=True)
+    monkeypatch.setattr(common, "_network_address", lambda: None)  # no network: what the browser used
+    assert _link(teacher, base_url="http://127.0.0.1:8080") == f"http://127.0.0.1:8080/quizzes/q/{quiz['id']}"
+
+
+@pytest.mark.parametrize("value, ok", [("http://192.168.1.20:5000/", "http://192.168.1.20:5000"),
+                                       ("https://mail.school.example/sim", "https://mail.school.example/sim"),
+                                       ("ftp://x", None), ("192.168.1.20:5000", None), ("http://:5000", None),
+                                       ("http://x:99999", None)])
+def test_mailsim_serve_takes_a_public_url(value, ok):
+    from simulator.cli import build_parser
+    if ok is None:
+        with pytest.raises(SystemExit):
+            build_parser().parse_args(["serve", "--public-url", value])
+    else:
+        assert build_parser().parse_args(["serve", "--public-url", value]).public_url == ok
+
+
 def test_the_results_page_renders_for_the_teacher(app, sim, bank, teacher, quiz):
     _two_learners_take(app, sim, bank, quiz)
     page = teacher.get(f"/teacher/quizzes/{quiz['id']}")
@@ -429,6 +590,10 @@ def test_unknown_quizzes_are_404_for_the_teacher(teacher):
     assert teacher.get("/api/teacher/quizzes/nope/results").status_code == 404
     assert teacher.get("/teacher/quizzes/nope").status_code == 404
     assert teacher.get("/teacher/quizzes/nope/results.csv").status_code == 404
+    assert teacher.get("/teacher/quizzes/nope/questions.csv").status_code == 404
+    assert teacher.get("/teacher/quizzes/nope/preview").status_code == 404
+    assert teacher.post("/api/teacher/quizzes/nope/close", json={}).status_code == 404
+    assert teacher.delete("/api/teacher/quizzes/nope").status_code == 404
 
 
 @pytest.mark.parametrize("kind, mimetype", [("gift", "text/plain"), ("xml", "application/xml")])

@@ -6,7 +6,8 @@
  *   /api/quizzes/attempts (practice with protocols, question types and a count;
  *   a test with a count and an optional time limit; spaced review) and go to
  *   the attempt's page. A shared quiz's page (#quiz-shared) starts the
- *   teacher's quiz the same way.
+ *   teacher's quiz the same way, with the name the learner typed (required
+ *   when the teacher asks for one; prefilled from the name saved on /lessons).
  * - Taking a quiz (#quiz-take): one question at a time, fetched from
  *   GET /api/quizzes/attempts/<id>, which sends only the current question's
  *   public form (never its answer). Single-choice questions are radio
@@ -118,10 +119,21 @@ function initHome(root) {
 function initShared(root) {
   checkConnection();
   const form = $("shared-form");
+  if (!form) return; // a closed quiz: nothing to start
   form.addEventListener("submit", (event) => {
     event.preventDefault();
-    startAttempt({ mode: root.dataset.mode || "test", quiz: root.dataset.quiz }, form.querySelector("[type=submit]"),
-      $("shared-error"));
+    const input = $("shared-name");
+    const name = input ? input.value.trim() : "";
+    if (input) input.removeAttribute("aria-invalid");
+    if (!name && form.dataset.requireName === "true") {
+      input.setAttribute("aria-invalid", "true");
+      showError($("shared-error"), t("quiz.shared.need_name"));
+      input.focus();
+      return;
+    }
+    const body = { mode: root.dataset.mode || "test", quiz: root.dataset.quiz };
+    if (name) body.name = name;
+    startAttempt(body, form.querySelector("[type=submit]"), $("shared-error"));
   });
 }
 

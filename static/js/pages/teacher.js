@@ -6,11 +6,16 @@
  *   read-only box with a copy button and a link to the results, and the new
  *   quiz joins the top of the list. Codes left unchecked mean every code of
  *   the chosen protocols; an empty seed lets the server choose one; an empty
- *   time limit means none.
+ *   time limit means none. "Shuffle" (on by default) and "require a name" go
+ *   with it as true/false.
  * - Results (#teacher-results): GET /api/teacher/quizzes/<id>/results fills
  *   the learners' table (best and last score), the hardest codes (bars with
- *   their rate in words) and each question's success rate. The CSV and the
- *   GIFT/XML exports are plain links the template draws.
+ *   their rate in words) and each question's success rate with how many chose
+ *   each choice; it is fetched again every few seconds while the page is
+ *   visible (and at once when it becomes visible again). "Close" POSTs
+ *   .../close {closed}; "Delete" asks for confirmation, then DELETEs the quiz
+ *   and goes back to the list. The CSVs and the GIFT/XML exports are plain
+ *   links the template draws.
  *
  * Learners' names and quiz titles are other people's text: textContent only.
  */
@@ -61,7 +66,8 @@ function initCompose() {
     if (!types.length) return invalid(form.querySelector('input[name="types"]'), "quiz.home.need_type");
     const count = Number(form.elements.count.value);
     if (!Number.isInteger(count) || count < 1 || count > 50) return invalid(form.elements.count, "quiz.teacher.bad_count");
-    const body = { title, mode: values("mode")[0] || "test", protocols, types, count };
+    const body = { title, mode: values("mode")[0] || "test", protocols, types, count,
+      shuffle: form.elements.shuffle.checked, require_name: form.elements.require_name.checked };
     // Codes of the chosen protocols only; none checked means every code.
     const codes = [...form.querySelectorAll('input[name="codes"]:checked')]
       .filter((i) => protocols.includes(i.dataset.protocol))
@@ -123,7 +129,8 @@ function addToList(quiz) {
       t("quiz.teacher.n_questions", { n: count }),
       minutes ? ` · ${t("quiz.shared.minutes", { n: minutes })}` : null),
     el("p", { class: "qz-quiz-links" }, el("a", { href: quiz.link }, t("quiz.teacher.share_link")), " · ",
-      el("a", { href: `/teacher/quizzes/${id}` }, t("quiz.teacher.results")))));
+      el("a", { href: `/teacher/quizzes/${id}` }, t("quiz.teacher.results")), " · ",
+      el("a", { href: `/teacher/quizzes/${id}/preview` }, t("quiz.teacher.preview")))));
 }
 
 // ---------------------------------------------------------------- results
@@ -201,7 +208,11 @@ function drawResults(data) {
       el("td", { class: "qz-q-prompt" }, richText(pickText(q.prompt))),
       el("td", {}, label("quiz.type", q.type)),
       el("td", {}, (q.codes || []).join(", ")),
-      el("td", { class: "qz-rate-cell" }, bar(rate), el("span", {}, rateText(q))));
+      el("td", { class: "qz-rate-cell" }, bar(rate), el("span", {}, rateText(q))),
+      el("td", { class: "qz-options" }, q.options ? el("ul", { class: "qz-option-counts" }, q.options.map((o) =>
+        el("li", { class: o.right ? "is-right" : null, dataset: { count: String(o.count) } },
+          t("quiz.results.choice_count", { text: o.text, count: o.count }),
+          o.right ? ` ${t("quiz.results.right_mark")}` : null))) : "—"));
   }));
 }
 
@@ -209,8 +220,8 @@ function initResults(root) {
   const quiz = root.dataset.quiz;
   wireCopy($("results-share-copy"), $("results-share-url"), $("results-share-status"));
   const status = $("results-status");
-  async function load() {
-    status.textContent = "";
+  async function load(announce = true) {
+    if (announce) status.textContent = "";
     const answer = await sendJSON(`/api/teacher/quizzes/${encodeURIComponent(quiz)}/results`);
     const alert = $("results-alert");
     if (!answer.ok) {
@@ -219,10 +230,47 @@ function initResults(root) {
     }
     showError(alert, "");
     drawResults(answer.data.results || answer.data);
-    status.textContent = t("quiz.results.updated");
+    if (announce) status.textContent = t("quiz.results.updated"); // the automatic refresh stays quiet
   }
-  $("results-refresh").addEventListener("click", load);
+  $("results-refresh").addEventListener("click", () => load());
   load();
+  // While the page is visible, fetch the results again every few seconds; a hidden tab asks nothing.
+  let busy = false;
+  const tick = async () => {
+    if (busy || document.visibilityState !== "visible") return;
+    busy = true;
+    try { await load(false); } finally { busy = false; }
+  };
+  window.setInterval(tick, REFRESH_MS);
+  document.addEventListener("visibilitychange", tick);
+  initManage(root, quiz);
+}
+
+const REFRESH_MS = 5000;
+
+function initManage(root, quiz) {
+  const closeButton = $("results-close");
+  const base = `/api/teacher/quizzes/${encodeURIComponent(quiz)}`;
+  const alert = $("results-alert");
+  const show = (closed) => {
+    root.dataset.closed = closed ? "true" : "false";
+    $("results-closed").hidden = !closed;
+    closeButton.textContent = closed ? closeButton.dataset.labelReopen : closeButton.dataset.labelClose;
+  };
+  closeButton.addEventListener("click", async () => {
+    const closed = root.dataset.closed !== "true";
+    closeButton.disabled = true;
+    const answer = await sendJSON(`${base}/close`, { closed });
+    closeButton.disabled = false;
+    if (!answer.ok) { showError(alert, answer.error.message); return; }
+    show(Boolean(answer.data.quiz && answer.data.quiz.closed));
+  });
+  $("results-delete").addEventListener("click", async () => {
+    if (!window.confirm(t("quiz.results.delete_confirm"))) return;
+    const answer = await sendJSON(base, undefined, { method: "DELETE" });
+    if (!answer.ok) { showError(alert, answer.error.message); return; }
+    window.location.assign("/teacher/quizzes");
+  });
 }
 
 if ($("teacher-login")) checkConnection();
