@@ -217,3 +217,130 @@ def test_pages_link_their_catalogue_instead_of_embedding_it(web):
     stale = web.get("/i18n/ru.0000000000000000.json")
     assert stale.status_code == 200 and stale.headers["Cache-Control"] == "no-cache"
     assert web.get("/i18n/xx.0000.json").status_code == 404
+
+
+# ---------------------------------------------------------------- Russian typography and terms
+
+def _ru_values(tree, where=""):
+    """(where, text) for each Russian text in a JSON-like tree: the values of "ru" keys.
+
+    A ``lecture`` field is the lecture's own wording, quoted on purpose, and is left out."""
+    if isinstance(tree, dict):
+        for key, value in tree.items():
+            if key == "ru" and isinstance(value, str):
+                yield where, value
+            elif key != "lecture":
+                yield from _ru_values(value, f"{where}.{key}")
+    elif isinstance(tree, (list, tuple)):
+        for i, value in enumerate(tree):
+            yield from _ru_values(value, f"{where}[{i}]")
+
+
+def _lesson_texts(lesson):
+    """(where, text) for every human text of a lesson: its Markdown, captions and the tasks' texts."""
+    from simulator.course.lessons import Task, Widget
+    for step in lesson.steps:
+        for block in step.blocks:
+            if isinstance(block, tuple):
+                yield f"{lesson.path.name} step {step.number}", block[1]
+            elif isinstance(block, Widget):
+                yield f"{lesson.path.name}:{block.line}", block.caption
+            elif isinstance(block, Task):
+                where = f"{lesson.path.name} task {block.id}"
+                yield from ((where, text) for text in (block.goal, *block.hints, block.done))
+                yield from ((where, m.text) for m in block.expects + block.forbids)
+                if block.question is not None:
+                    q = block.question
+                    yield from ((where, text) for text in (q.prompt, *q.choices, q.explain, q.wrong, *q.why_wrong))
+
+
+def russian_texts():
+    """Every Russian text a learner reads: the catalogues, the reply catalogues, the data files, the lessons."""
+    import json
+    from pathlib import Path
+
+    from simulator.course.lessons import load_course
+    from simulator.protocols import registry
+    texts = []
+    for key, value in i18n.catalogue("ru").items():
+        texts += [(f"i18n {key}", form) for form in _forms(value).values()]
+    for protocol in registry.PROTOCOLS:
+        texts += [(f"{protocol} replies{where}", text)
+                  for where, text in _ru_values(registry.spec(protocol).replies.catalogue_for_ui())]
+    data = Path(scenarios.__file__).resolve().parents[1] / "data"
+    for path in sorted(data.glob("*.json")) + sorted((data / "scenarios").glob("*.json")):
+        texts += [(f"{path.name}{where}", text) for where, text in _ru_values(json.loads(path.read_text("utf-8")))]
+    course = load_course()
+    for by_lang in course.lessons.values():
+        texts += list(_lesson_texts(by_lang["ru"]))
+    for term in course.glossary:
+        texts += [(f"glossary {term.id}", term.definition["ru"])]
+        if term.note:
+            texts += [(f"glossary {term.id} note", term.note["ru"])]
+    return texts
+
+
+_CODE = re.compile(r"^[ \t]*```.*?^[ \t]*```|`[^`\n]*`", re.S | re.M)  # code blocks and code spans: quoted as typed
+_NESTED = re.compile(r"„[^“”\n]*“")  # „…“: the quotes inside «…»
+_DOUBLE = re.compile(r"\"([^\"\n]*)\"|“([^“”\n]*)”")
+_SINGLE = re.compile(r"(?<![\w])'([^'\n]*\s[^'\n]*)'(?![\w])")
+
+
+def bad_quotes(text: str) -> list[str]:
+    """Quotations in straight or English quotes where Russian uses «»; a quoted token ("format", "*") is code."""
+    prose = _NESTED.sub("", _CODE.sub("", text))
+    found = [m.group(0) for m in _DOUBLE.finditer(prose)
+             if m.group(0).startswith("“") or re.search(r"\s|[А-Яа-яЁё]", m.group(1) or "")]
+    found += [m.group(0) for m in _SINGLE.finditer(prose)]
+    found += re.findall(r"[“”]", _DOUBLE.sub("", prose))
+    return found
+
+
+# The glossary's preferred terms: (glossary id, the lecture's wording to avoid). The lecture's word
+# may appear only where a text quotes the lecture: in «» in a paragraph that names it (лекция).
+AVOID = (
+    ("reply", r"откли\w*"),
+    ("transient-negative", r"переходн\w*"),
+    ("well-known-port", r"заранее\s+известн\w*\s+порт\w*"),
+    ("transmission-channel", r"передающ\w*\s+канал\w*"),
+    ("connection-termination", r"подключени\w*\s+оконечн\w*"),
+)
+
+
+def avoided_terms(text: str) -> list[str]:
+    found = []
+    for paragraph in re.split(r"\n\s*\n", _CODE.sub("", text)):
+        quotes_lecture = re.search(r"лекци", paragraph, re.I)
+        for _term, pattern in AVOID:
+            for m in re.finditer(pattern, paragraph, re.I):
+                opened = paragraph.rfind("«", 0, m.start())
+                closed = paragraph.rfind("»", 0, m.start())
+                if not (quotes_lecture and opened > closed):
+                    found.append(m.group(0))
+    return found
+
+
+def test_the_russian_checks_catch_what_they_were_written_for():
+    assert bad_quotes('сервер ответил "Greylisted, please try again later"')
+    assert bad_quotes("ответ 450 “Greylisted, please try again later”") and bad_quotes("текст 'Попробуйте позже'")
+    assert not bad_quotes('поле "format" должно быть "mailsim-transcript"; LIST "" "*"')
+    assert not bad_quotes("«Два вида „нет“» и `C: \"quoted text\"`")
+    assert avoided_terms("Таблица: код, отклик, значение") and avoided_terms("«отклик» сервера")
+    assert not avoided_terms("В лекции ответы называются «откликами».")
+    assert avoided_terms("В лекции сказано так. Сервер шлёт отклик.")  # not in quotes: not a quotation
+
+
+def test_avoided_terms_are_the_glossary_s_lecture_wording():
+    from simulator.course.lessons import load_course
+    glossary = {term.id: term for term in load_course().glossary}
+    for term_id, pattern in AVOID:
+        assert term_id in glossary and re.search(pattern, glossary[term_id].lecture or "", re.I), term_id
+
+
+def test_russian_texts_use_russian_quotes_and_the_glossary_s_terms():
+    texts = russian_texts()
+    assert len(texts) > 1000
+    quotes = [f"{where}: {found}" for where, text in texts if (found := bad_quotes(text))]
+    assert not quotes, "use «» in Russian text:\n" + "\n".join(quotes)
+    terms = [f"{where}: {found}" for where, text in texts if (found := avoided_terms(text))]
+    assert not terms, "use the glossary's term (the lecture's word only in a quotation of it):\n" + "\n".join(terms)

@@ -29,16 +29,20 @@ WIDGET_KINDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "scenario": (("scenario",), ()),
     "console": (("protocol",), ("preset",)),
     "faults": (("protocol",), ("preset",)),
-    "journey": ((), ("preset",)),
+    "journey": ((), ("preset", "at")),
     "mail": (("user",), ("folder", "uid", "tab")),
     "codes": (("protocol",), ("codes",)),
     "live": (("protocol",), ()),
 }
 MAIL_TABS = ("message", "structure", "headers", "source")
+# Where an embedded journey page opens: its four architecture figures (the top) or the run of a message.
+JOURNEY_PARTS = ("figures", "run")
 _MATCH_FIELDS = ("command", "message", "arg", "reply", "class", "greeting", "fault", "closed_by", "count")
 _TASK_FIELDS = ("id", "protocol", "source", "preset", "lab", "goal", "hints", "done", "solution", "expect", "forbid",
                 "question")
-_QUESTION_FIELDS = ("prompt", "choices", "answer", "explain", "wrong")
+_QUESTION_FIELDS = ("prompt", "choices", "answer", "explain", "why_wrong", "wrong")
+# Every question explains each wrong choice on its own (why_wrong).
+WHY_WRONG_REQUIRED = True
 _SOLUTION_FIELDS = ("preset", "faults", "steps")
 _UNKNOWN_PROTOCOL = "unknown protocol {value!r} (one of: {choices})"
 
@@ -74,8 +78,18 @@ class Question:
     choices: tuple
     answer: int  # 1-based
     explain: str
-    wrong: str
+    wrong: str  # optional: a hint shown under the wrong choice's own explanation
     line: int
+    why_wrong: tuple = ()  # one text per choice, "" for the right one: why that choice is not right
+
+    def feedback(self, answer: Optional[int]) -> list[str]:
+        """What a learner who picked ``answer`` (not the right one) reads: why not that choice, then the hint."""
+        out = []
+        if self.why_wrong and isinstance(answer, int) and 1 <= answer <= len(self.why_wrong):
+            out.append(self.why_wrong[answer - 1])
+        if self.wrong:
+            out.append(self.wrong)
+        return [text for text in out if text]
 
 
 @dataclass
@@ -107,7 +121,8 @@ class Task:
         return ("task", self.id, self.protocol, self.source, self.preset, self.lab,
                 None if sol is None else (sol.preset, repr(sol.faults), tuple((s.kind, s.value) for s in sol.steps)),
                 tuple(m.signature() for m in self.expects), tuple(m.signature() for m in self.forbids),
-                None if self.question is None else (len(self.question.choices), self.question.answer))
+                None if self.question is None else (len(self.question.choices), self.question.answer,
+                                                    bool(self.question.why_wrong)))
 
 
 @dataclass
@@ -294,9 +309,11 @@ def _parse_task(data: dict, block: list[str], first: int, path: Path, errors: An
                                      lo=2, hi=8, message=choices_message)
             answer = _check.integer(q.get("answer"), "answer", 1, len(choices),
                                     message="answer is the number of the right choice, {lo} to {hi}")
+            why_wrong = _why_wrong(q.get("why_wrong"), len(choices), answer)
             task.question = Question(prompt=_text(q.get("prompt"), "prompt"), choices=tuple(choices),
                                      answer=answer, explain=_text(q.get("explain"), "explain"),
-                                     wrong=_text(q.get("wrong"), "wrong"), line=line)
+                                     wrong=_text(q.get("wrong"), "wrong", required=not why_wrong),
+                                     line=line, why_wrong=why_wrong)
         except ValueError as exc:
             errors.add(path, line, f"[question]: {exc}")
             ok = False
@@ -326,6 +343,26 @@ def _parse_task(data: dict, block: list[str], first: int, path: Path, errors: An
                                 "'show me' plays)")
         ok = False
     return task if ok else None
+
+
+def _why_wrong(raw: Any, choices: int, answer: int) -> tuple:
+    """``why_wrong``: one text per choice, in the order of ``choices``, "" for the right one."""
+    if raw is None:
+        if WHY_WRONG_REQUIRED:
+            raise ValueError(f"why_wrong is missing: a list of {choices} texts, one per choice, saying why that "
+                             f"choice is not right (\"\" for the right one, choice {answer})")
+        return ()
+    message = f"why_wrong must be a list of {choices} texts, one per choice (\"\" for the right one, choice {answer})"
+    texts = _check.list_of(raw, "why_wrong", lambda text, at: _check.text(text, at, empty=True, message=message),
+                           lo=choices, hi=choices, message=message)
+    for number, text in enumerate(texts, 1):
+        if number == answer and text.strip():
+            raise ValueError(f"why_wrong[{number}] is the right choice: leave it \"\" (explain says why it is right)")
+        if number != answer and not text.strip():
+            raise ValueError(f"why_wrong[{number}] is empty: say why choice {number} is not right")
+        if len(text) > MAX_TEXT:
+            raise ValueError(f"why_wrong[{number}] is longer than {MAX_TEXT} characters")
+    return tuple(texts)
 
 
 def _parse_solution(sol: Any, protocol: Optional[str], presets: dict, path: Path, line: int) -> Solution:
@@ -403,6 +440,9 @@ def _parse_widget(data: dict, block: list[str], first: int, path: Path, errors: 
             return None
     if kind == "journey" and "preset" in fields and fields["preset"] not in journeys:
         fail("preset", f"unknown journey preset {fields['preset']!r} (one of: {', '.join(sorted(journeys))})")
+        return None
+    if kind == "journey" and "at" in fields and check.one_of(
+            fields["at"], "at", JOURNEY_PARTS, message="at is where the journey page opens, one of: {choices}") is None:
         return None
     if kind == "mail":
         if check.one_of(fields["user"], "user", ("alice", "bob"),

@@ -153,7 +153,7 @@ def evaluate(task: Task, transcripts: Iterable[Sequence[dict]], personal_name: O
     if task.question is not None:
         question_ok = answer == task.question.answer
         if not question_ok:
-            question_feedback = [fill_name(task.question.wrong, personal_name)]
+            question_feedback = [fill_name(text, personal_name) for text in task.question.feedback(answer)]
     if not (task.expects or task.forbids):
         result.done = question_ok
         result.feedback = question_feedback

@@ -50,6 +50,10 @@ SCHEMA = Schema("progress", (
                PRIMARY KEY (learner, lesson, task)
            )""",
     ),
+    # 2: when "show me" revealed a task's answer (a question answered after that does not count)
+    (
+        "ALTER TABLE lesson_tasks ADD COLUMN revealed_at REAL",
+    ),
 ))
 
 MAX_NAME = 60  # characters of a display name
@@ -80,6 +84,7 @@ class LessonProgress:
     seen: set[int] = field(default_factory=set)  # step numbers (1-based)
     done: set[str] = field(default_factory=set)  # task ids
     attempts: dict[str, int] = field(default_factory=dict)  # task id -> checks so far
+    revealed: set[str] = field(default_factory=set)  # task ids whose answer "show me" revealed
 
 
 class Progress:
@@ -118,19 +123,22 @@ class Progress:
 
         def read(db: sqlite3.Connection):
             steps = db.execute("SELECT lesson, step FROM lesson_steps WHERE learner = ?", (learner,)).fetchall()
-            tasks = db.execute("SELECT lesson, task, attempts, done_at FROM lesson_tasks WHERE learner = ?",
-                               (learner,)).fetchall()
+            tasks = db.execute("SELECT lesson, task, attempts, done_at, revealed_at FROM lesson_tasks "
+                               "WHERE learner = ?", (learner,)).fetchall()
             return steps, tasks
 
         steps, tasks = self.store.read(read)
         out: dict[str, LessonProgress] = {}
         for lesson, step in steps:
             out.setdefault(lesson, LessonProgress()).seen.add(step)
-        for lesson, task, attempts, done_at in tasks:
+        for lesson, task, attempts, done_at, revealed_at in tasks:
             p = out.setdefault(lesson, LessonProgress())
-            p.attempts[task] = attempts
+            if attempts:
+                p.attempts[task] = attempts
             if done_at is not None:
                 p.done.add(task)
+            if revealed_at is not None:
+                p.revealed.add(task)
         return out
 
     def lesson(self, learner: str, lesson: str) -> LessonProgress:
@@ -166,6 +174,21 @@ class Progress:
                               (learner, lesson, task)).fetchone()[0]
 
         return self.store.write(save)
+
+    def reveal(self, learner: str, lesson: str, task: str) -> None:
+        """Note that "show me" revealed the answer of a task's question: a later right answer does not count."""
+        now = self._clock()
+
+        def save(db: sqlite3.Connection) -> None:
+            self._ensure(db, learner, now)
+            db.execute(
+                "INSERT INTO lesson_tasks (learner, lesson, task, attempts, done_at, last_at, revealed_at) "
+                "VALUES (?, ?, ?, 0, NULL, ?, ?) "
+                "ON CONFLICT(learner, lesson, task) DO UPDATE SET "
+                "revealed_at = COALESCE(revealed_at, excluded.revealed_at), last_at = excluded.last_at",
+                (learner, lesson, task, now, now))
+
+        self.store.write(save)
 
     def forget(self, learner: str) -> None:
         """Drop a learner and their progress."""

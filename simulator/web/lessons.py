@@ -187,7 +187,8 @@ def _widget(w: lesson_data.Widget, lang: str, name: str) -> dict:
         out["src"] = _setup_url(protocol, {"faults": plan, "scenario": None} if plan else None, **extra)
         out["title"] = i18n.t(lang, f"course.widget.{w.kind}_title", protocol=protocol.upper())
     elif w.kind == "journey":
-        query = {"embed": "1", **({"preset": f["preset"]} if f.get("preset") else {})}
+        query = {"embed": "1", **({"preset": f["preset"]} if f.get("preset") else {}),
+                 **({"at": f["at"]} if f.get("at") else {})}  # the part the page opens at (pages/journey.js)
         out["src"] = "/journey?" + urlencode(query)
         out["title"] = i18n.t(lang, "course.widget.journey_title")
     elif w.kind == "mail":
@@ -310,13 +311,28 @@ def api_check(slug: str, task_id: str):
     if result.reason == "no_session":
         key = "course.check.no_real_session" if task.source == "real" else "course.check.no_session"
         feedback.insert(0, i18n.t(lang, key, protocol=(task.protocol or "smtp").upper(), name=name))
+    revealed = False
+    if result.done and task.question is not None:
+        prog = progress().lesson(learner, lesson.slug)
+        # "Show me" gave the answer away: right, but it does not count (as a solution "show me" played).
+        revealed = task.id in prog.revealed and task.id not in prog.done
+        if revealed:
+            result.done = False
+            feedback.append(i18n.t(lang, "course.check.revealed"))
     attempts = progress().record_attempt(learner, lesson.slug, task.id, result.done)  # committed first
     explain = None
     if task.question is not None and answer == task.question.answer:
         explain = fill_name(task.question.explain, name)
+    praise = fill_name(task.done, name) if result.done and task.done else None
+    # The heading over the feedback: what is missing (lab checks) or why the choice is not right (a question).
+    heading = "answer" if result.reason == "answer" else "revealed" if revealed else "missing"
     return jsonify({
-        "ok": True, "done": result.done, "feedback": feedback, "explain": explain,
-        "praise": fill_name(task.done, name) if result.done and task.done else None,
+        "ok": True, "done": result.done, "feedback": feedback, "explain": explain, "praise": praise,
+        # The same texts as inline HTML, rendered like hints (Markdown, raw HTML shown as text).
+        "feedback_html": [lesson_data.render_inline(text) for text in feedback],
+        "explain_html": lesson_data.render_inline(explain) if explain else None,
+        "praise_html": lesson_data.render_inline(praise) if praise else None,
+        "heading": heading, "revealed": revealed,
         "attempts": attempts, "lesson": _lesson_state(lesson, learner),
     })
 
@@ -326,18 +342,23 @@ def api_reveal(slug: str, task_id: str):
     """"Show me" for a task's question: the right choice and why, asked for by the learner.
 
     Lessons are for learning, so the answer is theirs on request; it is never
-    in the page, and an answer chosen after seeing it is checked like any other."""
+    in the page. Like a solution "show me" plays, it does not count: the
+    reveal is saved, and a right answer checked after it is confirmed but
+    does not mark the task done (one done before stays done)."""
     _json_body()
     lang = current_language()
     lesson = the_course().get(slug, lang)
     task = lesson.task(task_id) if lesson else None
-    if task is None or task.question is None:
+    if lesson is None or task is None or task.question is None:
         return _error(404, "unknown_task")
-    name = personal_name(current_learner(create=True))
+    learner = current_learner(create=True)
+    name = personal_name(learner)
     question = task.question
+    progress().reveal(learner, lesson.slug, task.id)  # committed first: a right answer after this does not count
+    explain = fill_name(question.explain, name)
     return jsonify({"ok": True, "answer": question.answer,
                     "choice": fill_name(question.choices[question.answer - 1], name),
-                    "explain": fill_name(question.explain, name)})
+                    "explain": explain, "explain_html": lesson_data.render_inline(explain)})
 
 
 def _transcripts(task: lesson_data.Task, learner: str, name: str) -> list:

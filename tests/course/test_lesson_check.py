@@ -55,6 +55,18 @@ def question(answer: int = 2) -> Question:
                     wrong="Think about b.", line=5)
 
 
+def test_each_wrong_choice_gets_its_own_explanation_then_the_hint():
+    q = Question(prompt="Which?", choices=("a", "b", "c"), answer=2, explain="Yes.", wrong="", line=5,
+                 why_wrong=("a is about `x`.", "", "c is about y."))
+    t = task(protocol=None, question=q)
+    assert evaluate(t, [], answer=1).feedback == ["a is about `x`."]
+    assert evaluate(t, [], answer=3).feedback == ["c is about y."]
+    assert evaluate(t, [], answer=2).feedback == []
+    hinted = Question(prompt="Which?", choices=("a", "b"), answer=2, explain="Yes.", wrong="Think.", line=5,
+                      why_wrong=("Not a.", ""))
+    assert evaluate(task(protocol=None, question=hinted), [], answer=1).feedback == ["Not a.", "Think."]
+
+
 SMTP_MAIL = ("EHLO client.example", "MAIL FROM:<john@client.example>", "RCPT TO:<bob@example.org>", "DATA",
              ["Subject: Lunch", "", "See you at noon.", ".hidden dot", "Bye"], "QUIT")
 
@@ -514,5 +526,6 @@ def test_a_wrong_attempt_at_every_shipped_task_names_what_is_missing(lesson, tas
     assert result.done is False
     own = {m.text.replace("{personal_name}", "ms-check1") for m in task.expects + task.forbids}
     if task.question is not None:
-        own.add(task.question.wrong)
+        own.update(task.question.feedback(wrong))
+        assert task.question.why_wrong and result.feedback[-1] == task.question.why_wrong[wrong - 1]
     assert result.feedback and set(result.feedback) <= own, result.feedback

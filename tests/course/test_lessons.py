@@ -108,7 +108,7 @@ prompt = "{prompt}"
 choices = ["220", "250", "{goal}"]
 answer = 1
 explain = "{goal}"
-wrong = "{prompt}"
+why_wrong = ["", "{prompt}", "{prompt}"]
 ```
 '''
 
@@ -419,6 +419,8 @@ def test_a_widget_missing_a_required_key_is_reported(tmp_path):
     ('kind = "console"\nprotocol = "smtp"\npreset = "imap_wrong_password"', "preset",
      "preset 'imap_wrong_password' is for IMAP, not SMTP"),
     ('kind = "journey"\npreset = "sunny_day"', "preset", "unknown journey preset 'sunny_day' (one of: "),
+    ('kind = "journey"\npreset = "greylisting"\nat = "bounce"', "at",
+     "at is where the journey page opens, one of: figures, run"),
     ('kind = "console"\nprotocol = "http"', "protocol", "unknown protocol 'http' (one of: smtp, pop3, imap)"),
     ('kind = "mail"\nuser = "carol"', "user", "user is 'alice' or 'bob', not 'carol'"),
     ('kind = "mail"\nuser = "bob"\ntab = "raw"', "tab", "tab is one of: message, structure, headers, source"),
@@ -462,7 +464,7 @@ def test_valid_widgets_of_every_kind_parse(tmp_path):
     widgets = [
         'kind = "console"\nprotocol = "pop3"\npreset = "pop3_wrong_password"',
         'kind = "faults"\nprotocol = "smtp"',
-        'kind = "journey"\npreset = "greylisting"',
+        'kind = "journey"\npreset = "greylisting"\nat = "run"',
         'kind = "journey"',
         'kind = "mail"\nuser = "alice"',
         'kind = "codes"\nprotocol = "imap"\ncodes = ["ok", "NO", "BAD"]',
@@ -474,6 +476,7 @@ def test_valid_widgets_of_every_kind_parse(tmp_path):
     assert errors == []
     got = [(w.kind, w.fields) for w in course.get("a", "en").steps[0].blocks if isinstance(w, Widget)]
     assert got[5] == ("codes", {"protocol": "imap", "codes": ["OK", "NO", "BAD"]})
+    assert got[2] == ("journey", {"preset": "greylisting", "at": "run"})
     assert [kind for kind, _ in got] == ["console", "faults", "journey", "journey", "mail", "codes", "codes", "live"]
 
 
@@ -500,7 +503,7 @@ def test_the_same_task_id_in_two_lessons_is_fine(tmp_path):
 @pytest.mark.parametrize("task_id", ["T1", "t_1", "", "-t"])
 def test_a_bad_task_id_is_reported(tmp_path, task_id):
     text = simple(step(fence("task", f'id = "{task_id}"\ngoal = "x"\nhints = ["A hint."]\n[question]\nprompt = "p"\nchoices = ["a", "b"]\n'
-                                     'answer = 1\nexplain = "e"\nwrong = "w"')))
+                                     'answer = 1\nexplain = "e"\nwhy_wrong = ["", "w"]')))
     line, message = problem(tmp_path, text)
     assert line == line_of(text, "```task") + 1
     assert message == f"a task needs an id of lower-case letters, digits and '-', not {task_id!r}"
@@ -675,8 +678,14 @@ def test_replies_of_each_protocol_are_accepted_in_any_case(tmp_path):
     ('prompt = "p"\nchoices = ["a", "b", "c"]\nanswer = 0\nexplain = "e"\nwrong = "w"',
      "answer is the number of the right choice, 1 to 3"),
     ('prompt = "p"\nchoices = ["a"]\nanswer = 1\nexplain = "e"\nwrong = "w"', "choices must be a list of 2 to 8 texts"),
-    ('prompt = "p"\nchoices = ["a", "b"]\nanswer = 1\nexplain = "e"', "wrong is missing"),
-    ('prompt = "p"\nchoices = ["a", "b"]\nanswer = 1\nexplain = "e"\nwrong = "w"\nhint = "h"',
+    ('prompt = "p"\nchoices = ["a", "b"]\nanswer = 1\nexplain = "e"\nwrong = "w"', "why_wrong is missing: a list of 2 texts"),
+    ('prompt = "p"\nchoices = ["a", "b"]\nanswer = 1\nexplain = "e"\nwhy_wrong = ["w"]',
+     "why_wrong must be a list of 2 texts, one per choice"),
+    ('prompt = "p"\nchoices = ["a", "b"]\nanswer = 1\nexplain = "e"\nwhy_wrong = ["right", "w"]',
+     "why_wrong[1] is the right choice: leave it"),
+    ('prompt = "p"\nchoices = ["a", "b", "c"]\nanswer = 1\nexplain = "e"\nwhy_wrong = ["", "w", " "]',
+     "why_wrong[3] is empty: say why choice 3 is not right"),
+    ('prompt = "p"\nchoices = ["a", "b"]\nanswer = 1\nexplain = "e"\nwhy_wrong = ["", "w"]\nhint = "h"',
      "unknown key 'hint' in [question]"),
 ])
 def test_a_bad_question_is_reported_at_its_line(tmp_path, question, expected):
@@ -709,7 +718,7 @@ def test_a_bad_solution_is_reported_at_its_line(tmp_path, protocol, solution, ex
 
 def test_a_question_only_task_has_no_solution(tmp_path):
     text = simple(step(fence("task", 'id = "q"\ngoal = "g"\nhints = ["A hint."]\n[solution]\nsteps = []\n[question]\nprompt = "p"\n'
-                                     'choices = ["a", "b"]\nanswer = 1\nexplain = "e"\nwrong = "w"')))
+                                     'choices = ["a", "b"]\nanswer = 1\nexplain = "e"\nwhy_wrong = ["", "w"]')))
     line, message = problem(tmp_path, text)
     assert (line, message) == (line_of(text, "[solution]"),
                                "[solution]: a question-only task has no solution to play")
@@ -867,8 +876,9 @@ def test_languages_with_different_widgets_are_reported(tmp_path):
 
 def test_a_question_answer_must_match_between_languages(tmp_path):
     q = fence("task", 'id = "q"\ngoal = "g"\nhints = ["A hint."]\n[question]\nprompt = "p"\nchoices = ["a", "b"]\nanswer = 1\n'
-                      'explain = "e"\nwrong = "w"')
-    write_course(tmp_path, {"01-a.md": {"en": simple(step(q)), "ru": simple(step(q.replace("answer = 1", "answer = 2")))}})
+                      'explain = "e"\nwhy_wrong = ["", "w"]')
+    other = q.replace("answer = 1", "answer = 2").replace('["", "w"]', '["w", ""]')
+    write_course(tmp_path, {"01-a.md": {"en": simple(step(q)), "ru": simple(step(other))}})
     (error,) = validate(tmp_path)[1]
     assert "settings (not its text) differ" in error.message
 

@@ -92,7 +92,7 @@ def test_a_schema_4_data_folder_upgrades_in_place_and_keeps_its_mail(tmp_path):
         assert "server" in store.realms()
         p = Progress(store)  # the progress part is added in place
         assert store.read(lambda d: d.execute(
-            "SELECT value FROM meta WHERE key = 'schema_version:progress'").fetchone()) == ("1",)
+            "SELECT value FROM meta WHERE key = 'schema_version:progress'").fetchone()) == ("2",)
         p.see_step("ann", "pop3", 2)
         assert p.lesson("ann", "pop3").seen == {2}
     finally:
@@ -118,3 +118,32 @@ def test_personal_names_are_stable_short_and_distinct():
     for name in (a, b):
         assert name.startswith("ms-") and len(name) == 9 and name[3:].isalnum() and name == name.lower()
         assert "learner" not in name  # the cookie itself is not revealed
+
+
+def test_a_revealed_answer_is_kept_and_an_old_progress_part_is_upgraded(tmp_path):
+    """Part version 1 (before "show me" was saved) gains revealed_at in place; a reveal is kept."""
+    from simulator.course.progress import SCHEMA
+    path = tmp_path / "mail.sqlite3"
+    store = MailStore(path=path, seed_file=None)
+    store.close()
+    db = sqlite3.connect(path)
+    for statement in SCHEMA.migrations[0]:
+        db.execute(statement)
+    db.execute("INSERT INTO meta VALUES ('schema_version:progress', '1')")
+    db.execute("INSERT INTO learners (id, created, seen) VALUES ('ann', 1, 1)")
+    db.execute("INSERT INTO lesson_tasks (learner, lesson, task, attempts, done_at, last_at) "
+               "VALUES ('ann', 'pop3', 'old', 2, 5, 5)")
+    db.commit()
+    db.close()
+    store = MailStore(path=path, seed_file=None)
+    try:
+        p = Progress(store)
+        before = p.lesson("ann", "pop3")
+        assert before.done == {"old"} and before.attempts == {"old": 2} and before.revealed == set()
+        p.reveal("ann", "pop3", "quiz")
+        p.reveal("ann", "pop3", "old")
+        after = p.lesson("ann", "pop3")
+        assert after.revealed == {"quiz", "old"} and after.done == {"old"}
+        assert after.attempts == {"old": 2}  # a reveal is not a check
+    finally:
+        store.close()

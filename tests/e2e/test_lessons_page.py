@@ -32,6 +32,12 @@ def task_of(slug: str, task_id: str, lang: str):
     raise AssertionError(f"{slug} has no task {task_id}")
 
 
+def shown(text: str) -> str:
+    """A lesson text as the page shows it: its inline Markdown rendered (`code` loses its backticks)."""
+    import html
+    return html.unescape(re.sub(r"<[^>]+>", "", lesson_data.render_inline(text)))
+
+
 def start(page: Page, server, lang: str) -> list[str]:
     """A new learner in `lang` (reduced motion: the diagram's arrows land at once); page errors are collected."""
     errors: list[str] = []
@@ -139,8 +145,10 @@ def test_a_newcomer_does_lesson_3_in_russian_and_lesson_6_in_english_and_finds_b
     box.locator("label", has_text="Bounce the message").click()
     box.locator("[data-part=check]").click()
     feedback = box.locator("[data-part=feedback]")
-    expect(feedback).to_contain_text(task6.expects[0].text)
-    expect(feedback).to_contain_text(task6.question.wrong)
+    expect(feedback).to_contain_text(shown(task6.expects[0].text))
+    # The first choice's own explanation, its Markdown rendered like the hints (no raw backticks).
+    expect(feedback).to_contain_text(shown(task6.question.why_wrong[0]))
+    expect(feedback.locator("li")).not_to_contain_text(["`"])
     expect(box.locator("[data-part=chip]")).to_have_text("Not done yet")
 
     # Now a 452 for the second recipient, and the right answer.
@@ -154,7 +162,7 @@ def test_a_newcomer_does_lesson_3_in_russian_and_lesson_6_in_english_and_finds_b
     box.locator("label", has_text="Keep the message queued").click()
     box.locator("[data-part=check]").click()
     expect(box.locator("[data-part=chip]")).to_have_text("✓ Done")
-    expect(feedback).to_contain_text(task6.question.explain)
+    expect(feedback).to_contain_text(shown(task6.question.explain))
     after = int(page.locator("#lesson-progress").get_attribute("value"))
     assert after > before
 
@@ -190,7 +198,7 @@ def test_show_me_plays_the_solution_in_the_lab_and_does_not_count(page: Page, ma
     expect(frame.locator("#fault-preset")).to_have_value("server_not_ready")
 
     box.locator("[data-part=check]").click()
-    expect(box.locator("[data-part=feedback]")).to_contain_text(task.expects[0].text)
+    expect(box.locator("[data-part=feedback]")).to_contain_text(shown(task.expects[0].text))
     expect(box.locator("[data-part=chip]")).to_have_text("Not done yet")
 
     # Back to the learner's own lab: a fresh session, no solution.
@@ -308,3 +316,46 @@ def test_the_lesson_pages_have_no_serious_violations(page: Page, mailsim_server,
 
     page.goto(mailsim_server.url + "/lessons/glossary")
     check_axe(page, f"glossary {lang}")
+
+
+def test_a_question_answered_after_show_me_is_right_but_not_done(page: Page, mailsim_server):
+    """Lesson 2's question: a wrong choice is told why under "Not quite"; after "Show me" the right one does not count."""
+    errors = start(page, mailsim_server, "en")
+    n, task = task_of("reply-codes", "first-digit", "en")
+    page.goto(mailsim_server.url + f"/lessons/reply-codes/{n}")
+    box = task_box(page, "first-digit")
+    feedback = box.locator("[data-part=feedback]")
+    wrong = 1 if task.question.answer != 1 else 2
+    box.locator(f"label[for=task-first-digit-c{wrong}]").click()
+    box.locator("[data-part=check]").click()
+    expect(feedback.locator(".ls-fb-head")).to_have_text("Not quite:")
+    expect(feedback).to_contain_text(shown(task.question.why_wrong[wrong - 1]))
+
+    box.locator("[data-part=show]").click()
+    expect(box.locator("[data-part=solution]")).to_contain_text(shown(task.question.explain))
+    box.locator(f"label[for=task-first-digit-c{task.question.answer}]").click()
+    box.locator("[data-part=check]").click()
+    expect(feedback).to_contain_text("does not count")
+    expect(box.locator("[data-part=chip]")).to_have_text("Not done yet")
+    page.reload()
+    expect(task_box(page, "first-digit").locator("[data-part=chip]")).to_have_text("Not done yet")
+    assert errors == []
+
+
+def test_an_embedded_journey_opens_at_the_run_its_caption_describes(page: Page, mailsim_server):
+    """Lesson 6's quota bounce: the journey frame is scrolled to the run, not left at the four figures."""
+    errors = start(page, mailsim_server, "en")
+    lesson = COURSE.get("when-things-go-wrong", "en")
+    n = next(s.number for s in lesson.steps for b in s.blocks
+             if isinstance(b, lesson_data.Widget) and b.fields.get("preset") == "mailbox_full")
+    page.goto(mailsim_server.url + f"/lessons/when-things-go-wrong/{n}")
+    frame_el = page.locator("iframe.ls-frame-journey[src*='mailbox_full']")
+    frame_el.scroll_into_view_if_needed()
+    top = page.evaluate("() => window.scrollY")
+    frame = frame_el.element_handle().content_frame()
+    frame.wait_for_selector(".jr-run")
+    frame.wait_for_function("() => window.scrollY > 200")
+    run_top = frame.evaluate("() => document.querySelector('.jr-run').getBoundingClientRect().top")
+    assert -20 <= run_top <= 40, run_top
+    assert abs(page.evaluate("() => window.scrollY") - top) < 2  # the lesson itself did not jump
+    assert errors == []

@@ -46,7 +46,7 @@ steps = [ {{ send = "EHLO client.example" }} ]
 [[expect]]
 greeting = true
 reply = [421, 554]
-missing = "No refused greeting yet."
+missing = "No refused greeting yet: send `EHLO client.example` after a 421. <b>x</b>"
 ```
 
 ```task
@@ -67,7 +67,8 @@ missing = "No 452 yet."
 prompt = "Retry?"
 choices = ["Yes, later", "Never"]
 answer = 1
-explain = "4yz is transient."
+explain = "`4yz` is transient."
+why_wrong = ["", "Never is for a `5yz` reply."]
 wrong = "Look at the first digit."
 ```
 
@@ -124,6 +125,9 @@ def lab(app, web):
 
 def wait_closed_or(sim_seconds: float = 0.3) -> None:
     time.sleep(sim_seconds)  # lab sessions run on their own threads
+
+
+MISSING = "No refused greeting yet: send `EHLO client.example` after a 421. <b>x</b>"
 
 
 def check(web, task, **body):
@@ -193,7 +197,11 @@ def test_a_session_that_misses_names_what_is_missing(app, web):
     assert sio.emit("lab.open", {"protocol": "smtp"}, callback=True)["ok"]
     wait_closed_or()
     answer = check(web, "refuse-greeting").json
-    assert answer["done"] is False and answer["feedback"] == ["No refused greeting yet."]
+    assert answer["done"] is False and answer["feedback"] == [MISSING]
+    # Rendered like hints: the code span is code, raw HTML stays text.
+    assert answer["feedback_html"] == ["No refused greeting yet: send <code>EHLO client.example</code> after a 421. "
+                                       "&lt;b&gt;x&lt;/b&gt;"]
+    assert answer["heading"] == "missing"
     sio.disconnect()
 
 
@@ -257,9 +265,13 @@ def test_a_task_with_a_question_needs_the_session_and_the_right_answer(app, web)
         assert sio.emit("lab.send", {"session": ack["session"], "line": line}, callback=True)["ok"]
     wait_closed_or()
     wrong = check(web, "retry-452", answer=2).json
-    assert wrong["done"] is False and wrong["feedback"] == ["Look at the first digit."] and wrong["explain"] is None
+    # Why this choice is not right, then the question's hint, under "Not quite" (not "What is missing").
+    assert wrong["done"] is False and wrong["explain"] is None and wrong["heading"] == "answer"
+    assert wrong["feedback"] == ["Never is for a `5yz` reply.", "Look at the first digit."]
+    assert wrong["feedback_html"][0] == "Never is for a <code>5yz</code> reply."
     right = check(web, "retry-452", answer=1).json
-    assert right["done"] is True and right["explain"] == "4yz is transient." and right["attempts"] == 2
+    assert right["done"] is True and right["explain"] == "`4yz` is transient." and right["attempts"] == 2
+    assert right["explain_html"] == "<code>4yz</code> is transient."
     sio.disconnect()
 
 
@@ -354,9 +366,10 @@ def test_progress_survives_a_server_restart(tmp_path):
 # ----------------------------------------------------------- show me (questions)
 def test_show_me_for_a_question_gives_the_answer_and_why_only_when_asked(web):
     page = web.get("/lessons/connection-establishment/2").get_data(as_text=True)
-    assert "4yz is transient." not in page  # neither the explanation nor which choice is right
+    assert "is transient." not in page  # neither the explanation nor which choice is right
     answer = web.post("/api/lessons/connection-establishment/tasks/retry-452/reveal", json={})
-    assert answer.json == {"ok": True, "answer": 1, "choice": "Yes, later", "explain": "4yz is transient."}
+    assert answer.json == {"ok": True, "answer": 1, "choice": "Yes, later", "explain": "`4yz` is transient.",
+                           "explain_html": "<code>4yz</code> is transient."}
 
 
 def test_show_me_needs_a_question_and_json_from_this_site(web):
@@ -385,3 +398,49 @@ def test_a_body_too_large_is_refused_in_the_learners_language(app):
     answer = ru.post("/api/learner/name", json=big, headers={"Accept-Language": "ru"})
     assert answer.status_code == 413
     assert answer.get_json() == {"ok": False, "error": {"code": "too_large", "message": "Запрос слишком велик."}}
+
+
+def shipped(sim):
+    """A client of the app serving the shipped lessons."""
+    client = create_app({"TESTING": True}, simulator=sim).test_client()
+    client.set_cookie(LEARNER_COOKIE, LEARNER)
+    return client
+
+
+def test_show_me_on_a_question_means_a_right_answer_after_it_does_not_count(sim):
+    """The shipped lesson 2: a question revealed by "show me" is confirmed but not done, even after a reload."""
+    from simulator.course.lessons import load_course
+    web = shipped(sim)
+    task = load_course().get("reply-codes", "en").task("first-digit")
+    url = "/api/lessons/reply-codes/tasks/first-digit/"
+    assert web.post(url + "reveal", json={}).json["answer"] == task.question.answer
+    answer = web.post(url + "check", json={"answer": task.question.answer}).json
+    assert answer["done"] is False and answer["revealed"] is True and answer["heading"] == "revealed"
+    assert answer["explain"] == task.question.explain  # still told it is right, and why
+    assert "does not count" in answer["feedback"][-1]
+    assert answer["lesson"]["done"] == 0
+    page = web.get("/lessons/reply-codes/2").get_data(as_text=True)
+    assert 'data-task="first-digit"' in page and "ls-task is-done" not in page
+
+
+def test_a_question_done_before_show_me_stays_done(sim):
+    from simulator.course.lessons import load_course
+    web = shipped(sim)
+    url = "/api/lessons/reply-codes/tasks/first-digit/"
+    right = load_course().get("reply-codes", "en").task("first-digit").question.answer
+    assert web.post(url + "check", json={"answer": right}).json["done"] is True
+    web.post(url + "reveal", json={})
+    again = web.post(url + "check", json={"answer": right}).json
+    assert again["done"] is True and again["revealed"] is False and again["lesson"]["done"] == 1
+
+
+def test_a_journey_widget_opens_the_journey_page_at_the_part_its_caption_names(sim):
+    """Lesson 6's quota bounce: the embedded journey page opens at the run, not at the four figures on top."""
+    page = shipped(sim).get("/lessons/when-things-go-wrong/1").get_data(as_text=True)
+    page += "".join(shipped(sim).get(f"/lessons/when-things-go-wrong/{n}").get_data(as_text=True) for n in range(2, 6))
+    assert 'src="/journey?embed=1&amp;preset=mailbox_full&amp;at=run"' in page
+
+
+def test_lesson_1_step_5_has_one_lab_the_task_s(sim):
+    page = shipped(sim).get("/lessons/how-email-travels/5").get_data(as_text=True)
+    assert page.count("<iframe") == 1 and 'id="task-envelope-not-header-lab"' in page

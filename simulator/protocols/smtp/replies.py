@@ -80,7 +80,7 @@ CATEGORIES: dict[int, dict[str, Text]] = {
                       "Ответы о канале передачи: он готов или закрывается.")},
     5: {"name": _t("Mail system", "Почтовая система"),
         "meaning": _t("The state of the receiving mail system for the requested transfer: mailboxes, addresses, storage.",
-                      "Состояние почтовой системы получателя по отношению к запрошенной передаче: ящики, адреса, память.")},
+                      "Состояние почтовой системы получателя по отношению к запрошенной передаче: ящики, адреса, место для хранения.")},
 }
 CATEGORY_NOTE = _t("Second digits 3 and 4 are not assigned in SMTP.",
                    "Вторые цифры 3 и 4 в SMTP не назначены.")
@@ -206,7 +206,7 @@ CODES: dict[int, CodeInfo] = {c.code: c for c in (
        "Пользователь не местный; сервер не будет пересылать письмо, клиенту следует попробовать указанный адрес.",
        lecture=("User not local", "Пользователь не местный")),
     _c(552, "give_up", "RFC 5321 §4.2.2, §4.5.3.1.10; RFC 1870", "Requested mail action aborted: exceeded storage allocation.",
-       "Запрошенное действие прервано: превышен выделенный объём памяти.",
+       "Запрошенное действие прервано: превышен выделенный объём места для хранения.",
        lecture=("Requested action aborted: exceeded storage allocation", "Требуемое действие прервано: переполнение местной памяти"),
        by={"RCPT": ("retry_later", "Old servers answered too many recipients with 552; RFC 5321 §4.5.3.1.10 tells clients to treat that as temporary, like 452, and send the rest later.",
                     "Старые серверы отвечали на слишком большое число получателей кодом 552; RFC 5321 §4.5.3.1.10 велит клиентам считать это временной ошибкой, как 452, и отправить остальным позже."),

@@ -33,7 +33,10 @@ export function describeRule(rule, t) {
   const where = [t("ui.rule.at", { stage: rule.stage || "?" })];
   if (rule.match) where.push(t("ui.rule.matching", { match: rule.match }));
   const action = actionOf(rule);
-  if (action === "reply") parts.push(t("ui.rule.reply", { code: rule.reply }) + (rule.text ? ` "${rule.text}"` : ""));
+  if (action === "reply") {
+    // The reply's own text in the language's quotes (“…” in English, «…» in Russian).
+    parts.push(rule.text ? t("ui.rule.reply_text", { code: rule.reply, text: rule.text }) : t("ui.rule.reply", { code: rule.reply }));
+  }
   if (rule.delay_ms) parts.push(t("ui.rule.delay", { ms: rule.delay_ms }));
   if (action === "disconnect") parts.push(t("ui.rule.disconnect"));
   if (action === "silent") parts.push(t("ui.rule.silent"));

@@ -671,3 +671,17 @@ map.addEventListener("click", (ev) => {
   if (hops.length) openHop(hops[hops.length - 1].id);
 });
 reduced.addEventListener && reduced.addEventListener("change", render);
+
+// ?at=run (a lesson's journey widget): open at the part its caption talks about. Only this page's own
+// scroll moves (window.scrollTo, not scrollIntoView, which would scroll the lesson around the frame too).
+const AT_PARTS = { figures: ".jr-arch", run: ".jr-run" };
+const atPart = AT_PARTS[new URLSearchParams(location.search).get("at")];
+if (atPart) {
+  const scrollToPart = () => {
+    const target = document.querySelector(atPart);
+    if (target) window.scrollTo({ top: Math.max(0, target.getBoundingClientRect().top + window.scrollY - 8), behavior: "instant" });
+  };
+  if (document.readyState === "complete") requestAnimationFrame(scrollToPart);
+  else window.addEventListener("load", () => requestAnimationFrame(scrollToPart), { once: true });
+  info.then(() => requestAnimationFrame(scrollToPart)); // again once the presets have filled the form
+}

@@ -23,6 +23,21 @@ import { rest, checkConnection } from "../lib/http.js";
 
 const $ = (id) => document.getElementById(id);
 
+/**
+ * Inline HTML the server rendered from a lesson's Markdown (markdown-it with raw
+ * HTML off, the same as hints): parsed inertly into nodes. Only the server's
+ * rendering of lesson texts comes here, never anything a learner typed.
+ */
+function rendered(html) {
+  const doc = new DOMParser().parseFromString(`<body>${html}</body>`, "text/html");
+  return [...doc.body.childNodes];
+}
+
+/** `el(tag, attrs)` holding the server's rendered HTML if there is any, else the plain text. */
+function textOrHtml(tag, attrs, text, html) {
+  return html ? el(tag, attrs, rendered(html)) : el(tag, attrs, text);
+}
+
 // ---------------------------------------------------------------- requests
 
 /** Send JSON (POST by default); resolves to {ok, status, data, error}. */
@@ -226,15 +241,20 @@ function initTask(task, { onResult }) {
     chip.textContent = done ? `✓ ${t("lessons.task.done")}` : t("lessons.task.todo");
   }
 
-  function showFeedback({ done, feedback: lines = [], explain = null, praise = null, error = null }) {
+  function showFeedback({ done, feedback: lines = [], linesHtml = null, explain = null, explainHtml = null,
+    praise = null, praiseHtml = null, heading = "missing", error = null }) {
     const items = [];
     if (error) items.push(el("p", { class: "ls-fb-error" }, error));
     if (done) items.push(el("p", { class: "ls-fb-done" }, `✓ ${t("lessons.task.now_done")}`));
-    if (praise) items.push(el("p", { class: "ls-fb-praise" }, praise));
-    if (explain) items.push(el("p", { class: "ls-fb-explain" }, explain));
+    if (praise) items.push(textOrHtml("p", { class: "ls-fb-praise" }, praise, praiseHtml));
+    if (explain) items.push(textOrHtml("p", { class: "ls-fb-explain" }, explain, explainHtml));
     if (lines.length) {
-      items.push(el("p", { class: "ls-fb-head" }, done ? t("lessons.task.notes") : t("lessons.task.not_yet")));
-      items.push(el("ul", { class: "ls-fb-list" }, lines.map((line) => el("li", {}, line))));
+      // A lab task lists what is missing; a question says why the choice is not right.
+      const head = done ? t("lessons.task.notes") : heading === "answer" ? t("lessons.task.not_quite")
+        : heading === "revealed" ? null : t("lessons.task.not_yet");
+      if (head) items.push(el("p", { class: "ls-fb-head" }, head));
+      const html = Array.isArray(linesHtml) && linesHtml.length === lines.length ? linesHtml : null;
+      items.push(el("ul", { class: "ls-fb-list" }, lines.map((line, i) => textOrHtml("li", {}, line, html && html[i]))));
     }
     replace(feedback, items);
     feedback.dataset.state = error ? "error" : done ? "done" : "missing";
@@ -264,7 +284,8 @@ function initTask(task, { onResult }) {
     }
     if (data.done) markDone(true);
     showFeedback({ done: Boolean(data.done), feedback: Array.isArray(data.feedback) ? data.feedback : [],
-      explain: data.explain || null, praise: data.praise || null });
+      linesHtml: data.feedback_html || null, explain: data.explain || null, explainHtml: data.explain_html || null,
+      praise: data.praise || null, praiseHtml: data.praise_html || null, heading: data.heading || "missing" });
     onResult(data);
   });
 
@@ -288,7 +309,7 @@ function initTask(task, { onResult }) {
           return;
         }
         replace(lines, [el("p", { class: "ls-reveal-answer" }, t("lessons.task.reveal_answer", { choice: result.data.choice })),
-          el("p", { class: "ls-fb-explain" }, result.data.explain)]);
+          textOrHtml("p", { class: "ls-fb-explain" }, result.data.explain, result.data.explain_html)]);
         revealed = true;
       }
       showing = !showing;
