@@ -477,6 +477,61 @@ def test_presenter_mode_gives_a_high_contrast_diagram_with_larger_labels(page, m
     assert errors == []
 
 
+LONG_REPLY = "250 mx.example.org Hello client.example.net [192.0.2.10], pleased to meet you and your friends"
+
+
+def test_long_replies_wrap_band_titles_clear_the_lifelines_and_the_export_has_no_page_only_words(page, mailsim_server):
+    """Issue 11: labels never overlap and are not cut; the SVG export keeps the full text and drops "▸ details"."""
+    errors = open_harness(page, mailsim_server)
+    page.evaluate("() => { document.getElementById('sv').style.width = '640px'; }")
+    page.evaluate("""(long) => {
+        const tl = Timeline.fromJSON(fixtures.transcriptOf(12));
+        tl.exchanges[3].text = long;  // the EHLO reply, long enough for two lines in a 640 px column
+        view.load(tl, {at: 'end'});
+    }""", LONG_REPLY)
+    settle(page)
+    label = page.locator(".dg-body .dg-ex[data-index='3'] .dg-label")
+    assert label.locator("tspan").count() == 2, "two lines"
+    assert " ".join(label.locator("tspan").all_text_contents()) == "✔ " + LONG_REPLY
+    assert "…" not in label.text_content()
+    n = page.evaluate("() => view.timeline.length")
+    assert_no_overlaps(page, n)
+    # Band titles sit on a tab, and the lifelines are masked out under it: they never cross a title.
+    tabs = page.evaluate("""() => [...document.querySelectorAll('.dg-body .dg-band')].map((g) => {
+        const t = g.querySelector('.dg-band-title').getBoundingClientRect(), tab = g.querySelector('.dg-band-tab');
+        const r = tab.getBoundingClientRect();
+        const mask = document.querySelector(document.querySelector('.dg-body .dg-lifeline').getAttribute('mask').slice(4, -1));
+        const hole = [...mask.querySelectorAll('.dg-band-hole')].find((h) => ['x', 'y', 'width', 'height'].every(
+            (a) => h.getAttribute(a) === tab.getAttribute(a)));
+        return {covers: r.left <= t.left && r.right >= t.right && r.top <= t.top && r.bottom >= t.bottom, hole: Boolean(hole)};
+    })""")
+    assert tabs and all(t["covers"] and t["hole"] for t in tabs), tabs
+    assert page.locator(".dg-body .dg-tcp-text").first.text_content().endswith("▸ details")
+    with page.expect_download():
+        svg = page.evaluate("() => view.exportAs('svg')")
+    assert "pleased to meet you and your friends" in svg and "▸" not in svg and "details" not in svg
+    assert errors == []
+
+
+def test_the_play_button_says_play_once_a_live_session_has_played_to_its_end(page, mailsim_server):
+    open_harness(page, mailsim_server)
+    page.evaluate("() => { window.live = fixtures.smtpSession({transactions: 1}); view.player.setSpeed(8); }")
+    for i in range(6):
+        page.evaluate(f"() => view.addExchange(live[{i}])")
+    page.wait_for_function("() => view.player.position === 6")
+    play = page.locator(".dg-btn-play")
+    expect(play).to_have_text("Play")
+    assert page.evaluate("() => view.player.playing") is False
+    play.click()  # plays the session again from its start
+    page.wait_for_function("() => view.player.position < 6")
+    expect(play).to_have_text("Pause")
+    page.wait_for_function("() => view.player.position === 6")
+    expect(play).to_have_text("Play")
+    page.evaluate("() => view.addExchange(live[6])")  # a new exchange still plays as it comes
+    page.wait_for_function("() => view.player.position === 7")
+    expect(play).to_have_text("Play")
+
+
 def test_the_node_unit_tests_of_the_diagram_modules_pass():
     """Runs tests/js (node:test) so that `pytest` alone covers them too; needs `npm ci --prefix tests/js`."""
     import os

@@ -177,3 +177,28 @@ def test_the_journey_page_has_no_serious_violations(page: Page, mailsim_server, 
     expect(page.locator("#jr-hop .dg-ex").first).to_be_visible()
     page.locator("#jr-custom summary").click()
     check_axe(page, f"journey {lang}, bounced, a hop open")
+
+
+def test_presenter_mode_on_the_journey_page(page: Page, mailsim_server):
+    """Issue 11: the Journey page has presenter mode too (P or the button): large type, and a hop's
+    diagram drawn in presenter metrics with its labels clear of each other."""
+    page.set_viewport_size({"width": 1366, "height": 768})
+    errors = open_journey(page, mailsim_server)
+    page.keyboard.press("p")
+    expect(page.locator("body")).to_have_class(re.compile(r"\bpresenter\b"))
+    expect(page.locator("#btn-presenter")).to_have_attribute("aria-pressed", "true")
+    expect(page.locator(".site-header")).to_be_hidden()
+    assert page.evaluate("parseFloat(document.documentElement.style.fontSize)") >= 20
+    send(page, "happy_path")
+    to_the_end(page)
+    page.locator(".jr-hop-btn", has_text="Relay").click()
+    panel = page.locator("#jr-hop")
+    expect(panel.locator(".dg-presenting")).to_have_count(1)
+    expect(panel.locator(".dg-ex").first).to_be_visible()
+    sizes = page.evaluate("""() => [...document.querySelectorAll('#jr-hop .dg-body .dg-label')].filter((e) => e.checkVisibility())
+        .map((e) => parseFloat(getComputedStyle(e).fontSize) * e.getScreenCTM().a)""")
+    assert sizes and min(sizes) >= 20
+    page.keyboard.press("Escape")
+    expect(page.locator("body")).not_to_have_class(re.compile(r"\bpresenter\b"))
+    expect(panel.locator(".dg-presenting")).to_have_count(0)
+    assert errors == []

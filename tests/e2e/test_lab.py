@@ -320,3 +320,57 @@ def test_closing_the_connection_and_opening_a_new_session(page: Page, mailsim_se
     expect(page.locator("#console [data-part=state]")).to_have_attribute("data-state", "greeted", timeout=15000)
     type_line(page, "NOOP")
     expect(reply_arrow(page, "250")).to_be_visible()
+
+
+def in_view(page: Page, selector: str) -> bool:
+    """Whether most of the element (or the screen's height of it) is inside the viewport."""
+    return page.evaluate("""(sel) => {
+        const r = document.querySelector(sel).getBoundingClientRect();
+        const seen = Math.min(r.bottom, innerHeight) - Math.max(r.top, 0);
+        return seen >= Math.min(r.height, innerHeight) * 0.5;
+    }""", selector)
+
+
+def test_at_laptop_sizes_the_explanation_and_the_diagram_come_into_view(page: Page, mailsim_server):
+    """Issue 11: at 1366 x 768 a click on an arrow shows its explanation where the learner looks,
+    a click on a scenario shows its diagram; narrower, the explanation is scrolled into view."""
+    page.set_viewport_size({"width": 1366, "height": 768})
+    errors = open_lab(page, mailsim_server)
+    scenario = page.locator("[data-scenario=fig_14_7_transfer]")
+    scenario.scroll_into_view_if_needed()  # below the fold, under the console
+    assert not in_view(page, "#session-view .dg-region")
+    scenario.click()
+    expect(page.locator("#session-view .dg-readout")).to_have_text("exchange 14 / 14")
+    page.wait_for_function("() => { const r = document.querySelector('#session-view .dg-region').getBoundingClientRect();"
+                           " return r.top >= 0 && r.top < innerHeight / 2; }")
+    # The page scrolled far down still shows the explanation beside the clicked arrow.
+    page.locator("#session-view .dg-ex[data-seq='6']").click()
+    expect(page.locator("#explain-panel .explain-code")).to_be_visible()
+    assert in_view(page, "#explain-panel")
+    page.mouse.wheel(0, 900)
+    page.wait_for_timeout(100)
+    assert in_view(page, "#explain-panel"), "sticky beside the diagram"
+
+    page.set_viewport_size({"width": 1024, "height": 700})  # two columns: the explanation is under the console
+    page.evaluate("window.scrollTo(0, 0)")
+    arrow = page.locator("#session-view .dg-ex[data-seq='8']")
+    arrow.scroll_into_view_if_needed()
+    arrow.click()
+    expect(page.locator("#explain-panel .explain-body")).to_contain_text("RCPT")
+    page.wait_for_function("""() => { const r = document.querySelector('#explain-panel').getBoundingClientRect();
+        return Math.min(r.bottom, innerHeight) - Math.max(r.top, 0) >= Math.min(r.height, innerHeight) * 0.5; }""")
+    assert errors == []
+
+
+@pytest.mark.parametrize("size", [(390, 844), (360, 740)])
+def test_the_lab_does_not_scroll_sideways_on_a_phone(page: Page, mailsim_server, size):
+    page.set_viewport_size({"width": size[0], "height": size[1]})
+    open_lab(page, mailsim_server)
+    page.locator("[data-scenario=fig_14_7_transfer]").click()
+    expect(page.locator("#session-view .dg-readout")).to_have_text("exchange 14 / 14")
+    wide = page.evaluate("""() => [...document.querySelectorAll('main *')]
+        .filter((e) => e.getBoundingClientRect().right > innerWidth + 0.5 && !e.closest('.dg-scroll, .transcript-lines')
+                       && e.checkVisibility())
+        .map((e) => e.localName + '.' + e.className).slice(0, 5)""")
+    assert wide == []
+    assert page.evaluate("document.documentElement.scrollWidth") <= size[0]

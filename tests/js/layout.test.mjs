@@ -2,7 +2,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
-  HEAD_H, MONO, SANS, PHASE_H, TOP_PAD, ROW, TCP_ROW, GROW, INITIAL_GEOMETRY,
+  HEAD_H, MONO, SANS, PHASE_H, TOP_PAD, ROW, TCP_ROW, GROW, INITIAL_GEOMETRY, LINE, PRESENTER,
+  wrapLabel, presenterGeometry, bandTitleTab,
   geometry, emptyLayout, layOut, rowHeight, lastBand, bandBottom, rowAt, rowWindow, bodyHeight, contentHeight,
   scrollFor, rowInView, arrowOf, silenceOf, labelStart, labelWidth, flight, gutterOf, badgeBox, bandBox,
   hitBox, tcpOf, tcpFill, stepProgress, actorOf,
@@ -289,4 +290,47 @@ test("a TCP event: the bar between the lifelines, its steps alternating sides an
   assert.deepEqual(tcpFill("server", 0.5, g), { x: g.XS - (g.XS - g.XC) / 2, w: (g.XS - g.XC) / 2 });
   assert.deepEqual([0, 1, 2].map((k) => stepProgress(0.5, 3, k)), [1, 0.5, 0], "steps are played one after another");
   assert.ok(tcpOf({ kind: "tcp", text: "connect", from: "client" }, NARROW).frame.x > NARROW.XC - 40, "compact: a tighter frame");
+});
+
+test("a long label wraps onto a second line at a space, and only the second line is ever cut", () => {
+  const long = "250 mx.example.org Hello client.example.net [192.0.2.10], pleased to meet you";
+  const lines = wrapLabel(long, 44);
+  assert.equal(lines.length, 2);
+  assert.ok(lines.every((line) => line.length <= 44));
+  assert.equal(lines.join(" "), long, "nothing lost");
+  assert.deepEqual(wrapLabel("250 OK", 40), ["250 OK"], "a short label stays on one line");
+  const huge = wrapLabel("x".repeat(120), 40);
+  assert.equal(huge.length, 2);
+  assert.ok(huge[1].endsWith("…") && huge[1].length === 40);
+  // A two-line label makes its row taller and its arrow lower, inside the row.
+  assert.equal(rowHeight({ kind: "reply" }, false, 2), ROW + LINE);
+  const a = arrowOf("server", WIDE, 2);
+  assert.ok(a.y1 > arrowOf("server", WIDE).y1 && a.y2 < ROW + LINE);
+  const lay = layOut(emptyLayout(), smtpSession(), { linesOf: (i) => (i === 3 ? 2 : 1) });
+  assert.equal(lay.rows[3].h, ROW + LINE);
+  assert.ok(lay.rows[4].top >= lay.rows[3].top + ROW + LINE);
+});
+
+test("a band's title tab covers the title and the client's lifeline under it", () => {
+  for (const g of [WIDE, NARROW, presenterGeometry(940, 1)]) {
+    const band = { top: 100 };
+    const title = "2 · Message transfer (fig. 14.7)";
+    const tab = bandTitleTab(band, title.length, g);
+    const box = bandBox(band, 200, g);
+    assert.ok(tab.x < box.titleX && tab.x + tab.w > box.titleX + title.length * g.m.BAND_TITLE_CHAR * 0.9);
+    assert.ok(tab.y < box.titleY - 12 && tab.y + tab.h > box.titleY, "the title's line is inside the tab");
+  }
+});
+
+test("presenter metrics: fig. 14.7's 14 exchanges in two bands fit a 1366 x 768 screen with 20 px type", () => {
+  const g = presenterGeometry(940, 1);
+  assert.equal(g.m, PRESENTER);
+  assert.ok(g.XC >= 90 && g.maxChars >= 44, "narrow gutters, room for the lecture's lines");
+  const exs = smtpSession().slice(0, 14).map((ex, i) => ({ ...ex, phase: i < 4 ? "establishment" : "transfer" }));
+  const lay = layOut(emptyLayout(PRESENTER), exs, {});
+  const total = PRESENTER.HEAD_H + contentHeight(lay);
+  assert.ok(total <= 768 - 16 - 4, `${total} units fit the box`);
+  assert.ok(PRESENTER.ROW >= PRESENTER.ARROW_Y2 + 4 && PRESENTER.LABEL_Y >= 20, "a 22 unit label above its arrow, inside the row");
+  const a = actorOf(g.XC, g, true);
+  assert.ok(a.box.y + a.box.h <= PRESENTER.HEAD_H && a.box.x >= 0, "the head holds the actor");
 });

@@ -19,10 +19,10 @@
 import { tr, labelOf, narrate, faultSentence, delayOf, seconds, clip } from "../core/timeline.js";
 import { PROTOCOLS, protocolInfo, phaseNumber, phaseFigure, tagPartners } from "../core/protocols.js";
 import {
-  HEAD_H, LABEL_Y, PHASE_H, MONO, SANS, BADGE_TOP, BADGE_STEP, INITIAL_GEOMETRY,
-  geometry as fitGeometry, emptyLayout, layOut, lastBand, bandBottom, rowWindow, bodyHeight, contentHeight,
-  scrollFor, rowInView, arrowOf, silenceOf, labelStart, flight, gutterOf, badgeBox, bandBox, hitBox,
-  tcpOf, tcpFill, stepProgress, actorOf,
+  INITIAL_GEOMETRY,
+  geometry as fitGeometry, presenterGeometry, wrapLabel, emptyLayout, layOut, lastBand, bandBottom, rowWindow,
+  bodyHeight, contentHeight, scrollFor, rowInView, arrowOf, silenceOf, labelStart, flight, gutterOf, badgeBox,
+  bandBox, bandTitleTab, hitBox, tcpOf, tcpFill, stepProgress, actorOf,
 } from "../core/layout.js";
 
 
@@ -88,6 +88,14 @@ export function createDiagram(container, { t, onSelect, onTcpDetail, lang, class
   const bandLayer = el("g", { class: "dg-bands" }, root);
   const lifeC = el("line", { class: "dg-lifeline", x1: geo.XC, x2: geo.XC, y1: 0, y2: 100 }, root);
   const lifeS = el("line", { class: "dg-lifeline", x1: geo.XS, x2: geo.XS, y1: 0, y2: 100 }, root);
+  /*
+   * The lifelines are masked where a band's title sits (its tab, in the mask
+   * black), so they never cross a title: "2 · Message transfer (fig. 14.7)".
+   */
+  const lifeMask = el("mask", { id: `dg-lm-${id}`, maskUnits: "userSpaceOnUse", x: -100, y: -100, width: 1e6, height: 1e7 }, defs);
+  el("rect", { x: -100, y: -100, width: 1e6, height: 1e7, fill: "#fff" }, lifeMask);
+  const holeLayer = el("g", null, lifeMask); // one black tab per band
+  for (const line of [lifeC, lifeS]) line.setAttribute("mask", `url(#dg-lm-${id})`);
   const rowLayer = el("g", { class: "dg-rows" }, root);
   const empty = text(root, { class: "dg-empty", x: geo.XM, y: 60, "text-anchor": "middle" }, tr(t, "diagram.empty"));
 
@@ -98,21 +106,37 @@ export function createDiagram(container, { t, onSelect, onTcpDetail, lang, class
   let visible = 0, inflight = -1, pos = 0, selected = -1, tabStop = -1;
   let shownA = 0, shownB = 0, viewFirst = -1, scrollY = 0, follow = true;
   let tcpDetail = false, zoom = "fit", scale = 1, shownScale = 0, shownW = 0, boxH = 400, boxW = 1000, height = 0;
+  let presenter = null; // presenter mode: {scale} (the page's choice from the screen), else null
   const reduced = typeof matchMedia === "function" ? matchMedia("(prefers-reduced-motion: reduce)") : { matches: false };
   const onMotion = () => { if (tl) for (let i = 0; i < visible; i++) progress(i, i === inflight ? frac() : 1, true); };
   if (reduced.addEventListener) reduced.addEventListener("change", onMotion);
 
   const protocol = () => String((tl && tl.meta && tl.meta.protocol) || "smtp").toLowerCase();
   const labelOpts = () => ({ protocol: protocol(), classes });
-  const view = () => ({ scrollY, boxH, scale });
+  const view = () => ({ scrollY, boxH, scale, m: geo.m });
+
+  /*
+   * An arrow's label: a command's or reply's text on up to two lines (wrapLabel)
+   * rather than cut; data summaries, silences and TCP bars stay on one.
+   */
+  function labelFor(ex) {
+    const wraps = ex.kind === "command" || ex.kind === "reply";
+    const lab = labelOf(ex, t, lang, wraps ? 2 * geo.maxChars - 4 : geo.maxChars, labelOpts());
+    lab.lines = wraps ? wrapLabel(lab.text, geo.maxChars, 2) : [lab.text];
+    return lab;
+  }
+  let labels = []; // labelFor(exchange i) at this width, made when laid out, used when drawn
+  const labelAt = (i) => labels[i] || (labels[i] = labelFor(tl.exchanges[i]));
+  const linesOf = (i) => labelAt(i).lines.length;
 
   function layout(from) {
-    layOut(lay, tl.exchanges, { protocol: protocol(), tcpDetail, from });
+    layOut(lay, tl.exchanges, { protocol: protocol(), tcpDetail, from, linesOf });
   }
   function reset() {
     rowLayer.replaceChildren();
     bandLayer.replaceChildren();
-    lay = emptyLayout(); rowEls = []; rowP = []; bandEls = []; bandShownH = [];
+    holeLayer.replaceChildren();
+    lay = emptyLayout(geo.m); rowEls = []; rowP = []; bandEls = []; bandShownH = []; labels = [];
     visible = 0; inflight = -1; selected = -1; tabStop = -1; height = 0;
     paired = new Set();
     shownA = shownB = 0;
@@ -122,6 +146,7 @@ export function createDiagram(container, { t, onSelect, onTcpDetail, lang, class
   /* ---------- building (once per row, when it first shows) ---------- */
   function drawHeads() {
     head.replaceChildren();
+    const HEAD_H = geo.m.HEAD_H;
     el("rect", { class: "dg-head-bg", x: 0, y: 0, width: geo.W, height: HEAD_H }, head);
     const proto = String((tl && tl.meta && tl.meta.protocol) || "smtp").toUpperCase();
     const meta = (tl && tl.meta) || {};
@@ -140,7 +165,7 @@ export function createDiagram(container, { t, onSelect, onTcpDetail, lang, class
   function buildBand(b, idx) {
     const g = el("g", { class: `dg-band dg-phase-${BANDS.has(b.phase) ? b.phase : "other"}` }, bandLayer);
     const box = bandBox(b, b.top, geo);
-    const rect = el("rect", { class: "dg-band-rect", x: box.x, y: box.y, width: box.w, height: PHASE_H, rx: 10 }, g);
+    const rect = el("rect", { class: "dg-band-rect", x: box.x, y: box.y, width: box.w, height: geo.m.PHASE_H, rx: 10 }, g);
     const proto = protocol();
     const name = b.phase ? tr(t, `diagram.phase.${b.phase}`, null, b.phase) : tr(t, "diagram.phase.none");
     const n = phaseNumber(proto, b.phase) || idx + 1;
@@ -148,15 +173,19 @@ export function createDiagram(container, { t, onSelect, onTcpDetail, lang, class
     const title = fig
       ? tr(t, "diagram.band_title_fig", { n, name, fig })
       : tr(t, "diagram.band_title", { n, name });
-    text(g, { class: "dg-band-title", x: box.titleX, y: box.titleY }, title);
-    bandEls[idx] = { g, rect };
+    // The title sits on a tab of the band's colour, where the lifelines are masked out.
+    const tab = bandTitleTab(b, title.length, geo);
+    const tabRect = el("rect", { class: "dg-band-tab", x: tab.x, y: tab.y, width: tab.w, height: tab.h, rx: 6 }, g);
+    const titleEl = text(g, { class: "dg-band-title", x: box.titleX, y: box.titleY }, title);
+    const hole = el("rect", { class: "dg-band-hole", x: tab.x, y: tab.y, width: tab.w, height: tab.h, fill: "#000" }, holeLayer);
+    bandEls[idx] = { g, rect, tabRect, titleEl, hole, chars: title.length };
     bandShownH[idx] = -1;
   }
 
   function buildRow(i) {
     const ex = tl.exchanges[i];
     const r = lay.rows[i];
-    const lab = labelOf(ex, t, lang, geo.maxChars, labelOpts());
+    const lab = labelAt(i);
     const cls = ex.kind === "reply" ? (lab.cls ? `c${lab.cls}` : "cx") : ex.kind === "tcp" || ex.kind === "silence" ? ex.kind : "cmd";
     const g = el("g", { class: `dg-ex dg-k-${ex.kind} dg-${cls}${ex.fault ? " dg-faulted" : ""}${paired.has(i) ? " dg-paired" : ""}`,
       "data-index": i, "data-seq": ex.seq, role: "button", tabindex: "-1",
@@ -176,7 +205,7 @@ export function createDiagram(container, { t, onSelect, onTcpDetail, lang, class
       // A time only where the clock moved: a scenario played at once shows one.
       els.time = text(g, { class: "dg-gutter dg-time", x: gut.x, y: gut.timeY }, tr(t, "diagram.seconds", { s: when }));
     }
-    els.arrow = arrowOf(ex.from, geo);
+    els.arrow = arrowOf(ex.from, geo, lab.lines.length);
     if (ex.kind === "tcp") buildTcp(els, ex, lab);
     else if (ex.kind === "silence") buildSilence(els, lab);
     else {
@@ -184,16 +213,25 @@ export function createDiagram(container, { t, onSelect, onTcpDetail, lang, class
       if (ex.kind === "data") els.fat = el("line", { class: "dg-fat", x1: sx, y1, x2: rx, y2 }, g);
       els.line = el("line", { class: "dg-arrow", x1: sx, y1, x2: rx, y2,
         "marker-end": `url(#dg-ah-${cls}-${id})` }, g);
-      els.label = text(g, { class: `dg-label${ex.kind === "data" ? " dg-data-label" : ""}`, x: geo.XM, y: LABEL_Y,
-        "text-anchor": "middle" }, lab.text);
-      if (lab.tag) tagLabel(els.label, lab.text, lab.tag);
+      els.label = text(g, { class: `dg-label${ex.kind === "data" ? " dg-data-label" : ""}`, x: geo.XM, y: geo.m.LABEL_Y,
+        "text-anchor": "middle" }, lab.lines.length > 1 ? "" : lab.text);
+      if (lab.lines.length > 1) {
+        // A long label on two lines (tspans that move with the label in flight).
+        els.lines = lab.lines.map((line, k) => {
+          const span = el("tspan", { x: geo.XM, dy: k ? geo.m.LINE : 0 }, els.label);
+          span.textContent = line;
+          return span;
+        });
+        if (lab.tag) tagLabel(els.lines[0], lab.lines[0], lab.tag);
+      } else if (lab.tag) tagLabel(els.label, lab.text, lab.tag);
       // In flight the label comes out of the sender's lifeline and slides to the middle.
-      els.start = labelStart(sx, rx, geo.XM, lab.text.length, ex.kind === "data" ? SANS : MONO);
+      const widest = Math.max(...lab.lines.map((line) => line.length));
+      els.start = labelStart(sx, rx, geo.XM, widest, ex.kind === "data" ? geo.m.SANS : geo.m.MONO);
     }
-    let by = BADGE_TOP;
+    let by = geo.m.BADGE_TOP;
     if (ex.fault) {
       badge(g, "dg-badge-fault", by, tr(t, geo.compact ? "diagram.fault_badge_short" : "diagram.fault_badge", { n: ex.fault.rule + 1 }));
-      by += BADGE_STEP;
+      by += geo.m.BADGE_STEP;
     }
     const d = delayOf(tl.exchanges, i);
     if (d !== null) {
@@ -246,8 +284,8 @@ export function createDiagram(container, { t, onSelect, onTcpDetail, lang, class
     els.arrow = s;
     els.line = el("line", { class: "dg-silence-stub", x1: s.sx, y1: s.y1, x2: s.sx, y2: s.y1 }, g);
     els.mark = hourglass(g, s.markX, s.markY, "dg-silence-mark");
-    els.label = text(g, { class: "dg-label dg-silence-label", x: geo.XM, y: LABEL_Y, "text-anchor": "middle" }, lab.text);
-    els.start = labelStart(s.sx, s.rx, geo.XM, lab.text.length, SANS);
+    els.label = text(g, { class: "dg-label dg-silence-label", x: geo.XM, y: geo.m.LABEL_Y, "text-anchor": "middle" }, lab.text);
+    els.start = labelStart(s.sx, s.rx, geo.XM, lab.text.length, geo.m.SANS);
   }
 
   function buildTcp(els, ex, lab) {
@@ -259,12 +297,13 @@ export function createDiagram(container, { t, onSelect, onTcpDetail, lang, class
     el("rect", { class: "dg-tcp-track", x: tcp.bar.x, y: tcp.bar.y, width: tcp.bar.w, height: tcp.bar.h, rx: 6 }, bar);
     els.barFill = el("rect", { class: "dg-tcp-fill", x: tcp.bar.x, y: tcp.bar.y, width: tcp.bar.w, height: tcp.bar.h, rx: 6 }, bar);
     els.barText = text(bar, { class: "dg-tcp-text", x: geo.XM, y: tcp.bar.textY, "text-anchor": "middle" },
-      `⇄ ${clip(lab.text, tcp.bar.chars)}  ${more}`);
+      `⇄ ${clip(lab.text, tcp.bar.chars)}`);
+    interactive(els.barText, more);
     const detail = el("g", { class: "dg-tcp-detail" }, g);
     els.detail = detail;
     el("rect", { class: "dg-tcp-frame", x: tcp.frame.x, y: tcp.frame.y, width: tcp.frame.w, height: tcp.frame.h, rx: 8 }, detail);
-    text(detail, { class: "dg-tcp-caption", x: geo.XM, y: tcp.caption.y, "text-anchor": "middle" },
-      `${clip(lab.text, tcp.caption.chars)}  ${less}`);
+    interactive(text(detail, { class: "dg-tcp-caption", x: geo.XM, y: tcp.caption.y, "text-anchor": "middle" },
+      clip(lab.text, tcp.caption.chars)), less);
     els.subs = tcp.steps.map((s) => {
       const line = el("line", { class: "dg-tcp-arrow", x1: s.sx, y1: s.y1, x2: s.rx, y2: s.y2,
         "marker-end": `url(#dg-ah-tcp-${id})` }, detail);
@@ -272,6 +311,13 @@ export function createDiagram(container, { t, onSelect, onTcpDetail, lang, class
       return { line, label, sx: s.sx, rx: s.rx, y1: s.y1, y2: s.y2 };
     });
     showTcpMode(els);
+  }
+
+  /* "▸ details" and its like: a span only the page shows (the SVG export leaves out .dg-interactive). */
+  function interactive(label, words) {
+    if (!words) return;
+    const span = el("tspan", { class: "dg-interactive" }, label);
+    span.textContent = `\u00a0\u00a0${words}`;
   }
 
   function showTcpMode(els) {
@@ -312,6 +358,7 @@ export function createDiagram(container, { t, onSelect, onTcpDetail, lang, class
     e.line.setAttribute("y2", f.y2);
     if (e.fat) { e.fat.setAttribute("x2", f.x2); e.fat.setAttribute("y2", f.y2); }
     e.label.setAttribute("x", f.labelX);
+    if (e.lines) for (const span of e.lines) span.setAttribute("x", f.labelX);
     e.label.setAttribute("opacity", f.labelOpacity);
     if (e.mark) e.mark.setAttribute("opacity", f.markOpacity); // shows as the stub ends
   }
@@ -346,27 +393,36 @@ export function createDiagram(container, { t, onSelect, onTcpDetail, lang, class
       const els = bandEls[k];
       if (!els) return;
       els.g.setAttribute("display", k <= last ? "inline" : "none");
+      els.hole.setAttribute("display", k <= last ? "inline" : "none");
       if (k > last) return;
       const box = bandBox(b, bandBottom(lay, k, visible), geo);
       if (bandShownH[k] !== box.h) { els.rect.setAttribute("height", box.h); bandShownH[k] = box.h; }
       els.rect.setAttribute("y", box.y);
-      els.g.lastChild.setAttribute("y", box.titleY);
+      els.titleEl.setAttribute("y", box.titleY);
+      const tab = bandTitleTab(b, els.chars, geo);
+      els.tabRect.setAttribute("y", tab.y);
+      els.hole.setAttribute("y", tab.y);
     });
   }
 
   /** The geometry for the container's width at the zoom; true when the drawing's width changed. */
   function geometry() {
-    const next = fitGeometry(boxW, zoom);
+    const next = presenter ? presenterGeometry(boxW, presenter.scale) : fitGeometry(boxW, zoom);
     scale = next.scale;
-    if (next.W === geo.W) return false;
+    if (next.W === geo.W && next.m === geo.m) return false;
     geo = next;
     return true;
   }
+
 
   /** Draws everything again for a new width (only the rows near the view are built). */
   function rebuild() {
     rowLayer.replaceChildren();
     bandLayer.replaceChildren();
+    holeLayer.replaceChildren();
+    if (lay.m !== geo.m) lay = emptyLayout(geo.m);
+    labels = []; // another width (or classes): labels are made again
+    if (tl) layout(0); // labels wrap by the width: the rows' heights may change
     rowEls = []; rowP = []; bandEls = []; bandShownH = [];
     shownA = shownB = 0;
     tabStop = -1;
@@ -381,7 +437,10 @@ export function createDiagram(container, { t, onSelect, onTcpDetail, lang, class
     const changed = geometry();
     if (changed) rebuild();
     applySize();
-    if (changed || scale !== oldScale) scrollToRow(selected >= 0 && selected < visible ? selected : visible - 1);
+    if (presenter && (geo.m.HEAD_H + contentHeight(lay)) * scale <= boxH + 1) {
+      // Presenter mode, and the whole session fits: show all of it, from the top.
+      if (scrollY !== 0) { scrollY = 0; container.scrollTop = 0; }
+    } else if (changed || scale !== oldScale) scrollToRow(selected >= 0 && selected < visible ? selected : visible - 1);
     updateWindow();
   }
 
@@ -401,11 +460,11 @@ export function createDiagram(container, { t, onSelect, onTcpDetail, lang, class
       shownW = W;
       root.setAttribute("transform", `scale(${scale})`);
       svg.setAttribute("width", Math.round(W * scale));
-      head.setAttribute("viewBox", `0 0 ${W} ${HEAD_H}`);
+      head.setAttribute("viewBox", `0 0 ${W} ${geo.m.HEAD_H}`);
       // Exact sizes: a rounded height would give the viewBox a slightly
       // different scale from the body's, and the lifelines would not meet.
       head.setAttribute("width", +(W * scale).toFixed(3));
-      head.setAttribute("height", +(HEAD_H * scale).toFixed(3));
+      head.setAttribute("height", +(geo.m.HEAD_H * scale).toFixed(3));
     }
     svg.setAttribute("height", Math.ceil(height * scale));
     lifeC.setAttribute("y2", height);
@@ -464,6 +523,7 @@ export function createDiagram(container, { t, onSelect, onTcpDetail, lang, class
     if (!tl) return;
     const keep = visible - 1;
     bandLayer.replaceChildren();
+    holeLayer.replaceChildren();
     bandEls = []; bandShownH = [];
     layout(0);
     for (let i = 0; i < lay.laid; i++) {
@@ -539,7 +599,7 @@ export function createDiagram(container, { t, onSelect, onTcpDetail, lang, class
     const y = container.scrollTop;
     if (Math.abs(y - scrollY) > 2 && visible) {
       // The reader scrolled: keep following only while the newest row is in view.
-      follow = rowInView(lay.rows[visible - 1], { scrollY: y, boxH, scale });
+      follow = rowInView(lay.rows[visible - 1], { scrollY: y, boxH, scale, m: geo.m });
     }
     scrollY = y;
     updateWindow();
@@ -567,6 +627,22 @@ export function createDiagram(container, { t, onSelect, onTcpDetail, lang, class
       if (tl) rebuild();
       updateWindow();
     },
+    /**
+     * Presenter mode on (`scale`: the page's, from the screen; 1 suits 1366 x 768)
+     * or off: denser rows of larger type (core/layout.js PRESENTER).
+     */
+    setPresenter(on, presenterScaleHint = 1) {
+      presenter = on ? { scale: Number(presenterScaleHint) > 0 ? Number(presenterScaleHint) : 1 } : null;
+      container.classList.toggle("dg-presenting", Boolean(presenter));
+      // From the top: the whole session when it fits, else down to the selected or newest row.
+      scrollY = 0;
+      container.scrollTop = 0;
+      boxH = container.clientHeight || boxH; // the page's presenter layout is in force now
+      boxW = container.clientWidth || boxW;
+      resized();
+      scrollToRow(selected >= 0 && selected < visible ? selected : visible - 1);
+    },
+    get presenting() { return Boolean(presenter); },
     /** A scale (1: 16 px labels) or "fit" (follow the container's width). */
     setZoom(f) {
       zoom = f === "fit" || !(Number(f) > 0) ? "fit" : Math.max(0.5, Math.min(3, Number(f)));

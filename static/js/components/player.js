@@ -105,9 +105,14 @@ export function createPlayer({ timeline, diagram, controls, t, onPosition, onArr
     return { root, playB, range, readout, tcpB, speedSel, restartB, backB, fwdB };
   }
 
+  /** Something is moving or about to: a live session waiting at its end is not (the button says Play). */
+  function moving() {
+    return target !== null || (playing && pos < (tl ? tl.length : 0) - 1e-9);
+  }
+
   function showPlayState() {
     if (!ui) return;
-    const active = playing || target !== null;
+    const active = moving();
     const key = active ? "diagram.player.pause" : "diagram.player.play";
     ui.playB.replaceChildren(icon(active ? "pause" : "play"));
     const span = document.createElement("span");
@@ -188,11 +193,11 @@ export function createPlayer({ timeline, diagram, controls, t, onPosition, onArr
   const reducedMotion = () => typeof matchMedia === "function" && matchMedia("(prefers-reduced-motion: reduce)").matches;
 
   const api = {
-    play() {
+    play(again = true) {
       const n = tl ? tl.length : 0;
       userPaused = false;
       if (!n) return;
-      if (pos >= n && !following) setPos(0, false);
+      if (again && pos >= n - 1e-9) setPos(0, false); // at the end, Play plays it again (live or not)
       target = null;
       playing = true;
       showPlayState();
@@ -204,7 +209,7 @@ export function createPlayer({ timeline, diagram, controls, t, onPosition, onArr
       showPlayState();
     },
     toggle() {
-      if (playing || target !== null) api.pause();
+      if (moving()) api.pause();
       else api.play();
     },
     /** +1: animate the next exchange onto the diagram; -1: take the last one off. */
@@ -249,11 +254,12 @@ export function createPlayer({ timeline, diagram, controls, t, onPosition, onArr
     },
     get speed() { return speed; },
     get position() { return pos; },
-    get playing() { return playing || target !== null; },
+    /** Whether an exchange is moving (a live session waiting at its end is not playing). */
+    get playing() { return moving(); },
     /** Live mode: exchanges that arrive are played as they come (unless the learner paused). */
     follow(on) {
       following = !!on;
-      if (following && !userPaused) api.play();
+      if (following && !userPaused) api.play(false);
     },
     /** Call after the timeline grew (or was replaced via setTimeline). */
     refresh() {

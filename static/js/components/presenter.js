@@ -9,6 +9,20 @@
 import { isTyping } from "../lib/dom.js";
 import { t } from "../lib/i18n.js";
 
+/**
+ * The diagram's scale in presenter mode: 1 on a 1366 x 768 screen, 1.4 on
+ * 1920 x 1080 (the smaller of the two ratios), as app.css scales the page's
+ * type; at that scale the drawing's smallest text is 20 units (diagram.css).
+ */
+export function presenterScale() {
+  return Math.max(0.75, Math.min(window.innerWidth / 1366, window.innerHeight / 768));
+}
+
+/**
+ * Options: button (toggles, labelled), focusTarget() (what gets the keyboard),
+ * onChange(active, scale) (on entering and leaving, and when the window's
+ * size changes while active: the page lays its diagram out again).
+ */
 export function createPresenter({ button, focusTarget, onChange }) {
   let active = false;
   let wentFullscreen = false;
@@ -24,6 +38,8 @@ export function createPresenter({ button, focusTarget, onChange }) {
     if (active) return;
     active = true;
     document.body.classList.add("presenter");
+    document.documentElement.classList.add("presenting");
+    sizeType();
     label();
     wentFullscreen = false;
     const root = document.documentElement;
@@ -35,21 +51,24 @@ export function createPresenter({ button, focusTarget, onChange }) {
         // Not allowed here (an iframe, a test browser): presenter mode works without it.
       }
     }
-    if (focusTarget) focusTarget().focus({ preventScroll: true });
-    if (onChange) onChange(true);
+    if (onChange) onChange(true, presenterScale());
+    const target = focusTarget && focusTarget();
+    if (target) target.focus({ preventScroll: true });
   }
 
   function exit() {
     if (!active) return;
     active = false;
     document.body.classList.remove("presenter");
+    document.documentElement.classList.remove("presenting");
+    document.documentElement.style.removeProperty("font-size");
     label();
     if (wentFullscreen && document.fullscreenElement && document.exitFullscreen) {
       document.exitFullscreen().catch(() => {});
     }
     wentFullscreen = false;
     if (button) button.focus({ preventScroll: true });
-    if (onChange) onChange(false);
+    if (onChange) onChange(false, 1);
   }
 
   function toggle() {
@@ -76,6 +95,22 @@ export function createPresenter({ button, focusTarget, onChange }) {
       wentFullscreen = false;
       exit();
     }
+  });
+
+  /* The page's type grows with the screen like the diagram: 20 px at 1366 x 768, 28 at 1920 x 1080. */
+  function sizeType() {
+    document.documentElement.style.fontSize = `${(20 * presenterScale()).toFixed(2)}px`;
+  }
+
+  let pending = 0;
+  window.addEventListener("resize", () => {
+    if (!active || pending) return;
+    pending = requestAnimationFrame(() => {
+      pending = 0;
+      if (!active) return;
+      sizeType();
+      if (onChange) onChange(true, presenterScale());
+    });
   });
 
   label();

@@ -9,7 +9,7 @@
  * explanation and transcript around it and talk to it through the object
  * returned by createSessionView.
  */
-import { Timeline, tr, className, narrate } from "../core/timeline.js";
+import { Timeline, tr, className, narrate, replyClass, delayOf } from "../core/timeline.js";
 import { protocolInfo, normaliseProtocol } from "../core/protocols.js";
 import { createDiagram, hourglass } from "./diagram.js";
 import { createPlayer } from "./player.js";
@@ -56,6 +56,7 @@ export function createSessionView(root, { t, onSelect, title, lang, keyboard = t
 
   let timeline = new Timeline(meta || {});
   let legendFor = null;
+  let usedFrom = 0; // the exchanges markUsed() has seen
   buildLegend(legend);
   let player = null;
   const diagram = createDiagram(region, {
@@ -100,7 +101,7 @@ export function createSessionView(root, { t, onSelect, title, lang, keyboard = t
       ["dg-lt", "⇄", null, "diagram.legend.tcp"],
     ];
     for (const [cls, sym, code, key, name] of items) {
-      const li = h("li", { class: cls }, ul);
+      const li = h("li", { class: cls, "data-legend": cls.slice(4) }, ul);
       const s = h("span", { class: "dg-sym", "aria-hidden": "true" }, li, sym || undefined);
       if (!sym) {
         const icon = document.createElementNS("http://www.w3.org/2000/svg", "svg");
@@ -112,7 +113,31 @@ export function createSessionView(root, { t, onSelect, title, lang, keyboard = t
       if (code) h("b", {}, li, code);
       h("span", {}, li, name || tr(t, key));
     }
+    usedFrom = 0;
+    markUsed();
     return ul;
+  }
+
+  /*
+   * Which legend entries the session uses (data-used on the item): presenter
+   * mode shows only those, so the projected legend is one short line.
+   */
+  function markUsed() {
+    const ex = timeline.exchanges;
+    for (let i = usedFrom; i < ex.length; i++) {
+      const e = ex[i];
+      const keys = [];
+      if (e.kind === "reply") keys.push(String(replyClass(e.code, classes)));
+      if (e.kind === "silence") keys.push("s");
+      if (e.kind === "tcp") keys.push("t");
+      if (e.fault) keys.push("f");
+      if (delayOf(ex, i) !== null) keys.push("d");
+      for (const k of keys) {
+        const li = legend.querySelector(`[data-legend="${k}"]`);
+        if (li) li.setAttribute("data-used", "");
+      }
+    }
+    usedFrom = ex.length;
   }
 
   function buildTools(box) {
@@ -178,6 +203,7 @@ export function createSessionView(root, { t, onSelect, title, lang, keyboard = t
     /** Live: appends one `exchange` event and plays it as it comes (follow mode). */
     addExchange(ex) {
       timeline.add(ex);
+      markUsed();
       player.follow(true);
       player.refresh();
     },
@@ -186,6 +212,7 @@ export function createSessionView(root, { t, onSelect, title, lang, keyboard = t
       timeline = tl instanceof Timeline ? tl : Timeline.fromJSON(tl);
       player.follow(false);
       player.setTimeline(timeline);
+      legendFor = null; // a new session: its own entries
       buildLegend(legend);
       if (opts.at === "end") player.seek(timeline.length);
       if (opts.play) player.play();

@@ -10,6 +10,8 @@ const STYLE_PROPS = ["fill", "fill-opacity", "stroke", "stroke-width", "stroke-d
 
 function inline(src, dst) {
   if (src.nodeType !== 1) return;
+  // What only the page offers ("▸ details": a click opens the TCP steps) is not drawn in a file.
+  if (src.classList && src.classList.contains("dg-interactive")) { dst.remove(); return; }
   const cs = getComputedStyle(src);
   if (cs.display === "none" || src.getAttribute("display") === "none") { dst.remove(); return; }
   const decl = [];

@@ -7,7 +7,12 @@
  * count. That is what keeps a frame cheap (200 exchanges at 8x with no long
  * task) and what lets node:test check the geometry (tests/js/layout.test.mjs).
  *
- * - geometry(boxW, zoom): the drawing's width and its lifelines' places.
+ * - geometry(boxW, zoom): the drawing's width and its lifelines' places;
+ *   presenterGeometry(boxW, scale): the same for presenter mode, whose
+ *   metrics (PRESENTER) are denser rows of larger type, so a whole figure
+ *   fits a projected screen. Every function below takes its sizes from the
+ *   geometry's or the layout's metrics (`g.m`, `lay.m`; NORMAL by default).
+ * - wrapLabel(text, chars): a long label on two lines rather than cut.
  * - layOut(lay, exchanges, opts): one row per exchange, top to bottom, and
  *   one band per run of exchanges in the same phase.
  * - rowAt / rowWindow / bandBottom / bodyHeight / scrollFor: what is on
@@ -39,8 +44,37 @@ const TCP_GUTTER_Y = 27;
 
 export const lerp = (a, b, p) => a + (b - a) * p;
 
+/** A label's second line, below its first. */
+export const LINE = 20;
+
+/** The sizes of the ordinary drawing (the constants above, as one object). */
+export const NORMAL = Object.freeze({
+  name: "normal", HEAD_H, ROW, LABEL_Y, ARROW_Y1, ARROW_Y2, LINE, PHASE_H, BAND_PAD, BAND_GAP, TOP_PAD,
+  TCP_ROW, TCP_SUB, TCP_CAPTION, TCP_CAPTION_Y: 18, STEP_Y1: 12, STEP_Y2: 24, STEP_LABEL_Y: 13, TCP_BAR_Y: 8, TCP_BAR_H: 28, TCP_TEXT_Y: 27, TCP_GUTTER_Y,
+  MONO, SANS, BADGE_CHAR, TCP_CHAR, BADGE_TOP, BADGE_STEP, BADGE_H, BAND_TITLE_X, BAND_TITLE_Y, BAND_TITLE_CHAR: 8.9,
+  GUTTER: 210, GUTTER_COMPACT: 84, ACTOR_HW: 100, ACTOR_HW_COMPACT: 75, ACTOR_Y: 10, ACTOR_H: 44, ACTOR_H_SUB: 54,
+  NAME_Y: 38, NAME_Y_SUB: 33, SUB_Y: 53, TIME_DY: 17,
+});
+
+/**
+ * Presenter mode (one unit is one CSS pixel at a 1366 x 768 screen; the
+ * page scales it up with the screen): every text at least 20 units (labels
+ * 22, diagram.css), rows 38 units instead of 60, thin band titles, short
+ * heads, so the 14 exchanges of the lecture's fig. 14.7 fit 768 px.
+ */
+export const PRESENTER = Object.freeze({
+  ...NORMAL, name: "presenter",
+  HEAD_H: 50, ROW: 38, LABEL_Y: 21, ARROW_Y1: 28, ARROW_Y2: 34, LINE: 24,
+  PHASE_H: 30, BAND_PAD: 4, BAND_GAP: 6, TOP_PAD: 4,
+  TCP_ROW: 38, TCP_SUB: 40, TCP_CAPTION: 30, TCP_CAPTION_Y: 22, STEP_Y1: 24, STEP_Y2: 34, STEP_LABEL_Y: 18, TCP_BAR_Y: 5, TCP_BAR_H: 28, TCP_TEXT_Y: 26, TCP_GUTTER_Y: 26,
+  MONO: 13.4, SANS: 12.2, BADGE_CHAR: 11.6, TCP_CHAR: 11.8, BADGE_TOP: 5, BADGE_STEP: 31, BADGE_H: 28,
+  BAND_TITLE_X: 16, BAND_TITLE_Y: 22, BAND_TITLE_CHAR: 12.4,
+  GUTTER: 104, GUTTER_COMPACT: 104, ACTOR_HW: 94, ACTOR_HW_COMPACT: 94, ACTOR_Y: 4, ACTOR_H: 40, ACTOR_H_SUB: 40,
+  NAME_Y: 31, NAME_Y_SUB: 31, SUB_Y: 31, TIME_DY: 22,
+});
+
 /** Before the container has been measured. */
-export const INITIAL_GEOMETRY = Object.freeze({ scale: 1, W: 0, compact: false, XC: 210, XS: 790, XM: 500, maxChars: 54 });
+export const INITIAL_GEOMETRY = Object.freeze({ scale: 1, W: 0, compact: false, XC: 210, XS: 790, XM: 500, maxChars: 54, m: NORMAL });
 
 /**
  * The drawing for a container `boxW` pixels wide at `zoom` ("fit" or a
@@ -59,7 +93,41 @@ export function geometry(boxW, zoom = "fit") {
   const compact = W < 820;
   const gutter = compact ? 84 : 210;
   const XC = gutter, XS = W - gutter;
-  return { scale, W, compact, XC, XS, XM: (XC + XS) / 2, maxChars: Math.max(16, Math.floor((XS - XC - 28) / MONO)) };
+  return { scale, W, compact, XC, XS, XM: (XC + XS) / 2, maxChars: Math.max(16, Math.floor((XS - XC - 28) / MONO)), m: NORMAL };
+}
+
+/**
+ * Presenter mode's drawing for a container `boxW` pixels wide at `scale`
+ * (the page chooses it from the screen): PRESENTER's metrics, narrow
+ * gutters, short badges (compact), no time column.
+ */
+export function presenterGeometry(boxW, scale) {
+  const m = PRESENTER;
+  const W = Math.max(480, Math.floor((boxW || 1000) / scale));
+  const XC = m.GUTTER, XS = W - m.GUTTER;
+  return { scale, W, compact: true, XC, XS, XM: (XC + XS) / 2, maxChars: Math.max(16, Math.floor((XS - XC - 28) / m.MONO)), m };
+}
+
+/**
+ * A label of at most `lines` lines of `chars` characters: broken at the last
+ * space (or after a comma, ">" or ";") that fits, the last line cut with "…".
+ * One line when it fits, so short labels are drawn as before.
+ */
+export function wrapLabel(text, chars, lines = 2) {
+  const out = [];
+  let rest = String(text);
+  while (rest.length > chars && out.length < lines - 1) {
+    let at = -1;
+    for (let k = Math.min(chars, rest.length - 1); k > chars * 0.45; k--) {
+      if (rest[k] === " ") { at = k; break; }
+      if (",;>".includes(rest[k - 1])) { at = k; break; }
+    }
+    if (at < 0) at = chars;
+    out.push(rest.slice(0, at).trimEnd());
+    rest = rest.slice(at).trimStart();
+  }
+  out.push(rest.length > chars ? rest.slice(0, Math.max(1, chars - 1)) + "…" : rest);
+  return out;
 }
 
 /** The steps of a TCP event's detail (connect: the handshake; else the close). */
@@ -67,16 +135,16 @@ export function tcpSteps(ex) {
   return TCP_STEPS[ex.text] || TCP_STEPS.close;
 }
 
-/** A row's height: one arrow, a TCP bar, or a TCP event opened into its steps. */
-export function rowHeight(ex, tcpDetail = false) {
-  if (ex.kind !== "tcp") return ROW;
-  if (!tcpDetail) return TCP_ROW;
-  return TCP_CAPTION + tcpSteps(ex).length * TCP_SUB + 8;
+/** A row's height: one arrow (its label on `lines` lines), a TCP bar, or a TCP event opened into its steps. */
+export function rowHeight(ex, tcpDetail = false, lines = 1, m = NORMAL) {
+  if (ex.kind !== "tcp") return m.ROW + (Math.max(1, lines) - 1) * m.LINE;
+  if (!tcpDetail) return m.TCP_ROW;
+  return m.TCP_CAPTION + tcpSteps(ex).length * m.TCP_SUB + 8;
 }
 
-/** A layout with nothing laid out yet. */
-export function emptyLayout() {
-  return { rows: [], bands: [], cursor: TOP_PAD, laid: 0 };
+/** A layout with nothing laid out yet, in metrics `m`. */
+export function emptyLayout(m = NORMAL) {
+  return { rows: [], bands: [], cursor: m.TOP_PAD, laid: 0, m };
 }
 
 /**
@@ -86,10 +154,13 @@ export function emptyLayout() {
  * one phase (protocols.js bandOf) a band {phase, from, to, top, bottom} that
  * starts with its title and holds its rows. Updates and returns `lay`
  * ({rows, bands, cursor: the next row's top, laid: how many are laid out}):
- * a live session that grows costs one row, not a new layout.
+ * a live session that grows costs one row, not a new layout. `linesOf(i)`
+ * says on how many lines exchange i's label is drawn (wrapLabel; 1 when absent).
  */
-export function layOut(lay, exchanges, { protocol = "smtp", tcpDetail = false, from = lay.laid } = {}) {
+export function layOut(lay, exchanges, { protocol = "smtp", tcpDetail = false, from = lay.laid, linesOf = null } = {}) {
   const { rows, bands } = lay;
+  const m = lay.m || NORMAL;
+  const { TOP_PAD, BAND_PAD, BAND_GAP, PHASE_H } = m;
   if (from === 0) { lay.cursor = TOP_PAD; bands.length = 0; }
   let cursor = lay.cursor;
   for (let i = from; i < exchanges.length; i++) {
@@ -103,8 +174,9 @@ export function layOut(lay, exchanges, { protocol = "smtp", tcpDetail = false, f
     }
     const b = bands[bands.length - 1];
     b.to = i;
-    const h = rowHeight(ex, tcpDetail);
-    rows[i] = { top: cursor, h, band: bands.length - 1 };
+    const lines = linesOf ? linesOf(i) : 1;
+    const h = rowHeight(ex, tcpDetail, lines, m);
+    rows[i] = { top: cursor, h, band: bands.length - 1, lines };
     cursor += h;
     b.bottom = cursor + BAND_PAD;
   }
@@ -122,7 +194,7 @@ export function lastBand(lay, visible) {
 export function bandBottom(lay, k, visible) {
   const last = visible - 1;
   if (k < lastBand(lay, visible)) return lay.bands[k].bottom;
-  return lay.rows[last].top + lay.rows[last].h + BAND_PAD;
+  return lay.rows[last].top + lay.rows[last].h + (lay.m || NORMAL).BAND_PAD;
 }
 
 /** The first row whose bottom is below y (binary search over the laid-out rows). */
@@ -141,6 +213,7 @@ export function rowAt(lay, y) {
  * exchanges or 2000), and `first`, the first row in view below a band title.
  */
 export function rowWindow(lay, { visible, scrollY, scale, boxH }) {
+  const { HEAD_H, PHASE_H } = lay.m || NORMAL;
   const view = boxH / scale;
   const top = (scrollY - HEAD_H * scale) / scale;
   return {
@@ -152,7 +225,8 @@ export function rowWindow(lay, { visible, scrollY, scale, boxH }) {
 
 /** The height the laid-out session needs (the body may be taller, to fill its box). */
 export function contentHeight(lay) {
-  return lay.laid ? lay.cursor + BAND_PAD + 14 : 120;
+  const m = lay.m || NORMAL;
+  return lay.laid ? lay.cursor + m.BAND_PAD + (m === NORMAL ? 14 : 4) : 120;
 }
 
 /**
@@ -160,6 +234,7 @@ export function contentHeight(lay) {
  * changes when the session grows, not at every exchange), at least the box.
  */
 export function bodyHeight(lay, { boxH, scale }) {
+  const { BAND_PAD, HEAD_H } = lay.m || NORMAL;
   const content = lay.laid ? Math.ceil((lay.cursor + BAND_PAD + 24) / GROW) * GROW : 120;
   const minH = Math.max(120, (boxH - HEAD_H * scale) / scale - 2);
   return Math.max(content, minH);
@@ -171,6 +246,7 @@ export function bodyHeight(lay, { boxH, scale }) {
  * rows before it above. A band's first row brings its title along.
  */
 export function scrollFor(lay, i, { scrollY, boxH, scale, atEnd = false }) {
+  const { HEAD_H, PHASE_H } = lay.m || NORMAL;
   const r = lay.rows[i];
   const headPx = HEAD_H * scale;
   const first = lay.bands[r.band] && lay.bands[r.band].from === i;
@@ -181,14 +257,16 @@ export function scrollFor(lay, i, { scrollY, boxH, scale, atEnd = false }) {
 }
 
 /** Whether a row (the newest) is in view, or nearly, at scroll position `scrollY`. */
-export function rowInView(row, { scrollY, boxH, scale }) {
-  return (HEAD_H + row.top + row.h) * scale <= scrollY + boxH + 24;
+export function rowInView(row, { scrollY, boxH, scale, m = NORMAL }) {
+  return (m.HEAD_H + row.top + row.h) * scale <= scrollY + boxH + 24;
 }
 
-/** An exchange's arrow: from its sender's lifeline to its receiver's, sloping down. */
-export function arrowOf(from, g) {
+/** An exchange's arrow: from its sender's lifeline to its receiver's, sloping down, below its label's `lines` lines. */
+export function arrowOf(from, g, lines = 1) {
+  const m = g.m || NORMAL;
   const server = from === "server";
-  return { sx: server ? g.XS : g.XC, rx: server ? g.XC : g.XS, y1: ARROW_Y1, y2: ARROW_Y2 };
+  const dy = (Math.max(1, lines) - 1) * m.LINE;
+  return { sx: server ? g.XS : g.XC, rx: server ? g.XC : g.XS, y1: m.ARROW_Y1 + dy, y2: m.ARROW_Y2 + dy };
 }
 
 /**
@@ -196,6 +274,7 @@ export function arrowOf(from, g) {
  * ends in an hourglass (mark: its centre), never reaching the client.
  */
 export function silenceOf(g) {
+  const { ARROW_Y1 } = g.m || NORMAL;
   const stub = Math.round(Math.min(130, Math.max(64, (g.XS - g.XC) * 0.22)));
   const rx = g.XS - stub, y2 = ARROW_Y1 + 8;
   return { sx: g.XS, rx, y1: ARROW_Y1, y2, markX: rx - 11, markY: y2 + 1 };
@@ -232,19 +311,33 @@ export function flight(arrow, p, start, xm) {
 
 /** The gutter left of the client's lifeline: the exchange's #seq, and its time below. */
 export function gutterOf(kind, g, tcpDetail = false) {
-  const y = kind === "tcp" && !tcpDetail ? TCP_GUTTER_Y : LABEL_Y;
-  return { x: g.compact ? 10 : 18, y, timeY: y + 17 };
+  const m = g.m || NORMAL;
+  const y = kind === "tcp" && !tcpDetail ? m.TCP_GUTTER_Y : m.LABEL_Y;
+  return { x: g.compact ? 10 : 18, y, timeY: y + m.TIME_DY };
 }
 
 /** A badge (fault, delay) right of the server's lifeline, `y` from the row's top, wide enough for `label`. */
 export function badgeBox(label, y, g) {
-  const w = 18 + String(label).length * BADGE_CHAR, x = g.XS + (g.compact ? 10 : 22);
-  return { x, y, w, h: BADGE_H, textX: x + w / 2, textY: y + 15.5 };
+  const m = g.m || NORMAL;
+  const w = 18 + String(label).length * m.BADGE_CHAR, x = g.XS + (g.compact ? 10 : 22);
+  return { x, y, w, h: m.BADGE_H, textX: x + w / 2, textY: y + m.BADGE_H * 0.7 };
 }
 
 /** The band's box: across the drawing, from its top to `bottom`. */
 export function bandBox(band, bottom, g) {
-  return { x: 8, y: band.top, w: g.W - 16, h: bottom - band.top, titleX: BAND_TITLE_X, titleY: band.top + BAND_TITLE_Y };
+  const m = g.m || NORMAL;
+  return { x: 8, y: band.top, w: g.W - 16, h: bottom - band.top, titleX: m.BAND_TITLE_X, titleY: band.top + m.BAND_TITLE_Y };
+}
+
+/**
+ * The tab behind a band's title, `chars` characters long: drawn over the
+ * lifelines, so a long title ("2 · Message transfer (fig. 14.7)") is never
+ * crossed by one. Its width is an estimate by character count, with room to spare.
+ */
+export function bandTitleTab(band, chars, g) {
+  const m = g.m || NORMAL;
+  const w = Math.min(g.W - 2 * m.BAND_TITLE_X, chars * m.BAND_TITLE_CHAR + 20);
+  return { x: m.BAND_TITLE_X - 8, y: band.top + 4, w, h: m.PHASE_H - 8 };
 }
 
 /** The clickable area of a row of height h. */
@@ -259,6 +352,8 @@ export function hitBox(h, g) {
  * the side that closed; then they alternate (FIN/ACK pairs by side).
  */
 export function tcpOf(ex, g, { more = "", less = "" } = {}) {
+  const m = g.m || NORMAL;
+  const { TCP_CHAR, TCP_CAPTION, TCP_SUB } = m;
   const span = g.XS - g.XC;
   const room = Math.floor((span - 24) / TCP_CHAR);
   const pad = g.compact ? 8 : 40;
@@ -268,14 +363,14 @@ export function tcpOf(ex, g, { more = "", less = "" } = {}) {
   const sides = ex.text === "connect" ? ["client", "server", "client"]
     : names.length === 1 ? [first] : [first, other, other, first];
   return {
-    bar: { x: g.XC, y: 8, w: span, h: 28, textY: 27, chars: room - more.length - 4 },
+    bar: { x: g.XC, y: m.TCP_BAR_Y, w: span, h: m.TCP_BAR_H, textY: m.TCP_TEXT_Y, chars: room - more.length - 4 },
     frame: { x: g.XC - pad, y: 2, w: span + 2 * pad, h: TCP_CAPTION + names.length * TCP_SUB + 2 },
-    caption: { y: 18, chars: room + Math.floor(2 * pad / TCP_CHAR) - less.length - 3 },
+    caption: { y: m.TCP_CAPTION_Y, chars: room + Math.floor(2 * pad / TCP_CHAR) - less.length - 3 },
     steps: names.map((name, k) => {
       const y0 = TCP_CAPTION + k * TCP_SUB;
       const server = sides[k] === "server";
       return { name, side: sides[k], sx: server ? g.XS : g.XC, rx: server ? g.XC : g.XS,
-        y1: y0 + 12, y2: y0 + 24, labelY: y0 + 13 };
+        y1: y0 + m.STEP_Y1, y2: y0 + m.STEP_Y2, labelY: y0 + m.STEP_LABEL_Y };
     }),
   };
 }
@@ -293,7 +388,10 @@ export function stepProgress(p, n, k) {
 
 /** A lifeline's head: the actor's box (taller with a subtitle), its texts, and where the lifeline starts. */
 export function actorOf(x, g, hasSub) {
-  const hw = g.compact ? 75 : 100;
-  return { box: { x: x - hw, y: 10, w: 2 * hw, h: hasSub ? 54 : 44 }, nameY: hasSub ? 33 : 38, subY: 53,
-    subChars: g.compact ? 20 : 26, lifeTop: hasSub ? 64 : 54 };
+  const m = g.m || NORMAL;
+  if (m !== NORMAL) hasSub = false; // presenter mode: the name only
+  const hw = g.compact ? m.ACTOR_HW_COMPACT : m.ACTOR_HW;
+  const h = hasSub ? m.ACTOR_H_SUB : m.ACTOR_H;
+  return { box: { x: x - hw, y: m.ACTOR_Y, w: 2 * hw, h }, nameY: hasSub ? m.NAME_Y_SUB : m.NAME_Y, subY: m.SUB_Y,
+    subChars: g.compact ? 20 : 26, lifeTop: m.ACTOR_Y + h };
 }

@@ -24,6 +24,7 @@ import { connect, getCached } from "../lib/api.js";
 import { el, replace, announce } from "../lib/dom.js";
 import { createSessionView } from "../components/sessionview.js";
 import { createExplainer, answeredCommand } from "../components/explain.js";
+import { createPresenter } from "../components/presenter.js";
 import { Timeline } from "../core/timeline.js";
 import { classesFromCatalogue } from "../core/protocols.js";
 
@@ -504,12 +505,26 @@ function showBoxes(reached, ended) {
 let view = null;
 let explainer = null;
 
+/* Presenter mode (P or the button): large type, the hop's diagram in presenter metrics. */
+let presenting = 0; // the presenter scale while on, else 0
+if ($("btn-presenter")) {
+  createPresenter({
+    button: $("btn-presenter"),
+    focusTarget: () => $("jr-map"),
+    onChange(on, scale) {
+      presenting = on ? scale : 0;
+      if (view) view.diagram.setPresenter(on, scale);
+    },
+  });
+}
+
 function ensureView() {
   if (view) return;
   view = createSessionView($("jr-diagram"), {
     t, lang, keyboard: false, title: t("journey.hop.diagram"),
     onSelect: (ex) => explainExchange(ex),
   });
+  if (presenting) view.diagram.setPresenter(true, presenting);
   explainer = createExplainer($("jr-explain"), { catalogue: catalogue("smtp"), context, protocol: "smtp" });
 }
 

@@ -104,8 +104,22 @@ const view = createSessionView($("session-view"), {
   t,
   title: t("ui.lab.diagram_title"),
   meta: { protocol: PROTOCOL },
-  onSelect: (ex) => explainer.show(ex),
+  onSelect: (ex) => { explainer.show(ex); reveal($("explain-panel")); },
 });
+
+const smooth = () => (matchMedia("(prefers-reduced-motion: reduce)").matches ? "auto" : "smooth");
+/**
+ * Brings `element` into view when it is not: the explanation after an arrow is
+ * picked (from 1200 px it is sticky beside the diagram, so this does nothing;
+ * narrower, it is below), the diagram after a scenario is picked.
+ */
+function reveal(element, block = "nearest") {
+  if (!element || EMBEDDED) return;
+  const r = element.getBoundingClientRect();
+  const seen = Math.min(r.bottom, innerHeight) - Math.max(r.top, 0);
+  if (seen >= Math.min(r.height, innerHeight) * 0.6) return;
+  element.scrollIntoView({ block, behavior: smooth() });
+}
 
 const consoleUI = createConsole($("console"), {
   protocol: PROTOCOL,
@@ -155,7 +169,9 @@ const faults = createFaultPanel($("faults-panel"), {
 if (!EMBEDDED) {
   createPresenter({
     button: $("btn-presenter"),
-    focusTarget: () => $("session-view"),
+    // The diagram's own box (the session view's wrapper steps aside in presenter mode).
+    focusTarget: () => document.querySelector("#session-view .dg-region"),
+    onChange: (on, scale) => view.diagram.setPresenter(on, scale),
   });
 }
 
@@ -318,6 +334,7 @@ async function presetPlan(name) {
 async function playScenario(scenario, button) {
   const title = pick(scenario.title) || scenario.name;
   announce(scenarioStatus, t("ui.scenarios.playing", { title }));
+  reveal(document.querySelector(".stage"), "start"); // the learner sees it play
   // The server opens a scenario's own session as SMTP; for POP3 and IMAP the page
   // opens the session itself, with the scenario's preset, and plays into it.
   const answer = PROTOCOL === "smtp"
@@ -487,7 +504,8 @@ async function start() {
     problem = t("lessons.lab.solution_failed", { detail: answer.error.message });
   } else if (setup) {
     faults.setPlan(setup.faults);
-    const answer = await openSession({ plan: setup.faults, scenario: setup.scenario, focus: !EMBEDDED });
+    // Not focused on arrival: P (presenter mode) and the player's keys work at once; a click or Tab reaches the console.
+    const answer = await openSession({ plan: setup.faults, scenario: setup.scenario, focus: false });
     if (answer.ok) {
       const restored = EMBEDDED ? "lessons.lab.plan_in_force" : "ui.share.restored_plan";
       faults.setStatus(setup.faults ? t(restored, { n: setup.faults.rules?.length ?? 0 }) : "");
@@ -498,7 +516,7 @@ async function start() {
     problem = t("ui.share.invalid", { detail: answer.error.message });
     if (answer.error.code === "bad_faults") faults.showError(answer.error.message);
   }
-  const answer = await openSession({ plan: null, focus: !EMBEDDED });
+  const answer = await openSession({ plan: null, focus: false });
   if (answer.ok || answer.error.code !== "superseded") showAlert(answer.ok ? problem : answer.error.message);
   if (FOCUS === "faults") focusFaults(); // the panel's presets have loaded by now: keep it in view
 }
