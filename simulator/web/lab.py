@@ -9,7 +9,14 @@ from simulator import __version__, i18n
 from simulator.lab import scenarios as scenario_data
 from simulator.lab.faults import PSEUDO_STAGES, FaultPlan, FaultPlanError, known_stages
 from simulator.protocols.registry import PROTOCOLS, spec
-from simulator.web.common import current_language, error_response, may_use_the_real_ports, sim_of
+from simulator.web.common import (
+    current_language,
+    error_response,
+    may_use_the_real_ports,
+    public_url,
+    reachable_only_here,
+    sim_of,
+)
 
 bp = Blueprint("pages", __name__)
 
@@ -17,7 +24,7 @@ bp = Blueprint("pages", __name__)
 @bp.get("/")
 def lab():
     """The lab: console, scenarios, faults and the animated diagram."""
-    return render_template("lab.html")
+    return render_template("lab.html", public_url=public_url(), only_here=reachable_only_here())
 
 
 @bp.get("/live")

@@ -125,3 +125,14 @@ def test_each_catalogue_names_the_stages_a_fault_rule_may_use(web):
                                       ("imap", "UID FETCH", "STARTTLS")):
         data = web.get(f"/api/catalogue?protocol={protocol}").get_json()
         assert present in data["stages"] and absent not in data["stages"] and "greeting" not in data["stages"]
+
+
+def test_the_lab_shares_links_at_the_public_address_and_says_when_only_this_machine_can_open_them(tmp_path):
+    local = create_app({"TESTING": True}, simulator=Simulator(data_dir=tmp_path / "a")).test_client()
+    page = local.get("/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert 'data-public-url="http://localhost"' in page and 'id="share-local"' in page
+    sim = Simulator(data_dir=tmp_path / "b", host="0.0.0.0")
+    sim.public_url = "https://mail.school.example"  # mailsim serve --public-url
+    public = create_app({"TESTING": True}, simulator=sim).test_client()
+    page = public.get("/", headers={"Accept-Language": "ru"}).get_data(as_text=True)
+    assert 'data-public-url="https://mail.school.example"' in page and 'id="share-local"' not in page

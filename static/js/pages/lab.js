@@ -393,10 +393,22 @@ function protocolUrl(protocol, hash = "") {
   return url.toString();
 }
 
+/**
+ * The link to share: this page's set-up at MailSim's public address (the server's one resolver:
+ * --public-url, a trusted proxy, the bound address), not the address this browser happened to use.
+ */
 function shareUrl() {
   const plan = faults.getPlan();
   const setup = { v: 1, protocol: PROTOCOL, faults: isEmpty(plan) ? null : plan, scenario: scenarioName };
-  return protocolUrl(PROTOCOL, `setup=${toBase64Url(JSON.stringify(setup))}`);
+  const here = new URL(protocolUrl(PROTOCOL, `setup=${toBase64Url(JSON.stringify(setup))}`));
+  const base = $("share-box")?.dataset.publicUrl;
+  if (!base) return here.toString();
+  try {
+    const pub = new URL(base);
+    return new URL(here.pathname + here.search + here.hash, pub).toString();
+  } catch {
+    return here.toString();
+  }
 }
 
 /** Keep the language links pointing at the same set-up (the hash survives the redirect). */
@@ -414,7 +426,8 @@ if (!EMBEDDED) $("btn-share").addEventListener("click", async () => {
   const field = $("share-url");
   field.value = url;
   box.hidden = false;
-  history.replaceState(null, "", url);
+  const local = new URL(url);
+  history.replaceState(null, "", local.pathname + local.search + local.hash);
   syncLanguageLinks();
   field.focus();
   field.select();
