@@ -374,3 +374,7 @@ def test_the_lab_does_not_scroll_sideways_on_a_phone(page: Page, mailsim_server,
         .map((e) => e.localName + '.' + e.className).slice(0, 5)""")
     assert wide == []
     assert page.evaluate("document.documentElement.scrollWidth") <= size[0]
+    # the diagram fits its own box too: both lifelines on screen, no sideways scroll inside
+    box = page.evaluate("""() => { const s = document.querySelector('#session-view .dg-scroll');
+        return [s.scrollWidth, s.clientWidth]; }""")
+    assert box[0] <= box[1] + 1, box

@@ -24,15 +24,16 @@ function laidOut(exchanges, opts = {}) {
 }
 
 test("the drawing fits its container: the lifelines inside, the client's left of the server's", () => {
-  for (const [w, zoom] of [[1000, "fit"], [500, "fit"], [1600, "fit"], [3000, "fit"], [700, 1], [700, 2], [320, "fit"]]) {
+  for (const [w, zoom] of [[1000, "fit"], [500, "fit"], [1600, "fit"], [3000, "fit"], [700, 1], [700, 2], [320, "fit"], [300, "fit"]]) {
     const g = geometry(w, zoom);
     assert.ok(g.XC > 0 && g.XC < g.XM && g.XM < g.XS && g.XS < g.W, `${w} at ${zoom}`);
     assert.equal(g.XM, (g.XC + g.XS) / 2, "labels are centred between the lifelines");
-    assert.ok(g.W >= 480, "never narrower than 480 units (the box scrolls sideways)");
     if (zoom === "fit") {
+      assert.ok(g.W >= 340, "fit: never narrower than 340 units, a phone's column");
       assert.ok(g.scale >= 0.85 && g.scale <= 1.6, "fit keeps the text readable");
-      if (w >= 480 * 0.85) assert.ok(g.W * g.scale <= w + 1, "fit is no wider than the box");
+      if (w >= 340 * 0.85) assert.ok(g.W * g.scale <= w + 1, "fit is no wider than the box, down to a phone's");
     } else {
+      assert.ok(g.W >= 480, "a fixed zoom: never narrower than 480 units (then the box scrolls sideways)");
       assert.equal(g.scale, zoom, "a fixed zoom keeps its scale");
     }
   }

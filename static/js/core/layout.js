@@ -82,14 +82,19 @@ export const INITIAL_GEOMETRY = Object.freeze({ scale: 1, W: 0, compact: false, 
  * drawing is as wide as the container at that scale, so a narrow column gets
  * a narrower diagram (more truncation, short badges) rather than tiny text.
  * A fixed zoom keeps its scale and fits the width the same way, down to 480
- * units (then the box scrolls sideways). Returns {scale, W, compact, XC (the
+ * units (then the box scrolls sideways); fit goes down to 340 units, a phone's
+ * column, so the server's lifeline is never off-screen. Returns {scale, W, compact, XC (the
  * client's lifeline), XS (the server's), XM (the labels' centre), maxChars
  * (the label characters that fit between the lifelines)}.
  */
+const FIT_MIN_W = 340;
+
 export function geometry(boxW, zoom = "fit") {
   const bw = boxW || 1000;
   const scale = zoom === "fit" ? Math.max(0.85, Math.min(1.6, bw / 1000)) : zoom;
-  const W = Math.max(480, Math.floor(bw / scale));
+  // Fit never makes the box scroll sideways: down to a phone's column (about 300 px), the
+  // labels wrap between closer lifelines instead. A fixed zoom stops at 480 units.
+  const W = Math.max(zoom === "fit" ? FIT_MIN_W : 480, Math.floor(bw / scale));
   const compact = W < 820;
   const gutter = compact ? 84 : 210;
   const XC = gutter, XS = W - gutter;
