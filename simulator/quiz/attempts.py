@@ -32,23 +32,20 @@ HTTP status.
 """
 from __future__ import annotations
 
-import csv
-import io
 import json
 import random
 import secrets
 import sqlite3
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import Any, Callable, Optional
 
-from simulator import i18n
 from simulator.course.progress import SCHEMA as PROGRESS
-from simulator.course.progress import clean_name, personal_name
+from simulator.course.progress import clean_name
 from simulator.quiz import bank as quiz_bank
 from simulator.quiz import predict as quiz_predict
-from simulator.quiz.model import ChoiceKeys
+from simulator.quiz import reports
+from simulator.quiz.model import ChoiceKeys, code_sort_key, text_in
 from simulator.quiz.spec import (
     DEFAULT_COUNT,
     MAX_COUNT,
@@ -134,18 +131,6 @@ REVIEW_COUNT = 10
 GRACE = 2.0  # seconds after the deadline an answer is still taken (it was sent in time)
 MAX_TITLE = 120
 HISTORY_LIMIT = 200
-_CODE_ORDER = ("+OK", "-ERR", "OK", "NO", "BAD", "BYE", "PREAUTH", "+")
-
-
-def _iso(when: Optional[float]) -> str:
-    return datetime.fromtimestamp(when, timezone.utc).strftime("%Y-%m-%d %H:%M:%S") if when else ""
-
-
-def _csv_cell(value: Any) -> Any:
-    """Text a spreadsheet would run as a formula (=, +, -, @ first) is quoted with a leading apostrophe."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
 
 
 @dataclass
@@ -201,7 +186,7 @@ class Quizzes:
         for q in questions.values():
             for code in q.codes:
                 found.setdefault((q.protocol, code), None)
-        ordered = sorted(found, key=_code_sort_key)
+        ordered = sorted(found, key=code_sort_key)
         self._codes_cache = (questions, ordered)
         return ordered
 
@@ -652,73 +637,8 @@ class Quizzes:
             return attempts, answers
 
         attempts, answers = self.store.read(read)
-        seeds = {a[0]: a[6] for a in attempts}
-        by_attempt: dict = {}
-        chosen: dict = {}  # question id -> canonical choice index -> how many chose it
-        for aid, question_id, correct, response in answers:
-            by_attempt.setdefault(aid, {})[question_id] = bool(correct)
-            q = bank.get(question_id)
-            if q is None or q.kind != "single" or aid not in seeds:
-                continue
-            keys = self.keys.keys(q.id, seeds[aid], len(q.choices))
-            picked = json.loads(response)
-            if picked in keys:
-                counts = chosen.setdefault(question_id, {})
-                counts[keys.index(picked)] = counts.get(keys.index(picked), 0) + 1
-        now = self._clock()
-        learners: dict = {}
-        for aid, learner, name, started, deadline, finished, _seed in attempts:
-            done = finished is not None or (deadline is not None and now > deadline + GRACE)
-            marks = by_attempt.get(aid, {})
-            score = sum(marks.get(q, False) for q in question_ids)
-            entry = learners.get(learner)
-            if entry is None:
-                entry = learners[learner] = {
-                    "name": "", "named": False, "number": len(learners) + 1,
-                    "personal_name": personal_name(learner), "attempts": 0, "best": None,
-                    "last": None, "last_finished": False, "last_started": None, "last_answers": {}}
-            if name:  # the latest name given wins
-                entry.update(name=name, named=True)
-            entry["attempts"] += 1
-            if done:
-                entry["best"] = score if entry["best"] is None else max(entry["best"], score)
-            entry.update(last=score, last_finished=done, last_started=started,
-                         last_finished_at=finished if finished is not None else (deadline if done else None),
-                         last_answers=marks)
-        people = []
-        for entry in learners.values():
-            marks = entry.pop("last_answers")
-            number = entry.pop("number")
-            if not entry["named"]:
-                entry["name"] = i18n.t(lang, "quizapi.learner_n", n=number)
-            entry["answers"] = [marks.get(q) for q in question_ids]  # True / False / None (not answered)
-            entry["total"] = len(question_ids)
-            people.append(entry)
-        questions = []
-        code_stats: dict = {}
-        for number, question_id in enumerate(question_ids, 1):
-            q = bank[question_id]
-            marks = [m[question_id] for m in by_attempt.values() if question_id in m]
-            right = sum(marks)
-            options = None
-            if q.kind == "single":
-                counts = chosen.get(question_id, {})
-                options = [{"text": text_of_choice(choice, lang), "right": i == q.answer, "count": counts.get(i, 0)}
-                           for i, choice in enumerate(q.choices)]
-            questions.append({"number": number, "position": number - 1, "id": q.id, "type": q.type,
-                              "kind": q.kind, "protocol": q.protocol, "prompt": i18n_text(q.prompt, lang),
-                              "codes": list(q.codes), "answered": len(marks), "correct": right,
-                              "rate": round(right / len(marks), 3) if marks else None, "options": options})
-            if q.kind == "order":
-                continue
-            for code in q.codes:
-                stat = code_stats.setdefault((q.protocol, code), {"protocol": q.protocol, "code": code,
-                                                                  "answered": 0, "correct": 0})
-                stat["answered"] += len(marks)
-                stat["correct"] += right
-        hardest = [dict(s, rate=round(s["correct"] / s["answered"], 3)) for s in code_stats.values() if s["answered"]]
-        hardest.sort(key=lambda s: (s["rate"], -s["answered"], _code_sort_key((s["protocol"], s["code"]))))
-        return {"quiz": info, "learners": people, "questions": questions, "hardest": hardest[:10]}
+        return reports.summarize(info, question_ids, bank, attempts, answers, self.keys, self._clock(), lang,
+                                 grace=GRACE)
 
     def preview(self, quiz_id: Any, lang: str = "en") -> list[dict]:
         """A teacher's quiz as the teacher checks it before sharing: each question with its choices in
@@ -728,42 +648,18 @@ class Quizzes:
             out.append({"number": number, "id": q.id, "type": q.type, "kind": q.kind, "protocol": q.protocol,
                         "prompt": i18n_text(q.prompt, lang), "codes": list(q.codes),
                         "replay": [dict(ex) for ex in q.replay] if q.replay is not None else None,
-                        "choices": [{"text": text_of_choice(c, lang), "right": q.kind == "single" and i == q.answer}
+                        "choices": [{"text": text_in(c, lang), "right": q.kind == "single" and i == q.answer}
                                     for i, c in enumerate(q.choices)],
                         "explanation": i18n_text(q.explanation, lang)})
         return out
 
     def results_csv(self, quiz_id: Any, lang: str = "en") -> str:
-        """The learners as CSV, one table with a header row: one row per learner, the last attempt's
-        answer to each question (1, 0 or empty; q1, q2... in the quiz's order, as in questions_csv)."""
-        data = self.results(quiz_id, lang)
-        buf = io.StringIO()
-        writer = csv.writer(buf, lineterminator="\r\n")
-        writer.writerow(["learner", "personal_name", "attempts", "best_score", "last_score", "total",
-                         "last_started_utc", "last_finished_utc"]
-                        + [f"q{q['number']}" for q in data["questions"]])
-        for person in data["learners"]:
-            writer.writerow([_csv_cell(person["name"]), person["personal_name"], person["attempts"],
-                             "" if person["best"] is None else person["best"], person["last"], person["total"],
-                             _iso(person["last_started"]), _iso(person.get("last_finished_at"))]
-                            + ["" if a is None else int(a) for a in person["answers"]])
-        return buf.getvalue()
+        """The learners as CSV (:func:`simulator.quiz.reports.learners_csv`)."""
+        return reports.learners_csv(self.results(quiz_id, lang))
 
     def questions_csv(self, quiz_id: Any, lang: str = "en") -> str:
-        """The questions as CSV, one table with a header row: one row per question (q1, q2... as in
-        results_csv) with its success rate and how many chose each choice ("text: n; ...", the right
-        one marked with a leading "*")."""
-        data = self.results(quiz_id, lang)
-        buf = io.StringIO()
-        writer = csv.writer(buf, lineterminator="\r\n")
-        writer.writerow(["question", "id", "type", "codes", "prompt", "answered", "correct", "success_rate",
-                         "choices"])
-        for q in data["questions"]:
-            choices = "; ".join(f"{'*' if o['right'] else ''}{o['text']}: {o['count']}" for o in q["options"] or [])
-            writer.writerow([f"q{q['number']}", q["id"], q["type"], " ".join(str(c) for c in q["codes"]),
-                             _csv_cell(q["prompt"]), q["answered"], q["correct"],
-                             "" if q["rate"] is None else q["rate"], _csv_cell(choices)])
-        return buf.getvalue()
+        """The questions as CSV (:func:`simulator.quiz.reports.questions_csv`)."""
+        return reports.questions_csv(self.results(quiz_id, lang))
 
 
 # ------------------------------------------------------------------ helpers
@@ -773,10 +669,6 @@ def i18n_text(value: Any, lang: str) -> str:
     return "" if value is None else str(value)
 
 
-def text_of_choice(value: Any, lang: str) -> str:
-    return i18n_text(value, lang) if isinstance(value, dict) else str(value)
-
-
 def _flag(value: Any, default: bool, code: str) -> bool:
     """A quiz setting that is true or false (absent: ``default``)."""
     if value is None:
@@ -784,14 +676,6 @@ def _flag(value: Any, default: bool, code: str) -> bool:
     if not isinstance(value, bool):
         raise QuizError(code)
     return value
-
-
-def _code_sort_key(key: tuple) -> tuple:
-    protocol, code = key
-    p = PROTOCOLS.index(protocol) if protocol in PROTOCOLS else len(PROTOCOLS)
-    if isinstance(code, int):
-        return (p, 0, code, "")
-    return (p, 1, _CODE_ORDER.index(code) if code in _CODE_ORDER else len(_CODE_ORDER), str(code))
 
 
 def _texts(question: Any, lang: str, seed: int, keys: ChoiceKeys) -> dict:

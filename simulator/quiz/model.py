@@ -26,7 +26,7 @@ from simulator.protocols import registry
 
 __all__ = [
     "TYPES", "TOPICS", "KINDS", "LANGUAGES", "PROTOCOLS", "Question", "Graded", "ChoiceKeys", "PROCESS_KEYS",
-    "stable_hash", "text_in",
+    "stable_hash", "text_in", "code_sort_key",
 ]
 
 TYPES = ("code_meaning", "meaning_code", "first_digit", "second_digit", "retry",
@@ -167,3 +167,16 @@ class Question:
         if not set(response) <= known:
             raise ValueError("the response names an unknown item")
         return Graded(list(response) == keys, list(keys), self.explanation)
+
+
+# Status codes (POP3's, IMAP's) in the order the lecture meets them; numbers sort as numbers.
+_CODE_ORDER = ("+OK", "-ERR", "OK", "NO", "BAD", "BYE", "PREAUTH", "+")
+
+
+def code_sort_key(key: tuple) -> tuple:
+    """``(protocol, code)`` in the protocols' order, SMTP's codes by number, then the statuses."""
+    protocol, code = key
+    p = PROTOCOLS.index(protocol) if protocol in PROTOCOLS else len(PROTOCOLS)
+    if isinstance(code, int):
+        return (p, 0, code, "")
+    return (p, 1, _CODE_ORDER.index(code) if code in _CODE_ORDER else len(_CODE_ORDER), str(code))
