@@ -232,7 +232,7 @@ def public_url() -> str:
     the request's port. A loopback-only server gives the request's address (it is
     reachable from this machine only; :func:`reachable_only_here` says so)."""
     sim = sim_of()
-    explicit = getattr(sim, "public_url", None)
+    explicit = sim.public_url
     if explicit:
         return str(explicit).rstrip("/")
     proxied = _trusted_proxy()
@@ -255,4 +255,4 @@ def public_url() -> str:
 def reachable_only_here() -> bool:
     """Do the links :func:`public_url` builds work only on this machine (a loopback-only server, no --public-url)?"""
     sim = sim_of()
-    return not getattr(sim, "public_url", None) and bool(sim.loopback_only) and _trusted_proxy() is None
+    return not sim.public_url and bool(sim.loopback_only) and _trusted_proxy() is None
